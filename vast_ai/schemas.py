@@ -1,0 +1,287 @@
+"""The wire format between the dashboard and the GPU tier, and for curl users.
+
+Pure pydantic: no I/O, no settings, no FastAPI. The dashboard imports this module,
+so it must stay importable with only pydantic installed.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
+
+TICKER_PATTERN = re.compile(r"^[A-Z0-9.\-^=]{1,12}$")
+
+SectionId = Literal[
+    "executive_summary",
+    "business_overview",
+    "financial_analysis",
+    "valuation",
+    "risks",
+    "investment_thesis",
+]
+
+# Reading order; the executive summary is written last but read first.
+SECTION_IDS: tuple[SectionId, ...] = (
+    "executive_summary",
+    "business_overview",
+    "financial_analysis",
+    "valuation",
+    "risks",
+    "investment_thesis",
+)
+
+SECTION_TITLES: dict[str, str] = {
+    "executive_summary": "Executive Summary",
+    "business_overview": "Business Overview",
+    "financial_analysis": "Financial Analysis",
+    "valuation": "Valuation",
+    "risks": "Risks",
+    "investment_thesis": "Investment Thesis",
+}
+
+FactUnit = Literal["currency", "percent", "multiple", "per_share", "count", "number"]
+
+
+def normalise_ticker(value: str) -> str:
+    """Trim and upper-case a ticker, or raise ValueError saying what is wrong."""
+    if not isinstance(value, str):
+        raise ValueError("ticker must be a string")
+    ticker = value.strip().upper()
+    if not ticker:
+        raise ValueError("ticker is empty")
+    if len(ticker) > 12:
+        raise ValueError("ticker is longer than 12 characters")
+    if not TICKER_PATTERN.match(ticker):
+        raise ValueError("ticker may contain only letters, digits and . - ^ =")
+    return ticker
+
+
+class WireModel(BaseModel):
+    """Base for every wire model: unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Fact(WireModel):
+    """One figure the report may quote, computed in code."""
+
+    key: str = Field(min_length=1, max_length=80)
+    label: str = Field(max_length=200)
+    value: float | None
+    display: str = Field(max_length=80)
+    unit: FactUnit = "number"
+    currency: str | None = Field(default=None, max_length=8)
+    period: str | None = Field(default=None, max_length=40)
+
+
+class GenerationOptions(WireModel):
+    temperature: float = Field(default=0.2, ge=0.0, le=2.0)
+    seed: int = Field(default=42, ge=0, le=2**31 - 1)
+    max_tokens_per_section: int = Field(default=700, ge=16, le=8192)
+    reasoning_effort: Literal["low", "medium", "high"] = "low"
+
+
+class ReportRequest(WireModel):
+    ticker: str
+    company_data: dict[str, Any]
+    financial_data: dict[str, Any]
+    market_data: dict[str, Any] | None = None
+    fact_sheet: list[Fact] = Field(default_factory=list, max_length=500)
+    sections: list[SectionId] = Field(default_factory=lambda: list(SECTION_IDS), min_length=1)
+    model: str | None = Field(default=None, max_length=100)
+    options: GenerationOptions = Field(default_factory=GenerationOptions)
+
+    @field_validator("ticker", mode="before")
+    @classmethod
+    def _ticker(cls, value: Any) -> str:
+        return normalise_ticker(value)
+
+    @field_validator("sections")
+    @classmethod
+    def _unique_sections(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("sections must not repeat")
+        return value
+
+
+class Usage(WireModel):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    generation_seconds: float = 0.0
+    tokens_per_second: float = 0.0
+
+
+class FigureCheck(WireModel):
+    """One figure found in a section's Markdown and what it was matched to."""
+
+    text: str
+    start: int
+    end: int
+    value: float
+    kind: Literal["money", "percent", "multiple", "per_share", "number"]
+    status: Literal["verified", "unverified"]
+    fact_key: str | None = None
+    fact_display: str | None = None
+
+
+class SectionGrounding(WireModel):
+    found: int = 0
+    verified: int = 0
+    unverified: int = 0
+    figures: list[FigureCheck] = Field(default_factory=list)
+    rewritten: bool = False
+
+
+class ReportGrounding(WireModel):
+    found: int = 0
+    verified: int = 0
+    unverified: int = 0
+    sections_rewritten: list[str] = Field(default_factory=list)
+    threshold: float = 0.2
+
+
+class ErrorInfo(WireModel):
+    code: str
+    message: str
+    retryable: bool = False
+
+
+class Section(WireModel):
+    id: SectionId
+    title: str
+    status: Literal["ok", "failed"] = "ok"
+    markdown: str = ""
+    error: ErrorInfo | None = None
+    usage: Usage = Field(default_factory=Usage)
+    grounding: SectionGrounding = Field(default_factory=SectionGrounding)
+
+
+class Rating(WireModel):
+    recommendation: Literal["buy", "hold", "sell", "not_rated"]
+    conviction: Literal["low", "medium", "high"] | None = None
+    summary: str = ""
+
+
+class ReportMetadata(WireModel):
+    started_at: datetime
+    finished_at: datetime
+    generation_time: float
+    engine: str
+    model_digest: str | None = None
+    prompt_hash: str
+    options: GenerationOptions
+    versions: dict[str, str] = Field(default_factory=dict)
+
+
+class ReportResponse(WireModel):
+    success: bool
+    report_id: str
+    ticker: str
+    model: str
+    sections: dict[str, Section]
+    rating: Rating
+    grounding: ReportGrounding
+    usage: Usage
+    metadata: ReportMetadata
+
+
+# Stream events: one JSON object per NDJSON line, `type` first.
+
+
+class StartedEvent(WireModel):
+    type: Literal["started"] = "started"
+    report_id: str
+    ticker: str
+    model: str
+    sections: list[SectionId]
+
+
+class SectionStartedEvent(WireModel):
+    type: Literal["section_started"] = "section_started"
+    section: SectionId
+    attempt: int = 1
+
+
+class TokenEvent(WireModel):
+    type: Literal["token"] = "token"
+    section: SectionId
+    text: str
+
+
+class SectionDoneEvent(WireModel):
+    type: Literal["section_done"] = "section_done"
+    section: Section
+
+
+class RatingEvent(WireModel):
+    type: Literal["rating"] = "rating"
+    rating: Rating
+
+
+class DoneEvent(WireModel):
+    type: Literal["done"] = "done"
+    report: ReportResponse
+
+
+class ErrorEvent(WireModel):
+    type: Literal["error"] = "error"
+    code: str
+    message: str
+    retryable: bool = False
+
+
+StreamEvent = Annotated[
+    Union[
+        StartedEvent,
+        SectionStartedEvent,
+        TokenEvent,
+        SectionDoneEvent,
+        RatingEvent,
+        DoneEvent,
+        ErrorEvent,
+    ],
+    Field(discriminator="type"),
+]
+
+
+STREAM_EVENT_ADAPTER: TypeAdapter[Any] = TypeAdapter(StreamEvent)
+
+
+def parse_event(line: str | bytes) -> BaseModel:
+    """Parse one NDJSON line of `/generate_report/stream` into its event model."""
+    return STREAM_EVENT_ADAPTER.validate_json(line)
+
+
+class ErrorBody(WireModel):
+    error: ErrorInfo
+
+
+class QueueStatus(WireModel):
+    active: int
+    waiting: int
+    limit: int
+
+
+class HealthResponse(WireModel):
+    status: Literal["healthy", "degraded", "unhealthy"]
+    model: str
+    ollama_status: Literal["online", "offline"]
+    models_available: list[str]
+    uptime: float
+    version: str
+    engine: str
+    queue: QueueStatus
+
+
+class ModelInfo(WireModel):
+    name: str
+    pulled: bool
+    default: bool
+
+
+class ModelsResponse(WireModel):
+    engine: str
+    models: list[ModelInfo]
