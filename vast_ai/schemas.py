@@ -124,6 +124,7 @@ class FigureCheck(WireModel):
     kind: Literal["money", "percent", "multiple", "per_share", "number"]
     status: Literal["verified", "unverified"]
     fact_key: str | None = None
+    fact_label: str | None = None
     fact_display: str | None = None
 
 

@@ -1,0 +1,168 @@
+"""`make run`: start both tiers on this machine, as Render and Vast.ai run them.
+
+- the GPU tier: `uvicorn vast_ai.app:app` on 127.0.0.1:8001, with Ollama if one answers
+  at OLLAMA_HOST, else the embedded llama.cpp engine with the bundled Gemma model;
+- the dashboard: `gunicorn --worker-class eventlet -w 1 --bind 127.0.0.1:5000 wsgi:app`,
+  talking to the GPU tier (REMOTE_LLM_INTEGRATION on), market data from yfinance with
+  the bundled snapshots as the offline fallback (ERT_DATA_SOURCE=auto).
+
+A fresh API key is made for each run and handed to both through their environment;
+only its first characters are printed. Ctrl-C (or SIGTERM) stops both.
+The functions here are reused by the browser tests and the benchmark.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent
+GPU_TIER_PORT = 8001
+DASHBOARD_PORT = 5000
+BUNDLED_MODEL = "gemma3:270m"
+
+
+@dataclass
+class Tier:
+    name: str
+    process: subprocess.Popen[bytes]
+    url: str
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """SIGTERM, then SIGKILL if it has not ended within `timeout`."""
+        if self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def new_api_key() -> str:
+    """Same shape as generate_api_key.py: `ert-` and 32 URL-safe characters."""
+    return "ert-" + secrets.token_urlsafe(24)[:32]
+
+
+def ollama_answers(host: str) -> bool:
+    try:
+        return httpx.get(f"{host.rstrip('/')}/api/version", timeout=2.0).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def gpu_tier_env(api_key: str, base: Mapping[str, str], engine: str | None = None) -> dict[str, str]:
+    """The GPU tier's environment: the key, and the engine (Ollama if it answers, else llama.cpp)."""
+    env = {**base, "ERT_API_KEY": api_key}
+    if engine is None:
+        engine = "ollama" if ollama_answers(env.get("OLLAMA_HOST", "http://127.0.0.1:11434")) else "llamacpp"
+    env["ERT_ENGINE"] = engine
+    if engine == "llamacpp":
+        env.setdefault("OLLAMA_MODEL", BUNDLED_MODEL)
+        env.setdefault("ERT_ALLOWED_MODELS", BUNDLED_MODEL)
+    return env
+
+
+def dashboard_env(api_key: str, gpu_tier_url: str, base: Mapping[str, str]) -> dict[str, str]:
+    env = {
+        "ERT_DATA_SOURCE": "auto",
+        **base,
+        "REMOTE_LLM_INTEGRATION": "true",
+        "ERT_LLM_BACKEND_URL": gpu_tier_url,
+        "ERT_LLM_API_KEY": api_key,
+    }
+    if "SECRET_KEY" not in env:
+        env["SECRET_KEY"] = secrets.token_hex(32)
+    return env
+
+
+def start_gpu_tier(env: Mapping[str, str], port: int = GPU_TIER_PORT, log: Path | None = None) -> Tier:
+    command = [sys.executable, "-m", "uvicorn", "vast_ai.app:app",
+               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    return Tier("GPU tier", _spawn(command, env, log), f"http://127.0.0.1:{port}")
+
+
+def start_dashboard(env: Mapping[str, str], port: int = DASHBOARD_PORT, log: Path | None = None) -> Tier:
+    """The dashboard exactly as Render starts it (DESIGN.md), bound to localhost."""
+    command = [sys.executable, "-m", "gunicorn", "--worker-class", "eventlet", "-w", "1",
+               "--bind", f"127.0.0.1:{port}", "wsgi:app"]
+    return Tier("dashboard", _spawn(command, env, log), f"http://127.0.0.1:{port}")
+
+
+def _spawn(command: list[str], env: Mapping[str, str], log: Path | None) -> subprocess.Popen[bytes]:
+    output = open(log, "ab") if log is not None else None  # noqa: SIM115 - the child owns it
+    try:
+        return subprocess.Popen(command, cwd=ROOT, env=dict(env), stdout=output, stderr=output)
+    finally:
+        if output is not None:
+            output.close()
+
+
+def wait_healthy(tier: Tier, timeout: float) -> None:
+    """Until `tier`'s /health answers 200; RuntimeError if it exits or takes too long."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if tier.process.poll() is not None:
+            raise RuntimeError(f"The {tier.name} exited with status {tier.process.returncode}")
+        try:
+            if httpx.get(f"{tier.url}/health", timeout=2.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"The {tier.name} did not answer {tier.url}/health within {timeout:.0f} s")
+
+
+def main() -> int:
+    base = dict(os.environ)
+    api_key = new_api_key()
+    gpu_env = gpu_tier_env(api_key, base)
+    print(f"ERT: GPU tier engine {gpu_env['ERT_ENGINE']}; API key for this run {api_key[:8]}…")
+    if gpu_env["ERT_ENGINE"] == "llamacpp":
+        print("ERT: no Ollama at OLLAMA_HOST; using the embedded llama.cpp engine with Gemma 3 270M")
+    tiers: list[Tier] = []
+
+    def stop_all(*_: object) -> None:
+        for tier in reversed(tiers):
+            tier.stop()
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        gpu = start_gpu_tier(gpu_env)
+        tiers.append(gpu)
+        wait_healthy(gpu, timeout=300)
+        print(f"ERT: GPU tier ready at {gpu.url}")
+        dash_env = dashboard_env(api_key, gpu.url, base)
+        if gpu_env["ERT_ENGINE"] == "llamacpp":
+            dash_env.setdefault("ERT_MODELS", BUNDLED_MODEL)
+        dashboard = start_dashboard(dash_env)
+        tiers.append(dashboard)
+        wait_healthy(dashboard, timeout=60)
+        print(f"\nERT is running: open {dashboard.url}\nPress Ctrl-C to stop both tiers.\n")
+        while all(t.process.poll() is None for t in tiers):
+            time.sleep(0.5)
+        ended = next(t for t in tiers if t.process.poll() is not None)
+        print(f"ERT: the {ended.name} stopped (status {ended.process.returncode}); stopping")
+        return 1
+    except KeyboardInterrupt:
+        print("\nERT: stopping…")
+        return 0
+    except RuntimeError as exc:
+        print(f"ERT: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        stop_all()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,105 @@
+"""Reading figures out of CompanyData with their period: the inputs of the metrics.
+
+Flows (revenue, EPS, cash flow) prefer the last four quarters summed ("TTM to
+2024-12-31"), then the latest fiscal year ("FY2024"), then Yahoo's own TTM figure.
+Balances prefer the latest quarter end, then the latest fiscal year end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from frontend_app.market.company import CompanyData, StatementKind
+
+# Four quarter ends span about nine months; more than that means a missing quarter.
+_MAX_TTM_SPAN_DAYS = 300
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A value with the period it covers and its currency (None for ratios and counts)."""
+
+    value: float
+    period: str
+    currency: str | None = None
+
+
+def fiscal_label(period_end: date) -> str:
+    """Fiscal years are named by the calendar year they end in: 2024-09-30 -> "FY2024"."""
+    return f"FY{period_end.year}"
+
+
+def annual_series(company: CompanyData, kind: StatementKind, item: str) -> list[tuple[date, float]]:
+    """(period end, value) for every fiscal year with a value, oldest first."""
+    statement = company.statement(kind, "annual")
+    if statement is None:
+        return []
+    values = statement.items.get(item, [])
+    pairs = [(end, value) for end, value in zip(statement.periods, values) if value is not None]
+    return sorted(pairs)
+
+
+def latest_annual(company: CompanyData, kind: StatementKind, item: str) -> Figure | None:
+    series = annual_series(company, kind, item)
+    if not series:
+        return None
+    end, value = series[-1]
+    return Figure(value, fiscal_label(end), _currency(company, kind))
+
+
+def annual_at(company: CompanyData, kind: StatementKind, item: str, period: str) -> Figure | None:
+    """The item's value in the fiscal year labelled `period` ("FY2024"), if reported."""
+    for end, value in annual_series(company, kind, item):
+        if fiscal_label(end) == period:
+            return Figure(value, period, _currency(company, kind))
+    return None
+
+
+def ttm(company: CompanyData, kind: StatementKind, item: str,
+        fallback: float | None = None) -> Figure | None:
+    """A flow over the last twelve months: four quarters, else latest FY, else `fallback`."""
+    statement = company.statement(kind, "quarterly")
+    if statement is not None and len(statement.periods) >= 4:
+        values = statement.items.get(item, [])[:4]
+        ends = statement.periods[:4]
+        if len(values) == 4 and all(v is not None for v in values) and \
+                (ends[0] - ends[3]).days <= _MAX_TTM_SPAN_DAYS:
+            return Figure(sum(values), f"TTM to {ends[0].isoformat()}",  # type: ignore[arg-type]
+                          _currency(company, kind))
+    annual = latest_annual(company, kind, item)
+    if annual is not None:
+        return annual
+    if fallback is not None:
+        return Figure(fallback, "TTM", _currency(company, kind))
+    return None
+
+
+def latest_balance(company: CompanyData, item: str, fallback: float | None = None) -> Figure | None:
+    """A balance-sheet item at the latest quarter end, else fiscal year end, else `fallback`."""
+    for frequency in ("quarterly", "annual"):
+        statement = company.statement("balance", frequency)
+        if statement is None:
+            continue
+        for end, value in zip(statement.periods, statement.items.get(item, [])):
+            if value is not None:
+                return Figure(value, f"as of {end.isoformat()}", _currency(company, "balance"))
+    if fallback is not None:
+        return Figure(fallback, "latest", _currency(company, "balance"))
+    return None
+
+
+def financial_currency(company: CompanyData) -> str:
+    return company.statistics.financial_currency or company.quote.currency
+
+
+def _currency(company: CompanyData, kind: StatementKind) -> str:
+    for statement in company.statements.values():
+        if statement.kind == kind and statement.currency:
+            return statement.currency
+    return financial_currency(company)
+
+
+def currencies_match(company: CompanyData) -> bool:
+    """True when prices and financial statements are in the same currency."""
+    return company.quote.currency == financial_currency(company)

@@ -1,0 +1,253 @@
+"""Report jobs: owned by the server, not by the socket that started them.
+
+Every event a job sends is appended to its log with a sequence number and sent to
+the job's Socket.IO room (named after the job id). A browser that subscribes late
+gets the log replayed, then the live events; it drops any event whose `seq` it has
+already seen, so a subscribe racing with a live event neither loses nor doubles it.
+
+At most `limit` jobs run at once; the others wait in a FIFO queue and are told
+their position whenever it changes.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+JobState = Literal["queued", "running", "completed", "failed", "cancelled"]
+TERMINAL_STATES: frozenset[str] = frozenset({"completed", "failed", "cancelled"})
+
+Emit = Callable[[str, dict[str, Any], str], None]
+StartTask = Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """What to write: a ticker (fresh data) or a stored report to write again."""
+
+    ticker: str
+    model: str | None = None
+    regenerate_from: str | None = None
+
+
+@dataclass
+class JobEvent:
+    seq: int
+    name: str
+    payload: dict[str, Any]
+
+
+@dataclass
+class Job:
+    spec: JobSpec
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    state: JobState = "queued"
+    created_at: float = field(default_factory=time.time)
+    started_monotonic: float = field(default_factory=time.monotonic)
+    events: list[JobEvent] = field(default_factory=list)
+    report_id: str | None = None
+    cancel_requested: bool = False
+    stage: str = "queued"
+    percent: float = 0.0
+
+    @property
+    def elapsed(self) -> float:
+        return round(time.monotonic() - self.started_monotonic, 2)
+
+    @property
+    def finished(self) -> bool:
+        return self.state in TERMINAL_STATES
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "job_id": self.id,
+            "ticker": self.spec.ticker,
+            "model": self.spec.model,
+            "state": self.state,
+            "stage": self.stage,
+            "percent": self.percent,
+            "elapsed": self.elapsed,
+            "report_id": self.report_id,
+            "url": f"/reports/{self.report_id}" if self.report_id else None,
+            "events": len(self.events),
+        }
+
+
+class JobReporter:
+    """What a running job uses to tell its subscribers how it is going."""
+
+    def __init__(self, manager: JobManager, job: Job) -> None:
+        self._manager = manager
+        self.job = job
+
+    @property
+    def cancelled(self) -> bool:
+        return self.job.cancel_requested
+
+    def progress(self, stage: str, percent: float, message: str, **extra: Any) -> None:
+        self.job.stage = stage
+        self.job.percent = round(percent, 1)
+        self._manager.publish(
+            self.job,
+            "progress",
+            {"stage": stage, "percent": self.job.percent, "message": message, **extra},
+        )
+
+    def token(self, section: str, text: str) -> None:
+        self._manager.publish(self.job, "token", {"section": section, "text": text})
+
+    def section(self, section: dict[str, Any]) -> None:
+        self._manager.publish(self.job, "section", {"section": section})
+
+    def completed(self, report_id: str) -> None:
+        self.job.report_id = report_id
+        self.progress("completed", 100, "Report ready")
+        self._manager.publish(
+            self.job, "completed", {"report_id": report_id, "url": f"/reports/{report_id}"}
+        )
+        self.job.state = "completed"
+
+    def failed(self, code: str, message: str, **extra: Any) -> None:
+        stage = "cancelled" if code == "cancelled" else "failed"
+        self.progress(stage, self.job.percent, message)
+        self._manager.publish(self.job, "failed", {"code": code, "message": message, **extra})
+        self.job.state = "cancelled" if code == "cancelled" else "failed"
+
+
+class JobManager:
+    def __init__(
+        self,
+        *,
+        emit: Emit,
+        start_task: StartTask,
+        run: Callable[[JobReporter], None],
+        limit: int,
+        keep_finished: int = 200,
+    ) -> None:
+        self._emit = emit
+        self._start_task = start_task
+        self._run = run
+        self.limit = limit
+        self._keep_finished = keep_finished
+        self._lock = threading.Lock()
+        self._jobs: dict[str, Job] = {}
+        self._running: set[str] = set()
+        self._waiting: deque[Job] = deque()
+
+    def get(self, job_id: str) -> Job | None:
+        return self._jobs.get(job_id)
+
+    def submit(self, spec: JobSpec) -> Job:
+        job = Job(spec=spec)
+        with self._lock:
+            self._prune()
+            self._jobs[job.id] = job
+            start_now = len(self._running) < self.limit
+            if start_now:
+                self._running.add(job.id)
+            else:
+                self._waiting.append(job)
+                position = len(self._waiting)
+        if start_now:
+            self._start(job)
+        else:
+            self._announce_position(job, position)
+        return job
+
+    def publish(self, job: Job, name: str, payload: dict[str, Any]) -> None:
+        with self._lock:
+            event = JobEvent(len(job.events) + 1, name, {"job_id": job.id, **payload})
+            event.payload["seq"] = event.seq
+            if name == "progress":
+                event.payload.setdefault("elapsed", job.elapsed)
+            job.events.append(event)
+        self._emit(name, event.payload, job.id)
+
+    def replay(self, job: Job) -> list[JobEvent]:
+        """The job's log so far, with runs of tokens for one section merged into one."""
+        with self._lock:
+            events = list(job.events)
+        merged: list[JobEvent] = []
+        for event in events:
+            last = merged[-1] if merged else None
+            if (
+                event.name == "token"
+                and last is not None
+                and last.name == "token"
+                and last.payload["section"] == event.payload["section"]
+            ):
+                text = last.payload["text"] + event.payload["text"]
+                merged[-1] = JobEvent(event.seq, "token", {**event.payload, "text": text})
+            else:
+                merged.append(event)
+        return merged
+
+    def cancel(self, job_id: str) -> bool:
+        """Ask a job to stop; False if there is no such job or it already ended."""
+        job = self._jobs.get(job_id)
+        if job is None or job.finished:
+            return False
+        job.cancel_requested = True
+        with self._lock:
+            was_waiting = job in self._waiting
+            if was_waiting:
+                self._waiting.remove(job)
+                waiting = list(self._waiting)
+        if was_waiting:
+            JobReporter(self, job).failed("cancelled", "Cancelled before it started")
+            self._announce_positions(waiting)
+        return True
+
+    def queue_position(self, job: Job) -> int | None:
+        with self._lock:
+            try:
+                return self._waiting.index(job) + 1
+            except ValueError:
+                return None
+
+    def counts(self) -> dict[str, int]:
+        with self._lock:
+            return {"active": len(self._running), "waiting": len(self._waiting), "limit": self.limit}
+
+    def _start(self, job: Job) -> None:
+        job.state = "running"
+        self._start_task(self._run_job, job)
+
+    def _run_job(self, job: Job) -> None:
+        reporter = JobReporter(self, job)
+        try:
+            self._run(reporter)
+        finally:
+            if not job.finished:  # the runner must end every job; this is the safety net
+                reporter.failed("internal_error", "The report could not be finished")
+            with self._lock:
+                self._running.discard(job.id)
+                next_job = self._waiting.popleft() if self._waiting else None
+                if next_job is not None:
+                    self._running.add(next_job.id)
+                waiting = list(self._waiting)
+            if next_job is not None:
+                self._start(next_job)
+                self._announce_positions(waiting)
+
+    def _announce_positions(self, waiting: list[Job]) -> None:
+        for position, job in enumerate(waiting, start=1):
+            self._announce_position(job, position)
+
+    def _announce_position(self, job: Job, position: int) -> None:
+        JobReporter(self, job).progress(
+            "queued",
+            0,
+            f"Waiting for a free slot: position {position} in the queue",
+            queue_position=position,
+        )
+
+    def _prune(self) -> None:
+        finished = [j for j in self._jobs.values() if j.finished]
+        for job in finished[: max(0, len(finished) - self._keep_finished)]:
+            del self._jobs[job.id]

@@ -1,0 +1,66 @@
+"""Build the fallback chain the settings ask for; the data-only writer always ends it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from vast_ai.engines.data_only import DataOnlyEngine
+from vast_ai.engines.ollama_engine import OllamaEngine
+from vast_ai.engines.openai_engine import OpenAIEngine
+
+from ..config import Settings
+from .base import Integration
+from .chain import FallbackChain
+from .inprocess import InProcessWriter
+from .remote import RemoteGpuTier
+
+
+def build_chain(
+    settings: Settings, *, start_task: Callable[..., Any], sleep: Callable[[float], Any]
+) -> tuple[FallbackChain, RemoteGpuTier | None]:
+    """The chain, and the remote GPU tier client if it is in the chain (for health/models)."""
+    integrations: list[Integration] = []
+    remote = None
+    if settings.remote_llm_integration and settings.llm_backend_url:
+        remote = RemoteGpuTier(
+            settings.llm_backend_url, settings.llm_api_key, settings.llm_timeout
+        )
+        integrations.append(remote)
+    threads = {"start_task": start_task, "sleep": sleep}
+    if settings.ollama_integration:
+        integrations.append(
+            InProcessWriter(
+                name="ollama",
+                label=f"Ollama at {settings.ollama_host}",
+                engine_factory=lambda: OllamaEngine(settings.ollama_host, settings.llm_timeout),
+                default_model=settings.models[0],
+                **threads,
+            )
+        )
+    if settings.openai_integration:
+        integrations.append(
+            InProcessWriter(
+                name="openai",
+                label=f"the OpenAI-compatible server at {settings.openai_base_url}",
+                engine_factory=lambda: OpenAIEngine(
+                    settings.openai_base_url,
+                    settings.openai_api_key,
+                    settings.openai_model,
+                    timeout=settings.llm_timeout,
+                ),
+                model=settings.openai_model,
+                **threads,
+            )
+        )
+    integrations.append(
+        InProcessWriter(
+            name="data_only",
+            label="the data-only writer (no LLM wrote this text)",
+            engine_factory=DataOnlyEngine,
+            model="data-only",
+            check_engine=False,
+            **threads,
+        )
+    )
+    return FallbackChain(integrations), remote

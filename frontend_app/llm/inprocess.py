@@ -1,0 +1,88 @@
+"""Integrations that run vast_ai's report writer inside the dashboard with another engine.
+
+Ollama directly, an OpenAI-compatible server, and the data-only writer all reuse the
+one `ReportWriter`; it runs on an OS thread with its own event loop
+(`AsyncIteratorThread`), so the dashboard's green threads never host asyncio.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from pydantic import BaseModel
+
+from vast_ai.engines.base import Engine, EngineError
+from vast_ai.schemas import ReportRequest, ReportResponse
+from vast_ai.writer import ReportWriter
+
+from ..async_bridge import AsyncIteratorThread
+from .base import GenerationCancelled, GenerationSink, IntegrationError
+from .stream import apply_event
+
+GROUNDING_THRESHOLD = 0.2
+
+
+class InProcessWriter:
+    def __init__(
+        self,
+        *,
+        name: str,
+        label: str,
+        engine_factory: Callable[[], Engine],
+        start_task: Callable[..., Any],
+        sleep: Callable[[float], Any],
+        model: str | None = None,
+        default_model: str = "",
+        check_engine: bool = True,
+    ) -> None:
+        """`model` overrides the requested one (an OpenAI server has its own names);
+        `default_model` is used when the request leaves the choice open.
+
+        With `check_engine`, the engine's model list is asked first, so an engine
+        that is down fails in a second instead of once per section.
+        """
+        self.name = name
+        self.label = label
+        self._engine_factory = engine_factory
+        self._start_task = start_task
+        self._sleep = sleep
+        self._model = model
+        self._default_model = default_model
+        self._check_engine = check_engine
+
+    def generate(self, request: ReportRequest, sink: GenerationSink) -> ReportResponse:
+        model = self._model or request.model or self._default_model
+        stream = AsyncIteratorThread(
+            lambda: self._events(request, model), start_task=self._start_task, sleep=self._sleep
+        )
+        try:
+            for event in stream:
+                if sink.cancelled:
+                    raise GenerationCancelled()
+                report = apply_event(event, sink, self.label, lambda: None)
+                if report is not None:
+                    if not any(s.status == "ok" for s in report.sections.values()):
+                        raise IntegrationError(
+                            "all_sections_failed", f"{self.label} could not write any section"
+                        )
+                    return report
+        except EngineError as exc:
+            raise IntegrationError(exc.code, f"{self.label} failed: {exc.message}") from None
+        raise IntegrationError("stream_ended", f"{self.label} stopped before the report was done")
+
+    async def _events(self, request: ReportRequest, model: str) -> AsyncIterator[BaseModel]:
+        engine = self._engine_factory()
+        try:
+            if self._check_engine:
+                await engine.list_models()
+            writer = ReportWriter(
+                engine,
+                concurrency_limit=1,
+                grounding_threshold=GROUNDING_THRESHOLD,
+                engine_name=engine.name,
+            )
+            async for event in writer.events(request, model):
+                yield event
+        finally:
+            await engine.close()

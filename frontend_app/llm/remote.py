@@ -1,0 +1,175 @@
+"""The client of the remote GPU tier (vast_ai): health, models, and the NDJSON report stream.
+
+Uses httpx's sync client: under the eventlet worker its sockets are green, so a
+stream waiting for tokens costs one green thread. The API key goes only into the
+Authorization header; no message this module produces contains it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+from pydantic import ValidationError
+
+from vast_ai.schemas import ModelsResponse, ReportRequest, ReportResponse, parse_event
+
+from .base import GenerationCancelled, GenerationSink, IntegrationError
+from .stream import apply_event
+
+log = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT = 5.0
+HEALTH_TIMEOUT = 3.0
+MAX_RETRY_AFTER = 10.0
+
+_STATUS_MEANING = {
+    401: "refused the API key (check ERT_LLM_API_KEY)",
+    413: "refused the request as too large",
+    422: "refused the request as invalid",
+    429: "is busy (queue full)",
+    503: "cannot reach its model",
+    504: "timed out writing the report",
+}
+# Never retried: a wrong key or a bad request stays wrong; a timeout already waited.
+_NOT_RETRYABLE = {400, 401, 403, 404, 413, 422, 504}
+
+
+def _error_from_response(response: httpx.Response) -> IntegrationError:
+    status = response.status_code
+    code, detail = f"http_{status}", ""
+    try:
+        error = response.json()["error"]
+        code, detail = str(error["code"]), str(error["message"])[:300]
+    except (ValueError, KeyError, TypeError):
+        pass
+    meaning = _STATUS_MEANING.get(status, f"answered HTTP {status}")
+    message = f"The GPU tier {meaning}" + (f": {detail}" if detail else "")
+    retryable = status not in _NOT_RETRYABLE and code != "model_not_pulled"
+    return IntegrationError(code, message, retryable=retryable)
+
+
+def _retry_after(response: httpx.Response, default: float) -> float:
+    try:
+        return min(float(response.headers.get("Retry-After", default)), MAX_RETRY_AFTER)
+    except ValueError:
+        return default
+
+
+class RemoteGpuTier:
+    name = "remote"
+    label = "the GPU tier"
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        read_timeout: float,
+        *,
+        retries: int = 2,
+        backoff: float = 1.0,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._timeout = httpx.Timeout(read_timeout, connect=CONNECT_TIMEOUT)
+        self._retries = retries
+        self._backoff = backoff
+
+    def health(self) -> dict[str, Any]:
+        """The GPU tier's /health, or `{"status": "unreachable", ...}`; never raises."""
+        try:
+            response = httpx.get(f"{self.base_url}/health", timeout=HEALTH_TIMEOUT)
+            response.raise_for_status()
+            body = response.json()
+            return body if isinstance(body, dict) else {"status": "unhealthy"}
+        except (httpx.HTTPError, ValueError) as exc:
+            return {"status": "unreachable", "message": f"{type(exc).__name__}"}
+
+    def models(self) -> ModelsResponse | None:
+        """The GPU tier's /models, or None when it cannot say."""
+        try:
+            response = httpx.get(
+                f"{self.base_url}/models", headers=self._headers, timeout=HEALTH_TIMEOUT
+            )
+            response.raise_for_status()
+            return ModelsResponse.model_validate(response.json())
+        except (httpx.HTTPError, ValueError, ValidationError):
+            return None
+
+    def generate(self, request: ReportRequest, sink: GenerationSink) -> ReportResponse:
+        attempt = 0
+        while True:
+            attempt += 1
+            streamed = False
+
+            def mark_streamed() -> None:
+                nonlocal streamed
+                streamed = True
+
+            try:
+                return self._stream(request, sink, mark_streamed)
+            except _Retry as retry:
+                error, delay = retry.error, retry.delay
+            except IntegrationError as exc:
+                error, delay = exc, self._backoff * attempt
+            # A retry would repeat text already shown, so only a clean failure is retried.
+            if not error.retryable or streamed or attempt > self._retries:
+                raise error
+            log.info("GPU tier attempt %d failed (%s); retrying", attempt, error.code)
+            sink.notice(f"{error.message}; trying again in {delay:.0f} s")
+            time.sleep(delay)
+
+    def _stream(
+        self, request: ReportRequest, sink: GenerationSink, mark_streamed: Callable[[], None]
+    ) -> ReportResponse:
+        body = request.model_dump(mode="json")
+        url = f"{self.base_url}/generate_report/stream"
+        try:
+            with httpx.Client(timeout=self._timeout, headers=self._headers) as client:
+                with client.stream("POST", url, json=body) as response:
+                    if response.status_code != 200:
+                        response.read()
+                        error = _error_from_response(response)
+                        if response.status_code == 429:
+                            raise _Retry(error, _retry_after(response, self._backoff))
+                        raise error
+                    for line in response.iter_lines():
+                        if sink.cancelled:
+                            raise GenerationCancelled()
+                        if not line.strip():
+                            continue
+                        try:
+                            event = parse_event(line)
+                        except ValidationError:
+                            raise IntegrationError(
+                                "bad_stream", "The GPU tier sent a line ERT cannot read"
+                            ) from None
+                        report = apply_event(event, sink, self.label, mark_streamed)
+                        if report is not None:
+                            return report
+        except httpx.TimeoutException as exc:
+            retryable = isinstance(exc, httpx.ConnectTimeout)
+            raise IntegrationError(
+                "backend_timeout",
+                f"The GPU tier did not answer in time ({type(exc).__name__})",
+                retryable=retryable,
+            ) from None
+        except httpx.TransportError as exc:
+            raise IntegrationError(
+                "backend_unreachable",
+                f"The GPU tier at {self.base_url} is unreachable ({type(exc).__name__})",
+                retryable=True,
+            ) from None
+        raise IntegrationError("stream_ended", "The GPU tier's stream ended before the report")
+
+
+class _Retry(Exception):
+    """A failure that says when to try again (429 with Retry-After)."""
+
+    def __init__(self, error: IntegrationError, delay: float) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.delay = delay

@@ -1,0 +1,67 @@
+"""Market data for the dashboard: validated tickers in, CompanyData out.
+
+How the dashboard calls it::
+
+    from frontend_app.market import MarketDataService, MarketDataError, validate_ticker
+
+    service = MarketDataService(source="auto")       # one per process; ERT_DATA_SOURCE
+    symbol = validate_ticker(" aapl ")               # "AAPL"; raises InvalidTicker
+    try:
+        company = service.get_company(symbol)        # CompanyData
+    except MarketDataError as error:                 # error.code, error.message
+        ...                                          # UnknownTicker has .suggestions
+
+- `MarketDataService(source: "yfinance" | "snapshot" | "auto" = "auto", quote_ttl=900,
+  statement_ttl=86400, timeout=15.0, *, retries=2, backoff=1.0, snapshot_dir=...)`;
+  `.get_company(ticker: str) -> CompanyData` (validates the ticker itself too; blocking,
+  call it from a job, not from the event loop's hot path), `.clear_cache()`.
+- `CompanyData` (pydantic, frozen): ticker, source ("yfinance" | "snapshot"), as_of
+  (date), source_label ("Yahoo Finance as of 2025-02-14" / "offline snapshot as of
+  2025-02-14"), fetched_at, profile, quote, statistics, analysts, statements
+  ({"income_annual": Statement, ...}), prices (PriceHistory | None), gaps (list of
+  Gap(part, reason, retryable)). `.to_dict()` is JSON-safe; `CompanyData.from_dict(d)`.
+- Errors (all `MarketDataError`, each with `.code` and a user-facing `.message`):
+  InvalidTicker, UnknownTicker (`.suggestions`), NotAnEquity, RateLimited,
+  DataSourceUnreachable. `.retryable` says whether trying later may help.
+"""
+
+from .company import (
+    Analysts,
+    CompanyData,
+    Gap,
+    KeyStatistics,
+    PriceHistory,
+    Profile,
+    Quote,
+    Statement,
+)
+from .errors import (
+    DataSourceUnreachable,
+    InvalidTicker,
+    MarketDataError,
+    NotAnEquity,
+    RateLimited,
+    UnknownTicker,
+)
+from .service import DataSource, MarketDataService
+from .tickers import validate_ticker
+
+__all__ = [
+    "Analysts",
+    "CompanyData",
+    "DataSource",
+    "DataSourceUnreachable",
+    "Gap",
+    "InvalidTicker",
+    "KeyStatistics",
+    "MarketDataError",
+    "MarketDataService",
+    "NotAnEquity",
+    "PriceHistory",
+    "Profile",
+    "Quote",
+    "RateLimited",
+    "Statement",
+    "UnknownTicker",
+    "validate_ticker",
+]

@@ -1,0 +1,251 @@
+"""The live source: every part of a company fetched from Yahoo through yfinance at once.
+
+Each part (info, 5y prices, six statements) is one yfinance call, run in parallel
+in a thread pool, each through `run_blocking` (curl_cffi blocks whole green
+workers otherwise) and each bounded by the per-call timeout. The `info` part
+decides: unknown ticker, not an equity, rate limit or network failure end the
+fetch with an error; any other part that fails becomes a named gap.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import yfinance as yf
+from yfinance.exceptions import YFRateLimitError, YFTickerMissingError
+
+from frontend_app.blocking import run_blocking
+
+from .company import (
+    FREQUENCIES,
+    STATEMENT_KINDS,
+    CompanyData,
+    Frequency,
+    Gap,
+    Statement,
+    StatementKind,
+    statement_key,
+)
+from .errors import DataSourceUnreachable, NotAnEquity, RateLimited, UnknownTicker
+from .normalise import (
+    analysts_from_info,
+    prices_from_frame,
+    profile_from_info,
+    quote_from_info,
+    statement_from_frame,
+    statistics_from_info,
+)
+
+# yfinance otherwise logs and swallows HTTP errors, leaving an empty answer that looks
+# like "no data"; ERT classifies failures itself (rate limit, network, unknown ticker).
+yf.config.debug.hide_exceptions = False
+
+Failure = Literal["rate_limited", "unreachable", "not_found", "other"]
+
+_YFINANCE_FREQ: dict[Frequency, str] = {"annual": "yearly", "quarterly": "quarterly"}
+_STATEMENT_METHODS: dict[StatementKind, str] = {
+    "income": "get_income_stmt",
+    "balance": "get_balance_sheet",
+    "cashflow": "get_cash_flow",
+}
+
+
+def _statement_call(kind: StatementKind, frequency: Frequency) -> Callable[[yf.Ticker], Any]:
+    method, freq = _STATEMENT_METHODS[kind], _YFINANCE_FREQ[frequency]
+    return lambda ticker: getattr(ticker, method)(freq=freq)
+
+
+MARKET_CALLS: dict[str, Callable[[yf.Ticker], Any]] = {
+    "info": lambda ticker: ticker.get_info(),
+    "prices": lambda ticker: ticker.history(period="5y", interval="1d", auto_adjust=True),
+}
+STATEMENT_CALLS: dict[str, Callable[[yf.Ticker], Any]] = {
+    statement_key(kind, frequency): _statement_call(kind, frequency)
+    for kind in STATEMENT_KINDS
+    for frequency in FREQUENCIES
+}
+
+
+def classify(error: BaseException) -> Failure:
+    """What kind of failure a yfinance / HTTP exception is."""
+    status = getattr(getattr(error, "response", None), "status_code", None)
+    if isinstance(error, YFRateLimitError) or status == 429:
+        return "rate_limited"
+    if status == 404 or isinstance(error, YFTickerMissingError):
+        return "not_found"
+    if isinstance(status, int) and status >= 500:
+        return "unreachable"
+    if status is None and isinstance(error, (OSError, TimeoutError)):
+        return "unreachable"  # requests' and curl_cffi's errors are OSErrors
+    return "other"
+
+
+_GAP_REASONS: dict[Failure, str] = {
+    "rate_limited": "Yahoo Finance rate-limited the request",
+    "unreachable": "Yahoo Finance could not be reached",
+    "not_found": "Yahoo Finance has no data for it",
+    "other": "Yahoo Finance sent an answer ERT could not read",
+}
+
+
+@dataclass(frozen=True)
+class StatementBundle:
+    """Statements and their gaps, cached longer than quotes."""
+
+    statements: dict[str, Statement]
+    gaps: list[Gap]
+
+    @property
+    def complete(self) -> bool:
+        """True when no statement failed for a reason that asking again could fix."""
+        return not any(gap.retryable for gap in self.gaps)
+
+
+class YahooSource:
+    """Fetches CompanyData live from Yahoo Finance."""
+
+    def __init__(
+        self,
+        timeout: float = 15.0,
+        retries: int = 2,
+        backoff: float = 1.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff = backoff
+        self._sleep = sleep
+
+    def fetch(self, ticker: str, statements: StatementBundle | None = None) -> CompanyData:
+        """Everything about `ticker`; reuses `statements` instead of fetching them if given."""
+        calls = dict(MARKET_CALLS)
+        if statements is None:
+            calls.update(STATEMENT_CALLS)
+        pool = ThreadPoolExecutor(max_workers=len(calls), thread_name_prefix=f"yahoo-{ticker}")
+        try:
+            started = time.monotonic()
+            futures = {part: pool.submit(self._call, call, ticker) for part, call in calls.items()}
+            info = self._info(ticker, futures.pop("info"), started)
+            results = {part: self._result(part, future, started) for part, future in futures.items()}
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+        return self._assemble(ticker, info, results, statements)
+
+    def suggestions(self, ticker: str) -> list[str]:
+        """Equity tickers Yahoo's search finds for `ticker` (empty if search fails)."""
+        try:
+            quotes = run_blocking(
+                lambda: yf.Search(ticker, max_results=8, news_count=0, timeout=self.timeout).quotes
+            )
+        except Exception:  # suggestions are a courtesy; never fail the error path on them
+            return []
+        symbols = [q.get("symbol") for q in quotes if q.get("quoteType") == "EQUITY"]
+        return [s for s in dict.fromkeys(symbols) if isinstance(s, str) and s != ticker][:5]
+
+    def _call(self, call: Callable[[yf.Ticker], Any], ticker: str) -> Any:
+        """One yfinance call in a real thread, retried with backoff when rate-limited."""
+        attempt = 0
+        while True:
+            try:
+                return run_blocking(call, yf.Ticker(ticker))
+            except Exception as error:
+                if classify(error) != "rate_limited" or attempt >= self.retries:
+                    raise
+            self._sleep(self.backoff * 2**attempt)
+            attempt += 1
+
+    def _remaining(self, started: float) -> float:
+        return max(0.0, started + self.timeout - time.monotonic())
+
+    def _info(self, ticker: str, future: Future[Any], started: float) -> dict[str, Any]:
+        try:
+            info = future.result(timeout=self._remaining(started))
+        except FutureTimeout:
+            raise DataSourceUnreachable(f"no answer within {self.timeout:g} s") from None
+        except Exception as error:
+            failure = classify(error)
+            if failure == "rate_limited":
+                raise RateLimited() from error
+            if failure == "not_found":
+                raise UnknownTicker(ticker, self.suggestions(ticker)) from error
+            raise DataSourceUnreachable(
+                "network error" if failure == "unreachable" else "unreadable answer"
+            ) from error
+        if not isinstance(info, dict) or not info.get("quoteType"):
+            raise UnknownTicker(ticker, self.suggestions(ticker))
+        quote_type = str(info["quoteType"]).upper()
+        if quote_type != "EQUITY":
+            raise NotAnEquity(ticker, quote_type)
+        return info
+
+    def _result(self, part: str, future: Future[Any], started: float) -> Any | Gap:
+        try:
+            return future.result(timeout=self._remaining(started))
+        except FutureTimeout:
+            future.cancel()
+            return Gap(part=part, reason=f"no answer within {self.timeout:g} s", retryable=True)
+        except Exception as error:
+            failure = classify(error)
+            return Gap(part=part, reason=_GAP_REASONS[failure],
+                       retryable=failure in ("rate_limited", "unreachable"))
+
+    def _assemble(
+        self,
+        ticker: str,
+        info: dict[str, Any],
+        results: dict[str, Any],
+        cached: StatementBundle | None,
+    ) -> CompanyData:
+        quote = quote_from_info(info)
+        statistics = statistics_from_info(info)
+        gaps: list[Gap] = []
+        bundle = cached or self._statements(results, statistics.financial_currency or quote.currency)
+        gaps.extend(bundle.gaps)
+        prices = results["prices"]
+        if isinstance(prices, Gap):
+            gaps.append(prices)
+            prices = None
+        else:
+            prices = prices_from_frame(prices, info.get("currency"))
+            if prices is None:
+                gaps.append(Gap(part="prices", reason="Yahoo Finance has no price history"))
+        as_of = (quote.market_time or datetime.now(UTC)).date()
+        return CompanyData(
+            ticker=ticker,
+            source="yfinance",
+            as_of=as_of,
+            source_label=f"Yahoo Finance as of {as_of.isoformat()}",
+            fetched_at=datetime.now(UTC),
+            profile=profile_from_info(ticker, info),
+            quote=quote,
+            statistics=statistics,
+            analysts=analysts_from_info(info),
+            statements=bundle.statements,
+            prices=prices,
+            gaps=sorted(gaps, key=lambda gap: gap.part),
+        )
+
+    @staticmethod
+    def _statements(results: dict[str, Any], currency: str | None) -> StatementBundle:
+        statements: dict[str, Statement] = {}
+        gaps: list[Gap] = []
+        for kind in STATEMENT_KINDS:
+            for frequency in FREQUENCIES:
+                part = statement_key(kind, frequency)
+                result = results[part]
+                if isinstance(result, Gap):
+                    gaps.append(result)
+                    continue
+                statement = statement_from_frame(result, kind, frequency, currency)
+                if statement is None:
+                    gaps.append(Gap(part=part, reason=f"Yahoo Finance has no {frequency} "
+                                                      f"{kind} statement"))
+                else:
+                    statements[part] = statement
+        return StatementBundle(statements=statements, gaps=gaps)

@@ -1,0 +1,120 @@
+"""How a report's sections and their grounding are shown: safe HTML with each figure
+marked verified or not, the Markdown export with footnotes, and the headline count.
+
+Model output is untrusted. Markdown is rendered with raw HTML disabled and then
+sanitised with nh3; the figure marks are added only after that, at the offsets the
+grounding check found, through random per-call placeholders the model text cannot
+guess. So text that merely looks like a mark never becomes one. Imports nothing
+from Flask so it can be used and tested alone.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import secrets
+from collections.abc import Iterable
+
+import nh3
+from markdown_it import MarkdownIt
+
+from vast_ai.schemas import FigureCheck, ReportGrounding, SectionGrounding
+
+UNVERIFIED_TITLE = "not found in the data"
+
+_MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable(
+    ["table", "strikethrough"]
+)
+# No images (tracking pixels) and no attributes but link targets and table alignment:
+# no attribute value can then hold a ">", which _TAG_OR_TEXT relies on.
+_SANITISER = nh3.Cleaner(
+    tags={
+        "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "del", "code",
+        "pre", "blockquote", "ul", "ol", "li", "a", "table", "thead", "tbody", "tr", "th",
+        "td",
+    },
+    clean_content_tags={"script", "style"},
+    attributes={"a": {"href"}, "ol": {"start"}, "th": {"style"}, "td": {"style"}},
+    filter_style_properties={"text-align"},
+    url_schemes={"http", "https", "mailto"},
+)
+_TAG_OR_TEXT = re.compile(r"(<[^>]*>)")
+
+
+def _figures_in(markdown: str, grounding: SectionGrounding | None) -> list[FigureCheck]:
+    """The grounding's figures whose offsets still point at their text, in order,
+    without overlaps (a grounding of another version of the text marks nothing)."""
+    if grounding is None:
+        return []
+    figures: list[FigureCheck] = []
+    last_end = 0
+    for fig in sorted(grounding.figures, key=lambda f: f.start):
+        if fig.start >= last_end and markdown[fig.start : fig.end] == fig.text:
+            figures.append(fig)
+            last_end = fig.end
+    return figures
+
+
+def _open_tag(fig: FigureCheck) -> str:
+    if fig.status == "verified":
+        shown = " — ".join(p for p in (fig.fact_label, fig.fact_display) if p) or "the data"
+        return f'<span class="fig fig-verified" title="{html.escape("matches: " + shown)}">'
+    return f'<span class="fig fig-unverified" title="{UNVERIFIED_TITLE}">'
+
+
+def _with_placeholders(markdown: str, figures: Iterable[FigureCheck], nonce: str) -> str:
+    parts: list[str] = []
+    cursor = 0
+    for i, fig in enumerate(figures):
+        parts += [markdown[cursor : fig.start], f"{nonce}o{i}o", fig.text, f"{nonce}c{i}c"]
+        cursor = fig.end
+    parts.append(markdown[cursor:])
+    return "".join(parts)
+
+
+def _marks_in(clean_html: str, figures: list[FigureCheck], nonce: str) -> str:
+    """Turn placeholder pairs in text (never inside a tag) into figure spans."""
+    pair = re.compile(rf"{nonce}o(\d+)o([^<]*?){nonce}c\1c")
+    stray = re.compile(rf"{nonce}[oc]\d+[oc]")
+
+    def mark(m: re.Match[str]) -> str:
+        return f"{_open_tag(figures[int(m[1])])}{m[2]}</span>"
+
+    pieces = _TAG_OR_TEXT.split(clean_html)
+    for i, piece in enumerate(pieces):
+        is_tag = i % 2 == 1
+        pieces[i] = stray.sub("", piece if is_tag else pair.sub(mark, piece))
+    return "".join(pieces)
+
+
+def render_markdown_html(markdown: str, grounding: SectionGrounding | None) -> str:
+    """Section Markdown as sanitised HTML, each checked figure wrapped in a mark."""
+    figures = _figures_in(markdown, grounding)
+    nonce = "ERT" + secrets.token_hex(8)
+    clean = _SANITISER.clean(_MARKDOWN.render(_with_placeholders(markdown, figures, nonce)))
+    return _marks_in(clean, figures, nonce)
+
+
+def markdown_with_footnotes(markdown: str, grounding: SectionGrounding | None) -> str:
+    """The Markdown export: each unverified figure gets a footnote reference, and the
+    footnotes ("[^u1]: 12.5% — not found in the data") follow the text."""
+    unverified = [f for f in _figures_in(markdown, grounding) if f.status == "unverified"]
+    if not unverified:
+        return markdown
+    parts: list[str] = []
+    notes: list[str] = []
+    cursor = 0
+    for n, fig in enumerate(unverified, start=1):
+        parts += [markdown[cursor : fig.end], f"[^u{n}]"]
+        notes.append(f"[^u{n}]: {fig.text} — {UNVERIFIED_TITLE}")
+        cursor = fig.end
+    parts.append(markdown[cursor:])
+    return "".join(parts).rstrip("\n") + "\n\n" + "\n".join(notes) + "\n"
+
+
+def grounding_headline(g: ReportGrounding) -> str:
+    """"41 of 43 figures verified"."""
+    if g.found == 0:
+        return "No figures to verify"
+    noun = "figure" if g.found == 1 else "figures"
+    return f"{g.verified} of {g.found} {noun} verified"

@@ -1,0 +1,59 @@
+"""The objects one dashboard app is built from, kept in `app.extensions["ert"]`."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import current_app
+from flask_socketio import SocketIO
+
+from .config import Settings
+from .jobs import JobManager
+from .llm.chain import FallbackChain
+from .llm.remote import RemoteGpuTier
+from .store import ReportStore
+
+STATUS_TTL = 5.0
+
+
+@dataclass
+class Dashboard:
+    settings: Settings
+    socketio: SocketIO
+    store: ReportStore
+    jobs: JobManager
+    chain: FallbackChain
+    remote: RemoteGpuTier | None
+    _status: tuple[float, dict[str, Any]] | None = field(default=None, repr=False)
+
+    def backend_status(self) -> dict[str, Any]:
+        """The GPU tier's health (cached a few seconds) and the chain the settings built."""
+        now = time.monotonic()
+        if self._status is not None and now - self._status[0] < STATUS_TTL:
+            return self._status[1]
+        if self.remote is not None:
+            remote = self.remote.health()
+            remote["url"] = self.remote.base_url
+        else:
+            remote = {"status": "disabled"}
+        status = {
+            "remote": remote,
+            "integrations": [i.name for i in self.chain.integrations],
+            "jobs": self.jobs.counts(),
+        }
+        self._status = (now, status)
+        return status
+
+    def models(self) -> list[dict[str, Any]]:
+        """The model picker's choices: the GPU tier's /models, else the configured list."""
+        answer = self.remote.models() if self.remote is not None else None
+        if answer is not None and answer.models:
+            return [m.model_dump() for m in answer.models]
+        default = self.settings.models[0]
+        return [{"name": m, "pulled": None, "default": m == default} for m in self.settings.models]
+
+
+def dashboard() -> Dashboard:
+    return current_app.extensions["ert"]

@@ -1,0 +1,256 @@
+// The dashboard: ticker check, model picker, generate, live progress and text, history.
+// Everything the server sends is shown with textContent: model output never becomes HTML here.
+(function () {
+  "use strict";
+  var SECTIONS = [
+    ["executive_summary", "Executive Summary"], ["business_overview", "Business Overview"],
+    ["financial_analysis", "Financial Analysis"], ["valuation", "Valuation"],
+    ["risks", "Risks"], ["investment_thesis", "Investment Thesis"]
+  ];
+  var TICKER = /^[A-Z0-9.\-^=]{1,12}$/;
+  var STORAGE_KEY = "ert.activeJob";
+  var $ = function (id) { return document.getElementById(id); };
+
+  var form = $("generate-form"), input = $("ticker"), hint = $("ticker-hint"),
+      suggestions = $("suggestions"), modelSelect = $("model"), generateBtn = $("generate"),
+      jobCard = $("job"), cancelBtn = $("cancel");
+
+  var socket = io({ transports: ["websocket", "polling"] });
+  var job = null;  // {id, lastSeq, elapsed, elapsedAt, percent, stage, finished}
+
+  // ---- ticker check as you type ----
+  var checkTimer = null;
+  function setHint(message, isError) {
+    hint.textContent = message;
+    hint.classList.toggle("error", !!isError);
+    input.setAttribute("aria-invalid", isError ? "true" : "false");
+  }
+  function showSuggestions(list) {
+    suggestions.textContent = "";
+    if (!list || !list.length) { suggestions.hidden = true; return; }
+    suggestions.append("Did you mean: ");
+    list.forEach(function (s) {
+      var b = document.createElement("button");
+      b.type = "button"; b.className = "secondary"; b.textContent = s;
+      b.addEventListener("click", function () { input.value = s; checkTicker(); showSuggestions([]); });
+      suggestions.append(b);
+    });
+    suggestions.hidden = false;
+  }
+  function checkTicker() {
+    var value = input.value.trim().toUpperCase();
+    if (!value) { setHint("Type a ticker: letters, digits and . - ^ = (up to 12).", false); return false; }
+    if (!TICKER.test(value)) {
+      setHint("A ticker has 1–12 letters, digits or . - ^ =", true); return false;
+    }
+    clearTimeout(checkTimer);
+    checkTimer = setTimeout(function () {
+      fetch("/api/tickers/check?q=" + encodeURIComponent(value))
+        .then(function (r) { return r.json(); })
+        .then(function (body) {
+          if (input.value.trim().toUpperCase() !== value) return;
+          if (body.valid) setHint(body.ticker + " looks like a ticker.", false);
+          else setHint(body.message, true);
+        }).catch(function () {});
+    }, 250);
+    setHint(value + " …", false);
+    return true;
+  }
+  input.addEventListener("input", function () { showSuggestions([]); checkTicker(); });
+
+  // ---- model picker ----
+  fetch("/api/models").then(function (r) { return r.json(); }).then(function (body) {
+    if (!body.models || !body.models.length) return;
+    modelSelect.textContent = "";
+    body.models.forEach(function (m) {
+      var o = document.createElement("option");
+      o.value = m.name;
+      o.textContent = m.name + (m.pulled === false ? " (not pulled)" : "");
+      if (m.default) o.selected = true;
+      modelSelect.append(o);
+    });
+  }).catch(function () {});
+
+  // ---- history ----
+  function loadHistory() {
+    fetch("/api/reports").then(function (r) { return r.json(); }).then(function (body) {
+      var tbody = $("history");
+      tbody.textContent = "";
+      if (!body.reports.length) {
+        var tr = tbody.insertRow(); var td = tr.insertCell();
+        td.colSpan = 6; td.textContent = "No reports yet.";
+        return;
+      }
+      body.reports.forEach(function (r) {
+        var tr = tbody.insertRow();
+        tr.insertCell().textContent = new Date(r.created_at).toLocaleString();
+        var a = document.createElement("a");
+        a.href = r.url; a.textContent = r.ticker;
+        tr.insertCell().append(a);
+        tr.insertCell().textContent = r.company_name;
+        tr.insertCell().textContent = r.recommendation.toUpperCase();
+        tr.insertCell().textContent = r.model;
+        tr.insertCell().textContent = r.integration.replace("_", "-");
+      });
+    }).catch(function () {});
+  }
+  loadHistory();
+
+  // ---- the job being watched ----
+  function sectionBox(id) {
+    return document.querySelector('.live-section[data-section="' + id + '"]');
+  }
+  function resetSections() {
+    var box = $("live-sections");
+    box.textContent = "";
+    SECTIONS.forEach(function (s) {
+      var div = document.createElement("div");
+      div.className = "live-section"; div.dataset.section = s[0];
+      var h = document.createElement("h3"); h.textContent = s[1];
+      var pre = document.createElement("pre");
+      div.append(h, pre);
+      box.append(div);
+    });
+  }
+  function watch(jobId) {
+    job = { id: jobId, lastSeq: 0, elapsed: 0, elapsedAt: Date.now(), percent: 0, stage: "queued", finished: false };
+    localStorage.setItem(STORAGE_KEY, jobId);
+    var url = new URL(window.location.href);
+    url.searchParams.set("job", jobId);
+    history.replaceState(null, "", url);
+    jobCard.hidden = false;
+    $("notices").textContent = "";
+    $("result").hidden = true;
+    $("message").textContent = "";
+    $("message").classList.remove("error");
+    cancelBtn.disabled = false;
+    resetSections();
+    socket.emit("subscribe", { job_id: jobId }, function (ack) {
+      if (ack && ack.error) { forget(); setHint(ack.error.message, true); jobCard.hidden = true; }
+    });
+  }
+  function forget() {
+    localStorage.removeItem(STORAGE_KEY);
+    var url = new URL(window.location.href);
+    url.searchParams.delete("job");
+    history.replaceState(null, "", url);
+  }
+  // Events of another job, or ones already seen (replay overlapping live events), are dropped.
+  function fresh(data) {
+    if (!job || data.job_id !== job.id || data.seq <= job.lastSeq) return false;
+    job.lastSeq = data.seq;
+    return true;
+  }
+  function fmtSeconds(s) {
+    s = Math.max(0, Math.round(s));
+    return s < 60 ? s + " s" : Math.floor(s / 60) + " min " + (s % 60) + " s";
+  }
+  function tick() {
+    if (!job || job.finished) return;
+    var elapsed = job.elapsed + (Date.now() - job.elapsedAt) / 1000;
+    $("elapsed").textContent = fmtSeconds(elapsed);
+    var eta = $("eta");
+    if (job.stage === "queued") eta.textContent = "waiting in the queue";
+    else if (job.percent >= 5) eta.textContent = "about " + fmtSeconds(elapsed * (100 - job.percent) / job.percent) + " left";
+    else eta.textContent = "estimating time left…";
+  }
+  setInterval(tick, 1000);
+
+  socket.on("progress", function (d) {
+    if (!fresh(d)) return;
+    job.stage = d.stage; job.percent = d.percent;
+    job.elapsed = d.elapsed; job.elapsedAt = Date.now();
+    $("stage").textContent = d.stage.replace("_", " ");
+    $("percent").textContent = Math.round(d.percent) + "%";
+    $("progress-bar").style.width = d.percent + "%";
+    document.querySelector(".progress").setAttribute("aria-valuenow", String(Math.round(d.percent)));
+    $("message").textContent = d.message;
+    if (d.reset) resetSections();
+    if (d.section) {
+      var box = sectionBox(d.section);
+      if (box) {
+        if (d.attempt > 1) box.querySelector("pre").textContent = "";
+        box.classList.add("writing");
+      }
+    }
+    if (/Falling back|trying again/.test(d.message)) {
+      var li = document.createElement("li"); li.textContent = d.message; $("notices").append(li);
+    }
+    tick();
+  });
+  socket.on("token", function (d) {
+    if (!fresh(d)) return;
+    var box = sectionBox(d.section);
+    if (box) box.querySelector("pre").append(d.text);
+  });
+  socket.on("section", function (d) {
+    if (!fresh(d)) return;
+    var s = d.section, box = sectionBox(s.id);
+    if (!box) return;
+    box.classList.remove("writing"); box.classList.add("done");
+    var pre = box.querySelector("pre");
+    if (s.status === "ok") pre.textContent = s.markdown;
+    else pre.textContent = "This section could not be written" + (s.error ? ": " + s.error.message : ".");
+  });
+  socket.on("completed", function (d) {
+    if (!fresh(d)) return;
+    job.finished = true;
+    forget();
+    cancelBtn.disabled = true;
+    var result = $("result");
+    result.textContent = "Report ready: ";
+    var a = document.createElement("a"); a.href = d.url; a.textContent = "open the report";
+    result.append(a); result.hidden = false;
+    loadHistory();
+    setTimeout(function () { window.location.assign(d.url); }, 800);
+  });
+  socket.on("failed", function (d) {
+    if (!fresh(d)) return;
+    job.finished = true;
+    forget();
+    cancelBtn.disabled = true;
+    var msg = $("message");
+    msg.textContent = d.message; msg.classList.add("error");
+    $("eta").textContent = d.code === "cancelled" ? "cancelled" : "stopped";
+    if (d.suggestions && d.suggestions.length) showSuggestions(d.suggestions);
+    setHint(d.message, d.code !== "cancelled");
+  });
+  socket.on("connect", function () {
+    // After a reconnect, subscribing again replays what was missed.
+    if (job && !job.finished) {
+      socket.emit("subscribe", { job_id: job.id });
+    }
+  });
+
+  form.addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    if (!checkTicker()) { input.focus(); return; }
+    generateBtn.disabled = true;
+    socket.emit("generate", { ticker: input.value.trim().toUpperCase(), model: modelSelect.value || null },
+      function (ack) {
+        generateBtn.disabled = false;
+        if (!ack || ack.error) { setHint(ack ? ack.error.message : "No answer from the server", true); return; }
+        $("job-title").textContent = input.value.trim().toUpperCase();
+        watch(ack.job_id);
+      });
+  });
+  cancelBtn.addEventListener("click", function () {
+    if (!job) return;
+    cancelBtn.disabled = true;
+    socket.emit("cancel", { job_id: job.id });
+  });
+
+  // Rejoin the job of a reloaded page (URL first, then this browser's last job).
+  var params = new URLSearchParams(window.location.search);
+  var resume = params.get("job") || localStorage.getItem(STORAGE_KEY);
+  if (resume) {
+    fetch("/api/jobs/" + encodeURIComponent(resume)).then(function (r) {
+      if (!r.ok) { forget(); return null; }
+      return r.json();
+    }).then(function (body) {
+      if (!body) return;
+      $("job-title").textContent = body.ticker;
+      watch(body.job_id);
+    }).catch(function () {});
+  }
+})();

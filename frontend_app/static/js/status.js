@@ -1,0 +1,33 @@
+// The GPU tier status light: the dashboard's /health, every 15 seconds.
+(function () {
+  "use strict";
+  var el = document.getElementById("backend-status");
+  if (!el) return;
+  var text = el.querySelector(".status-text");
+
+  function show(state, label) {
+    el.dataset.state = state;
+    text.textContent = label;
+  }
+
+  function poll() {
+    fetch("/health", { cache: "no-store" })
+      .then(function (r) { return r.json(); })
+      .then(function (body) {
+        var remote = (body.backend && body.backend.remote) || {};
+        var state = remote.status || "unknown";
+        if (state === "disabled") {
+          var chain = (body.backend.integrations || []).join(" → ");
+          show("degraded", "GPU tier off; writing with " + chain);
+        } else if (state === "unreachable") {
+          show("unreachable", "GPU tier unreachable (falls back)");
+        } else {
+          var model = remote.model ? " · " + remote.model : "";
+          show(state, "GPU tier " + state + model);
+        }
+      })
+      .catch(function () { show("unreachable", "Dashboard unreachable"); });
+  }
+  poll();
+  setInterval(poll, 15000);
+})();

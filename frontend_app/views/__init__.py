@@ -1,0 +1,1 @@
+"""The dashboard's HTTP routes: pages (HTML, exports) and the JSON API."""

@@ -1,0 +1,90 @@
+"""The fallback chain of DESIGN.md, through the Socket.IO test client: remote GPU tier down,
+then Ollama down, then the data-only writer; each step is announced to the browser."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.fakes.ollama import FakeOllama
+
+from .conftest import API_KEY
+
+
+def messages(events: list[tuple[str, dict[str, Any]]]) -> list[str]:
+    return [p["message"] for n, p in events if n == "progress"]
+
+
+def generate(app: Any, watcher: Any) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]], Any]:
+    client = watcher(app)
+    job_id = client.emit("generate", {"ticker": "AAPL"})["job_id"]
+    done = client.wait_done(job_id, timeout=30)
+    return done, client.of(job_id), app.extensions["ert"].store
+
+
+def test_remote_down_falls_back_to_ollama_directly(make_app, watcher, ollama, down_url) -> None:
+    app = make_app(
+        REMOTE_LLM_INTEGRATION="true", ERT_LLM_BACKEND_URL=down_url, ERT_LLM_API_KEY=API_KEY,
+        OLLAMA_INTEGRATION="true", OLLAMA_HOST=ollama.url,
+    )
+    app.extensions["ert"].remote._backoff = 0  # the retries of a refused connection, without waiting
+    done, events, store = generate(app, watcher)
+
+    assert done["event"] == "completed"
+    said = messages(events)
+    fallback = next(m for m in said if "Falling back" in m)
+    assert "unreachable" in fallback and f"Ollama at {ollama.url}" in fallback
+    assert sum("trying again" in m for m in said) == 2  # a refused connection is retryable
+    assert store.get(done["report_id"]).integration == "ollama"
+    assert ollama.chat_requests  # Ollama itself wrote it
+
+
+def test_remote_and_ollama_down_fall_back_to_the_data_only_writer(
+    make_app, watcher, down_url
+) -> None:
+    app = make_app(
+        REMOTE_LLM_INTEGRATION="true", ERT_LLM_BACKEND_URL=down_url, ERT_LLM_API_KEY=API_KEY,
+        OLLAMA_INTEGRATION="true", OLLAMA_HOST=down_url,
+    )
+    app.extensions["ert"].remote._backoff = 0
+    done, events, store = generate(app, watcher)
+
+    assert done["event"] == "completed"
+    fallbacks = [m for m in messages(events) if "Falling back" in m]
+    assert len(fallbacks) == 2
+    assert "Ollama" in fallbacks[0] and "data-only writer" in fallbacks[1]
+    stored = store.get(done["report_id"])
+    assert stored.integration == "data_only"
+    assert "no language model wrote this text" in stored.report["sections"]["valuation"]["markdown"]
+    page = app.test_client().get(done["url"]).get_data(as_text=True)
+    assert "data-only writer" in page
+
+
+def test_a_wrong_key_is_not_retried_and_falls_back(make_app, watcher, gpu_tier) -> None:
+    app = make_app(
+        REMOTE_LLM_INTEGRATION="true", ERT_LLM_BACKEND_URL=gpu_tier.url,
+        ERT_LLM_API_KEY="ert-wrong-key-wrong-key-wrong-key-xx",
+    )
+    done, events, store = generate(app, watcher)
+
+    said = messages(events)
+    assert not any("trying again" in m for m in said)
+    fallback = next(m for m in said if "Falling back" in m)
+    assert "refused the API key" in fallback and "ert-wrong" not in fallback
+    assert done["event"] == "completed"
+    assert store.get(done["report_id"]).integration == "data_only"
+
+
+def test_with_no_llm_configured_the_data_only_writer_answers_at_once(make_app, watcher) -> None:
+    app = make_app()
+    done, events, _ = generate(app, watcher)
+    assert done["event"] == "completed"
+    assert not any("Falling back" in m for m in messages(events))
+
+
+def test_ollama_direct_with_a_model_that_is_not_pulled_falls_back(make_app, watcher) -> None:
+    with FakeOllama(models={"llama3.1:8b": "sha256:" + "0" * 64}) as only_llama:
+        app = make_app(OLLAMA_INTEGRATION="true", OLLAMA_HOST=only_llama.url, ERT_MODELS="gpt-oss:20b")
+        done, events, store = generate(app, watcher)
+    fallback = next(m for m in messages(events) if "Falling back" in m)
+    assert "gpt-oss:20b" in fallback
+    assert store.get(done["report_id"]).integration == "data_only"

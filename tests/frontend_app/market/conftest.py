@@ -1,0 +1,23 @@
+"""Fixtures for the market data tests: the Yahoo replay and services built on it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from frontend_app.market import MarketDataService
+from tests.fakes.yahoo import YahooReplay, replay_yahoo
+
+
+@pytest.fixture
+def yahoo() -> Iterator[YahooReplay]:
+    with replay_yahoo() as replay:
+        yield replay
+
+
+@pytest.fixture
+def live(yahoo: YahooReplay, tmp_path: Path) -> MarketDataService:
+    """A yfinance-only service with no snapshots, quick retries and a short timeout."""
+    return MarketDataService(source="yfinance", timeout=5.0, backoff=0.01, snapshot_dir=tmp_path)

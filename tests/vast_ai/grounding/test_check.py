@@ -1,0 +1,154 @@
+"""Matching figures against the fact sheet and raw data, and the section/report counts."""
+
+from __future__ import annotations
+
+import pytest
+
+from vast_ai.grounding import check_figures, total_grounding, unverified_share
+from vast_ai.schemas import Fact, SectionGrounding
+
+FACTS = [
+    Fact(key="revenue", label="Revenue (TTM)", value=391_035_000_000.0, display="$391.04B",
+         unit="currency", currency="USD"),
+    Fact(key="gross_margin", label="Gross margin", value=0.46206, display="46.2%", unit="percent"),
+    Fact(key="revenue_growth", label="Revenue growth", value=2.02, display="2.0%", unit="percent"),
+    Fact(key="net_change", label="Net income change", value=-45_200_000.0, display="-$45.2M",
+         unit="currency", currency="USD"),
+    Fact(key="pe", label="P/E (TTM)", value=38.81, display="38.8x", unit="multiple"),
+    Fact(key="eps", label="EPS (TTM)", value=6.08, display="$6.08", unit="per_share",
+         currency="USD"),
+    Fact(key="employees", label="Employees", value=164_000, display="164,000", unit="count"),
+    Fact(key="beta", label="Beta", value=1.24, display="1.24", unit="number"),
+    Fact(key="missing", label="Forward P/E", value=None, display="n/a", unit="multiple"),
+]
+
+
+def status(text: str, facts: list[Fact] = FACTS, raw: dict | None = None) -> list[str]:
+    return [f.status for f in check_figures(text, facts, raw).figures]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # rounding at each precision the text shows
+        ("$391.04B", "verified"),
+        ("$391.0B", "verified"),
+        ("$391B", "verified"),
+        ("$0.39T", "verified"),
+        ("$391,035 million", "verified"),
+        ("391 billion dollars", "verified"),
+        ("46.2%", "verified"),
+        ("46%", "verified"),
+        ("46.21%", "verified"),
+        ("38.8x", "verified"),
+        ("39x", "verified"),
+        ("$6.08 per share", "verified"),
+        ("EPS of $6.1", "verified"),
+        ("164,000 employees", "verified"),
+        ("164 thousand employees", "verified"),
+        ("a beta of 1.24", "verified"),
+        # one unit off in the last place shown is not verified
+        ("$391.05B", "unverified"),
+        ("$392B", "unverified"),
+        ("$391.1B", "unverified"),
+        ("46.3%", "unverified"),
+        ("46.22%", "unverified"),
+        ("38.9x", "unverified"),
+        ("$6.09 per share", "unverified"),
+        ("164,001 employees", "unverified"),
+        ("a beta of 1.25", "unverified"),
+        # percent and fraction are the same figure; a fact already in percent points too
+        ("2.0% growth", "verified"),
+        ("2.1% growth", "unverified"),
+        # wrong currency, wrong kind
+        ("£391.04B", "unverified"),
+        ("€6.08 per share", "unverified"),
+        ("a multiple of 46.2x", "unverified"),
+        ("1.24%", "unverified"),
+        ("38.8% margin", "unverified"),
+        # negatives: stated signs must agree; an unsigned "fell by" may state a negative
+        ("-$45.2M", "verified"),
+        ("($45.2M)", "verified"),
+        ("fell $45.2M", "verified"),
+        ("-$391.04B", "unverified"),
+        ("+$45.2M", "unverified"),
+    ],
+)
+def test_matches_facts_at_the_precision_shown(text: str, expected: str) -> None:
+    assert status(text) == [expected]
+
+
+def test_percent_matches_a_fraction_at_the_edge_of_rounding() -> None:
+    def margin(value: float) -> list[Fact]:
+        return [Fact(key="m", label="Margin", value=value, display="", unit="percent")]
+
+    assert status("24.3%", margin(0.2429)) == ["verified"]
+    assert status("24.3%", margin(0.2434)) == ["verified"]
+    assert status("24.3%", margin(0.2424)) == ["unverified"]
+    assert status("24.3%", margin(0.2436)) == ["unverified"]
+
+
+def test_verified_figures_name_the_fact_they_match() -> None:
+    (fig,) = check_figures("Revenue was $391.04B.", FACTS).figures
+    assert (fig.fact_key, fig.fact_label, fig.fact_display) == (
+        "revenue", "Revenue (TTM)", "$391.04B",
+    )
+    assert (fig.start, fig.end, fig.value) == (12, 20, pytest.approx(391.04e9))
+
+
+RAW = {
+    "company_data": {"currency": "USD", "fullTimeEmployees": 164000},
+    "financial_data": {
+        "profitMargins": 0.2397,
+        "trailingPE": {"raw": 37.5, "fmt": "37.50"},
+        "freeCashflow": 108_807_000_000,
+        "history": [{"revenue": 383_285_000_000}],
+        "exDividendDate": 1_731_024_000,
+        "isProfitable": True,
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "key"),
+    [
+        ("a 24.0% net margin", "verified", "raw:financial_data.profitMargins"),
+        ("37.5x earnings", "verified", "raw:financial_data.trailingPE.raw"),
+        ("$108.8B of free cash flow", "verified", "raw:financial_data.freeCashflow"),
+        ("$383.3B a year earlier", "verified", "raw:financial_data.history[0].revenue"),
+        ("£108.8B of free cash flow", "unverified", None),
+        ("$1.73B", "unverified", None),  # an epoch date is not a figure
+        ("0.2397 exactly", "verified", "raw:financial_data.profitMargins"),
+    ],
+)
+def test_matches_nested_raw_values(text: str, expected: str, key: str | None) -> None:
+    (fig,) = check_figures(text, [], RAW).figures
+    assert (fig.status, fig.fact_key) == (expected, key)
+
+
+def test_a_fact_wins_over_raw_data() -> None:
+    (fig,) = check_figures("164,000 staff", FACTS, RAW).figures
+    assert fig.fact_key == "employees"
+
+
+def test_counts_per_section() -> None:
+    g = check_figures("Revenue $391.04B, margin 46.2%, invented 12.5%, in 2024.", FACTS)
+    assert (g.found, g.verified, g.unverified) == (3, 2, 1)
+    assert [f.text for f in g.figures if f.status == "unverified"] == ["12.5%"]
+    assert unverified_share(g) == pytest.approx(1 / 3)
+
+
+def test_no_figures_is_nothing_unverified() -> None:
+    g = check_figures("The company designs phones.", FACTS)
+    assert (g.found, unverified_share(g)) == (0, 0.0)
+
+
+def test_report_totals() -> None:
+    sections = {
+        "valuation": SectionGrounding(found=10, verified=8, unverified=2, rewritten=True),
+        "risks": SectionGrounding(found=3, verified=3, unverified=0),
+    }
+    total = total_grounding(sections, threshold=0.25)
+    assert (total.found, total.verified, total.unverified) == (13, 11, 2)
+    assert total.sections_rewritten == ["valuation"]
+    assert total.threshold == 0.25

@@ -1,0 +1,244 @@
+"""Runs the real vast_ai/entrypoint.sh with stand-in `ollama` and `uvicorn` commands on PATH."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from contextlib import suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ENTRYPOINT = Path(__file__).resolve().parents[2] / "vast_ai" / "entrypoint.sh"
+API_KEY = "ert-" + "k" * 32
+
+# Logs its argv; `serve` answers /api/version and /api/generate on OLLAMA_HOST unless
+# FAKE_SERVE says to crash or to stay silent; `list` prints FAKE_MODELS.
+FAKE_OLLAMA = """\
+import json, os, sys, threading, time
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+def log(entry):
+    with open(os.environ["FAKE_LOG"], "a") as f:
+        f.write(json.dumps(entry) + "\\n")
+
+log(["ollama", *sys.argv[1:]])
+cmd = sys.argv[1]
+if cmd == "serve":
+    threading.Timer(30, os._exit, args=(0,)).start()  # never outlive a test
+    mode = os.environ.get("FAKE_SERVE", "ok")
+    if mode == "crash":
+        os._exit(3)
+    if mode == "silent":
+        time.sleep(30)
+    host, port = os.environ["OLLAMA_HOST"].rsplit(":", 1)
+
+    class Handler(BaseHTTPRequestHandler):
+        def _reply(self, body):
+            data = json.dumps(body).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self):
+            if self.path == "/api/version":
+                self._reply({"version": "0.0.0-test"})
+            else:
+                self.send_error(404)
+
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            log(["POST", self.path, json.loads(body)])
+            self._reply({"done": True})
+
+        def log_message(self, *args):
+            pass
+
+    HTTPServer((host, int(port)), Handler).serve_forever()
+elif cmd == "list":
+    print("NAME            ID              SIZE     MODIFIED")
+    for name in os.environ.get("FAKE_MODELS", "").split():
+        print(f"{name}    aa70578ac519    13 GB    2 days ago")
+"""
+
+FAKE_UVICORN = """\
+import json, os, sys
+with open(os.environ["FAKE_LOG"], "a") as f:
+    f.write(json.dumps(["uvicorn", os.getpid(), *sys.argv[1:]]) + "\\n")
+"""
+
+
+@dataclass
+class Run:
+    returncode: int
+    pid: int
+    output: str
+    calls: list[list]
+    seconds: float
+    group_outlived: bool  # some process it started was still running after it ended
+
+    def commands(self, name: str) -> list[list]:
+        return [c[1:] for c in self.calls if c[0] == name]
+
+
+def _group_gone(pgid: int, within: float) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def run_entrypoint(tmp_path: Path):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name, source in (("ollama", FAKE_OLLAMA), ("uvicorn", FAKE_UVICORN)):
+        script = bin_dir / name
+        script.write_text(f"#!{sys.executable}\n{source}")
+        script.chmod(0o755)
+    log_file = tmp_path / "calls.jsonl"
+    out_file = tmp_path / "output.txt"
+
+    def run(terminate_after: float | None = None, **env_overrides: str | None) -> Run:
+        env = {
+            "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+            "FAKE_LOG": str(log_file),
+            "OLLAMA_HOST": f"127.0.0.1:{_free_port()}",
+            "ERT_API_KEY": API_KEY,
+            "ERT_READY_TIMEOUT": "10",
+        }
+        env.update({k: v for k, v in env_overrides.items() if v is not None})
+        for key in [k for k, v in env_overrides.items() if v is None]:
+            env.pop(key, None)
+        started = time.monotonic()
+        with out_file.open("w") as out:
+            # Own process group: the background `ollama serve` stand-in is killed with it.
+            proc = subprocess.Popen(
+                ["bash", str(ENTRYPOINT)],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            try:
+                if terminate_after is not None:
+                    time.sleep(terminate_after)
+                    proc.terminate()
+                returncode = proc.wait(timeout=30)
+                outlived = not _group_gone(proc.pid, within=2.0 if terminate_after else 0.0)
+            finally:
+                with suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+        calls = (
+            [json.loads(line) for line in log_file.read_text().splitlines()]
+            if log_file.exists()
+            else []
+        )
+        return Run(
+            returncode,
+            proc.pid,
+            out_file.read_text(),
+            calls,
+            time.monotonic() - started,
+            outlived,
+        )
+
+    return run
+
+
+@pytest.mark.parametrize("key", [None, ""])
+def test_refuses_to_start_without_api_key(run_entrypoint, key) -> None:
+    result = run_entrypoint(ERT_API_KEY=key)
+    assert result.returncode != 0
+    assert "ERT_API_KEY is not set" in result.output
+    assert result.calls == []  # neither ollama nor uvicorn was started
+
+
+def test_refuses_a_timeout_that_is_not_whole_seconds(run_entrypoint) -> None:
+    result = run_entrypoint(ERT_READY_TIMEOUT="soon")
+    assert result.returncode != 0
+    assert "ERT_READY_TIMEOUT must be a whole number" in result.output
+    assert result.calls == []
+
+
+def test_model_present_skips_pull_warms_and_execs_uvicorn(run_entrypoint) -> None:
+    result = run_entrypoint(FAKE_MODELS="llama3.1:8b gpt-oss:20b")
+    assert result.returncode == 0, result.output
+    assert ["serve"] in result.commands("ollama")
+    assert ["list"] in result.commands("ollama")
+    assert not [c for c in result.commands("ollama") if c[0] == "pull"]
+    warm = result.commands("POST")
+    assert warm == [["/api/generate", {"model": "gpt-oss:20b", "prompt": "", "keep_alive": "24h"}]]
+    # exec: uvicorn runs in the entrypoint's own process, with the default bind.
+    assert result.commands("uvicorn") == [
+        [result.pid, "vast_ai.app:app", "--host", "0.0.0.0", "--port", "8000"]
+    ]
+    assert API_KEY not in result.output
+
+
+def test_model_missing_is_pulled_once(run_entrypoint) -> None:
+    result = run_entrypoint(
+        FAKE_MODELS="llama3.1:8b gpt-oss:120b",
+        OLLAMA_MODEL="mistral",
+        OLLAMA_KEEP_ALIVE="1h",
+        HOST="127.0.0.1",
+        PORT="9001",
+    )
+    assert result.returncode == 0, result.output
+    assert [c for c in result.commands("ollama") if c[0] == "pull"] == [["pull", "mistral"]]
+    assert result.commands("POST")[0][1]["keep_alive"] == "1h"
+    assert result.commands("uvicorn")[0][1:] == [
+        "vast_ai.app:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "9001",
+    ]
+
+
+def test_untagged_model_matches_its_latest_tag(run_entrypoint) -> None:
+    result = run_entrypoint(FAKE_MODELS="mistral:latest", OLLAMA_MODEL="mistral")
+    assert result.returncode == 0, result.output
+    assert not [c for c in result.commands("ollama") if c[0] == "pull"]
+
+
+def test_server_never_answering_fails_after_the_bound(run_entrypoint) -> None:
+    result = run_entrypoint(FAKE_SERVE="silent", ERT_READY_TIMEOUT="1")
+    assert result.returncode != 0
+    assert "did not answer" in result.output and "within 1s" in result.output
+    assert result.seconds < 8
+    assert result.commands("uvicorn") == []
+
+
+def test_ollama_dying_fails_fast(run_entrypoint) -> None:
+    result = run_entrypoint(FAKE_SERVE="crash", ERT_READY_TIMEOUT="60")
+    assert result.returncode != 0
+    assert "exited before answering" in result.output
+    assert result.seconds < 10
+    assert result.commands("uvicorn") == []
+
+
+def test_stop_request_during_start_up_ends_ollama_too(run_entrypoint) -> None:
+    result = run_entrypoint(terminate_after=1.0, FAKE_SERVE="silent", ERT_READY_TIMEOUT="60")
+    assert result.returncode == 143
+    assert "stopping" in result.output
+    assert not result.group_outlived
+    assert result.seconds < 8

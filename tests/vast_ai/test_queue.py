@@ -1,0 +1,130 @@
+"""The queue: full gives 429 with Retry-After, the concurrency limit holds, and a closed
+stream cancels its generation and frees its slot."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from tests.fakes.ollama import FakeOllama, Reply, rating_json
+from tests.vast_ai.conftest import AUTH, report_body, serve, wait_until
+from vast_ai.app import create_app
+from vast_ai.queue import AdmissionQueue, QueueFull
+from vast_ai.settings import Settings
+
+pytestmark = pytest.mark.anyio
+
+LONG = Reply(text="word " * 400, chunk_delay=0.02)  # about 8 s per call unless stopped
+
+
+async def test_queue_full_is_429_with_retry_after(
+    make_client: Callable[..., httpx.AsyncClient], ollama: FakeOllama
+) -> None:
+    client = make_client(ert_max_concurrency=1, ert_max_queue=1)
+    queue = client._transport.app.state.service.queue  # type: ignore[attr-defined]
+    ollama.reply = LONG
+    body = report_body(sections=["risks"])
+    running = [asyncio.create_task(client.post("/generate_report", headers=AUTH, json=body)) for _ in range(2)]
+    assert await wait_until(lambda: queue.active == 1 and queue.waiting == 1)
+
+    refused = await client.post("/generate_report/stream", headers=AUTH, json=body)
+
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert refused.json()["error"] == {
+        "code": "queue_full",
+        "message": "The server is busy: every slot and queue place is taken",
+        "retryable": True,
+    }
+    health = (await client.get("/health")).json()
+    assert health["queue"] == {"active": 1, "waiting": 1, "limit": 1}
+    metrics = (await client.get("/metrics", headers=AUTH)).text
+    assert "ert_queue_rejections_total 1.0" in metrics
+    ollama.reset()  # ends the slow streams
+    await asyncio.gather(*running)
+
+
+async def test_concurrency_limit_holds_across_reports(
+    make_client: Callable[..., httpx.AsyncClient], ollama: FakeOllama
+) -> None:
+    client = make_client(ert_max_concurrency=2, ert_max_queue=5)
+    ollama.responder = lambda body: Reply(
+        text=rating_json() if body.get("format") else "Revenue was $391.0B. " * 3, chunk_delay=0.004
+    )
+
+    responses = await asyncio.gather(
+        *(client.post("/generate_report", headers=AUTH, json=report_body()) for _ in range(3))
+    )
+
+    assert [r.status_code for r in responses] == [200, 200, 200]
+    assert len(ollama.chat_requests) == 3 * 7  # six sections and a rating each
+    assert ollama.max_in_flight == 2
+
+
+async def test_sections_run_in_parallel_up_to_the_limit(
+    make_client: Callable[..., httpx.AsyncClient], ollama: FakeOllama
+) -> None:
+    client = make_client(ert_max_concurrency=4)
+    ollama.reply = Reply(chunk_delay=0.01)
+
+    response = await client.post("/generate_report", headers=AUTH, json=report_body())
+
+    assert response.status_code == 200
+    assert ollama.max_in_flight == 4  # five body sections, four at a time
+
+
+async def test_closing_the_stream_cancels_and_frees_the_slot(
+    make_settings: Callable[..., Settings], ollama: FakeOllama
+) -> None:
+    app = create_app(make_settings(ert_max_concurrency=1, ert_max_queue=0))
+    queue = app.state.service.queue
+    ollama.reply = LONG
+    with serve(app) as url:
+        async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+            async with client.stream(
+                "POST", "/generate_report/stream", headers=AUTH, json=report_body(sections=["risks"])
+            ) as stream:
+                assert stream.status_code == 200
+                lines = stream.aiter_lines()
+                while json.loads(await anext(lines))["type"] != "token":
+                    pass
+                assert ollama.in_flight == 1 and queue.active == 1
+                busy = await client.post("/generate_report", headers=AUTH, json=report_body())
+                assert busy.status_code == 429
+            # The client hung up: the generation stops and Ollama's stream is closed.
+            await wait_until(lambda: queue.active == 0 and ollama.in_flight == 0, timeout=3)
+            assert (queue.active, ollama.in_flight) == (0, 0)
+            calls_before = len(ollama.chat_requests)
+            await asyncio.sleep(0.1)
+            assert len(ollama.chat_requests) == calls_before  # no section started after the hang-up
+
+            ollama.reply = None
+            again = await client.post("/generate_report", headers=AUTH, json=report_body(sections=["risks"]))
+            assert again.status_code == 200
+
+
+async def test_admission_released_once_and_on_cancel() -> None:
+    queue = AdmissionQueue(limit=1, max_waiting=1)
+    first = queue.admit()
+    await first.__aenter__()
+    second = queue.admit()
+    with pytest.raises(QueueFull):
+        queue.admit()
+
+    waiter = asyncio.create_task(second.__aenter__())
+    await asyncio.sleep(0)
+    waiter.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    assert (queue.active, queue.waiting) == (1, 0)
+
+    first.release()
+    first.release()
+    assert (queue.active, queue.waiting) == (0, 0)
+    async with queue.admit():
+        assert queue.active == 1
+    assert queue.active == 0

@@ -1,0 +1,163 @@
+"""The HTTP API of DESIGN.md: /health, /models, /metrics, /generate_report(/stream)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response, StreamingResponse
+from prometheus_client import CONTENT_TYPE_LATEST
+from starlette.types import Receive, Scope, Send
+
+from vast_ai import __version__
+from vast_ai.auth import require_api_key
+from vast_ai.engines.base import EngineError
+from vast_ai.queue import Admission, QueueFull
+from vast_ai.schemas import (
+    DoneEvent,
+    ErrorBody,
+    ErrorEvent,
+    HealthResponse,
+    ModelInfo,
+    ModelsResponse,
+    QueueStatus,
+    ReportRequest,
+    ReportResponse,
+)
+from vast_ai.service import Service
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": text}
+    for status, text in {
+        401: "Missing or wrong API key",
+        413: "Request body larger than 256 KiB",
+        422: "Invalid request, or a model this server does not offer",
+        429: "Queue full; retry after the Retry-After header's seconds",
+        503: "Engine unreachable, or the model is not pulled",
+        504: "Generation timed out",
+    }.items()
+}
+_AUTH_ERRORS = {401: _ERRORS[401]}
+
+router = APIRouter()
+protected = APIRouter(dependencies=[Depends(require_api_key)], responses=_AUTH_ERRORS)
+
+
+def get_service(request: Request) -> Service:
+    service: Service = request.app.state.service
+    return service
+
+
+@router.get("/health", response_model=HealthResponse, tags=["service"])
+async def health(request: Request) -> HealthResponse:
+    """Cheap: the engine's status is cached for a few seconds; nothing is ever pulled."""
+    service = get_service(request)
+    models = await service.models()
+    status = await service.status.get()
+    available = [name for name in models if status.has(name)]
+    if not status.online:
+        verdict = "unhealthy"
+    elif status.has(models[0]):
+        verdict = "healthy"
+    else:
+        verdict = "degraded"
+    return HealthResponse(
+        status=verdict,
+        model=models[0],
+        ollama_status="online" if status.online else "offline",
+        models_available=available,
+        uptime=service.uptime(),
+        version=__version__,
+        engine=service.writer.engine_name,
+        queue=QueueStatus(active=service.queue.active, waiting=service.queue.waiting, limit=service.queue.limit),
+    )
+
+
+@protected.get("/models", response_model=ModelsResponse, tags=["service"])
+async def models(request: Request) -> ModelsResponse:
+    service = get_service(request)
+    names = await service.models()
+    status = await service.status.get()
+    return ModelsResponse(
+        engine=service.writer.engine_name,
+        models=[ModelInfo(name=name, pulled=status.has(name), default=i == 0) for i, name in enumerate(names)],
+    )
+
+
+@protected.get(
+    "/metrics",
+    response_class=Response,
+    tags=["service"],
+    responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}},
+)
+async def metrics(request: Request) -> Response:
+    return Response(get_service(request).metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+
+async def _admit(service: Service, body: ReportRequest) -> tuple[str, Admission]:
+    """Model allowed (422), engine ready (503), a queue place free (429): in that order."""
+    model = await service.resolve_model(body.model)
+    await service.ensure_ready(model)
+    try:
+        return model, service.queue.admit()
+    except QueueFull:
+        service.metrics.queue_rejections.inc()
+        raise
+
+
+@protected.post("/generate_report", response_model=ReportResponse, responses=_ERRORS, tags=["reports"])
+async def generate_report(body: ReportRequest, request: Request) -> ReportResponse:
+    service = get_service(request)
+    model, admission = await _admit(service, body)
+    async with admission:
+        try:
+            report = await service.writer.write(body, model)
+        except EngineError as exc:
+            service.metrics.report_failed(exc.code)
+            raise
+    service.metrics.report_finished(report)
+    return report
+
+
+class _AdmittedStream(StreamingResponse):
+    """A stream that frees its queue place however it ends, even if it never started."""
+
+    def __init__(self, content: AsyncIterator[str], admission: Admission) -> None:
+        super().__init__(content, media_type="application/x-ndjson", headers={"Cache-Control": "no-store"})
+        self._admission = admission
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._admission.release()
+
+
+@protected.post(
+    "/generate_report/stream",
+    response_class=StreamingResponse,
+    responses={
+        **_ERRORS,
+        200: {
+            "content": {"application/x-ndjson": {"schema": {"type": "string"}}},
+            "description": "One stream event (schemas.StreamEvent) per line, `done` or `error` last",
+        },
+    },
+    tags=["reports"],
+)
+async def generate_report_stream(body: ReportRequest, request: Request) -> StreamingResponse:
+    """The report as NDJSON events; a client that disconnects cancels its generation."""
+    service = get_service(request)
+    model, admission = await _admit(service, body)
+
+    async def lines() -> AsyncIterator[str]:
+        async with admission:
+            async for event in service.writer.events(body, model):
+                if isinstance(event, DoneEvent):
+                    service.metrics.report_finished(event.report)
+                elif isinstance(event, ErrorEvent):
+                    service.metrics.report_failed(event.code)
+                yield event.model_dump_json() + "\n"
+
+    return _AdmittedStream(lines(), admission)
