@@ -1,7 +1,10 @@
 """How long the trust check takes on a 3,000-word report (six sections); target < 20 ms.
 
-The report mixes prose with every figure format, tables and lists; the fact sheet has
-80 facts and the raw data 2,000 numeric leaves, about what a Yahoo quote summary holds.
+The report mixes plain prose with sentences holding every figure format, tables and
+lists, about one figure every 10 words (denser than analysts write); the fact sheet
+has 80 facts and the raw data 2,000 numeric leaves in 6,000 nodes, more than a whole
+Yahoo quote summary holds. Each run checks all six sections against a fresh copy of
+the data, so the data is indexed anew as for a new report.
 """
 
 from __future__ import annotations
@@ -36,11 +39,21 @@ SENTENCES = [
 ]
 
 
+PROSE = [
+    "The ecosystem deepens customer loyalty across devices, software and services.",
+    "Management continues to prioritise capital returns while investing in new categories.",
+    "Competition in premium smartphones remains intense, particularly in emerging markets.",
+    "Regulatory scrutiny of app store economics is a persistent overhang on the services line.",
+    "Supply chain diversification reduces concentration risk but raises near-term costs.",
+    "We see the installed base as the main driver of recurring revenue over the cycle.",
+]
+
+
 def make_section(rng: random.Random) -> str:
     parts: list[str] = ["## 1. Section"]
     words = 0
     while words < WORDS_PER_SECTION:
-        sentence = rng.choice(SENTENCES)
+        sentence = rng.choice(SENTENCES if rng.random() < 0.5 else PROSE)
         parts.append(sentence)
         words += len(sentence.split())
     return " ".join(parts)
@@ -69,8 +82,6 @@ def main() -> None:
     facts, raw = make_facts(rng), make_raw(rng)
     words = sum(len(s.split()) for s in sections)
     figures = sum(check_figures(s, facts, raw).found for s in sections)
-    # A fresh copy of the data for each run, so every run indexes it anew as a new
-    # report would.
     copies = [(copy.deepcopy(facts), copy.deepcopy(raw)) for _ in range(RUNS)]
     timings = []
     for run_facts, run_raw in copies:

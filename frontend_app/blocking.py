@@ -48,7 +48,10 @@ def green_offload() -> Offload | None:
 def run_blocking(func: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
     """Call `func(*args, **kwargs)` in a real OS thread if green threads are in use.
 
-    Exceptions raised by `func` propagate to the caller either way.
+    Exceptions raised by `func` propagate to the caller either way. Under monkey-
+    patching, locks are green and only work among green threads of one OS thread:
+    hand over one self-contained batch of work, not many calls that share a library's
+    locks from several real threads at once (they can deadlock).
     """
     offload = green_offload()
     if offload is None:

@@ -48,7 +48,7 @@ def to_markdown(view: ReportView) -> str:
         "",
         f"- Rating: {view.rating}",
         f"- Price: {view.price}",
-        f"- Data: {view.context.get('source_label', '')}, as of {view.context.get('as_of', '')}",
+        f"- Data: {view.context.get('source_label', '')}",
         f"- Model: {report.model} ({report.metadata.engine}), "
         f"{report.metadata.generation_time:.1f} s",
         f"- Figures: {view.grounding_headline}",
@@ -89,6 +89,9 @@ def to_json(view: ReportView) -> dict[str, Any]:
     }
 
 
+_NEXT_LINE: dict[str, Any] = {"new_x": "LMARGIN", "new_y": "NEXT"}
+
+
 class _ReportPDF(FPDF):
     def footer(self) -> None:
         self.set_y(-12)
@@ -105,16 +108,17 @@ def to_pdf(view: ReportView) -> bytes:
     pdf.add_page()
     report = view.report
     pdf.set_font("DejaVu", "B", 16)
-    pdf.multi_cell(0, 8, f"{view.context.get('company_name', report.ticker)} ({report.ticker})")
+    title = f"{view.context.get('company_name', report.ticker)} ({report.ticker})"
+    pdf.multi_cell(0, 8, title, **_NEXT_LINE)
     pdf.set_font("DejaVu", "", 9)
     header = [
         f"Rating: {view.rating}    Price: {view.price}",
-        f"Data: {view.context.get('source_label', '')}, as of {view.context.get('as_of', '')}",
+        f"Data: {view.context.get('source_label', '')}",
         f"Model: {report.model} ({report.metadata.engine}), "
         f"{report.metadata.generation_time:.1f} s    Figures: {view.grounding_headline}",
     ]
     for line in header:
-        pdf.multi_cell(0, 5, line)
+        pdf.multi_cell(0, 5, line, **_NEXT_LINE)
     pdf.ln(2)
     if view.facts:
         pdf.set_font("DejaVu", "", 8)
@@ -133,5 +137,5 @@ def to_pdf(view: ReportView) -> bytes:
         pdf.write_html(f"<h2>{html.escape(section.title)}</h2>{body}", font_family="DejaVu")
     pdf.ln(4)
     pdf.set_font("DejaVu", "I", 8)
-    pdf.multi_cell(0, 4, DISCLAIMER)
+    pdf.multi_cell(0, 4, DISCLAIMER, **_NEXT_LINE)
     return bytes(pdf.output())

@@ -6,9 +6,6 @@ environment; uvicorn's access to `app` without ERT_API_KEY exits with a clear me
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 from fastapi import FastAPI
 
 from vast_ai import __version__
@@ -25,19 +22,14 @@ from vast_ai.settings import Settings, get_settings
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     """The app for `settings` (default: the environment), with `engine` or the one ERT_ENGINE names."""
     settings = settings or get_settings()
+    # The engine lives as long as the process: it is not closed on lifespan shutdown, so an
+    # app whose lifespan is restarted (test clients do that) keeps working.
     service = Service(settings, engine or build_engine(settings))
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        await service.engine.close()
-
     app = FastAPI(
         title="ERT GPU tier",
         version=__version__,
         description="Writes equity research reports with an LLM. Every endpoint but "
         "/health needs `Authorization: Bearer <ERT_API_KEY>`.",
-        lifespan=lifespan,
     )
     app.state.service = service
     app.state.api_key = settings.ert_api_key.get_secret_value()

@@ -35,8 +35,8 @@ fi
 log "starting ollama serve on ${OLLAMA_HOST}"
 ollama serve &
 ollama_pid=$!
-# Until uvicorn takes over, a stop request (docker stop) ends Ollama and this script.
-trap 'log "stopping"; kill "$ollama_pid" 2>/dev/null; exit 143' TERM INT
+# Until uvicorn takes over, a stop request (docker stop) ends Ollama, waits for it, and exits.
+trap 'log "stopping"; kill "$ollama_pid" 2>/dev/null; wait "$ollama_pid" || true; exit 143' TERM INT
 
 attempts=$((ERT_READY_TIMEOUT * 2))
 for ((i = 1; ; i++)); do

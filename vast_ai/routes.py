@@ -30,6 +30,7 @@ from vast_ai.service import Service
 _ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": text}
     for status, text in {
+        400: "Body that cannot be parsed (not UTF-8 JSON) or a malformed Content-Length",
         401: "Missing or wrong API key",
         413: "Request body larger than 256 KiB",
         422: "Invalid request, or a model this server does not offer",

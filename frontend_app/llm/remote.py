@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from vast_ai.schemas import ModelsResponse, ReportRequest, ReportResponse, parse_event
 
 from .base import GenerationCancelled, GenerationSink, IntegrationError
-from .stream import apply_event
+from .stream import apply_event, coalesce_tokens
 
 log = logging.getLogger(__name__)
 
@@ -136,20 +136,13 @@ class RemoteGpuTier:
                         if response.status_code == 429:
                             raise _Retry(error, _retry_after(response, self._backoff))
                         raise error
-                    for line in response.iter_lines():
+                    for batch in _event_batches(response):
                         if sink.cancelled:
                             raise GenerationCancelled()
-                        if not line.strip():
-                            continue
-                        try:
-                            event = parse_event(line)
-                        except ValidationError:
-                            raise IntegrationError(
-                                "bad_stream", "The GPU tier sent a line ERT cannot read"
-                            ) from None
-                        report = apply_event(event, sink, self.label, mark_streamed)
-                        if report is not None:
-                            return report
+                        for event in coalesce_tokens(batch):
+                            report = apply_event(event, sink, self.label, mark_streamed)
+                            if report is not None:
+                                return report
         except httpx.TimeoutException as exc:
             retryable = isinstance(exc, httpx.ConnectTimeout)
             raise IntegrationError(
@@ -164,6 +157,30 @@ class RemoteGpuTier:
                 retryable=True,
             ) from None
         raise IntegrationError("stream_ended", "The GPU tier's stream ended before the report")
+
+
+def _event_batches(response: httpx.Response) -> Iterator[list[BaseModel]]:
+    """The stream's events, grouped by the network read that brought them.
+
+    A busy worker reads less often and so gets bigger batches, whose tokens are then
+    sent to the browser as one event: the load adapts the batching, and an idle
+    worker still forwards every token the moment it arrives.
+    """
+    pending = b""
+    for chunk in response.iter_bytes():
+        *lines, pending = (pending + chunk).split(b"\n")
+        batch = [_parse(line) for line in lines if line.strip()]
+        if batch:
+            yield batch
+    if pending.strip():
+        yield [_parse(pending)]
+
+
+def _parse(line: bytes) -> BaseModel:
+    try:
+        return parse_event(line)
+    except ValidationError:
+        raise IntegrationError("bad_stream", "The GPU tier sent a line ERT cannot read") from None
 
 
 class _Retry(Exception):

@@ -1,10 +1,18 @@
 """The live source: every part of a company fetched from Yahoo through yfinance at once.
 
-Each part (info, 5y prices, six statements) is one yfinance call, run in parallel
-in a thread pool, each through `run_blocking` (curl_cffi blocks whole green
-workers otherwise) and each bounded by the per-call timeout. The `info` part
-decides: unknown ticker, not an equity, rate limit or network failure end the
-fetch with an error; any other part that fails becomes a named gap.
+Each part (info, 5y prices, six statements) is one yfinance call; all run in
+parallel in a thread pool, each awaited for at most the per-call timeout. The
+`info` part decides: unknown ticker, not an equity, rate limit or network failure
+end the fetch with an error; any other part that fails becomes a named gap.
+
+The whole fetch is ONE `run_blocking` call. Under eventlet that puts it in one real
+OS thread, where the pool's threads are green threads of that thread's own hub:
+yfinance's locks (monkey-patched into green locks) then only ever meet green threads
+of one hub. Spreading the parts over several real threads instead deadlocks on those
+locks (tests/frontend_app/test_blocking.py shows the batch keeps other clients
+served). The price: with curl_cffi, whose calls block their OS thread, the parts
+of one fetch run one after another under eventlet, and a timeout is noticed when
+the call in progress returns. Without green threads the parts run truly in parallel.
 """
 
 from __future__ import annotations
@@ -124,6 +132,9 @@ class YahooSource:
 
     def fetch(self, ticker: str, statements: StatementBundle | None = None) -> CompanyData:
         """Everything about `ticker`; reuses `statements` instead of fetching them if given."""
+        return run_blocking(self._fetch, ticker, statements)
+
+    def _fetch(self, ticker: str, statements: StatementBundle | None) -> CompanyData:
         calls = dict(MARKET_CALLS)
         if statements is None:
             calls.update(STATEMENT_CALLS)
@@ -149,11 +160,11 @@ class YahooSource:
         return [s for s in dict.fromkeys(symbols) if isinstance(s, str) and s != ticker][:5]
 
     def _call(self, call: Callable[[yf.Ticker], Any], ticker: str) -> Any:
-        """One yfinance call in a real thread, retried with backoff when rate-limited."""
+        """One yfinance call, retried with backoff when rate-limited."""
         attempt = 0
         while True:
             try:
-                return run_blocking(call, yf.Ticker(ticker))
+                return call(yf.Ticker(ticker))
             except Exception as error:
                 if classify(error) != "rate_limited" or attempt >= self.retries:
                     raise

@@ -16,11 +16,13 @@ API::
         yahoo.fail("quoteSummary", status=429)  # from now on that endpoint answers 429
         yahoo.fail("chart", exception=requests.ConnectionError("refused"), ticker="AAPL")
         yahoo.fail("timeseries", delay=2.0)     # answer late instead of failing
+        yahoo.fail("quoteSummary", status=429, times=2)  # the next two calls only
         yahoo.fail("quoteSummary", status=200, body={...})  # a broken or partial answer
 
 Endpoints: ``cookie`` (fc.yahoo.com), ``crumb``, ``quoteSummary``, ``quote`` (v7),
 ``timeseries`` (fundamentals), ``chart`` (v8 prices), ``search``.
-Every answer waits ``delay`` seconds first (a slow upstream). A symbol with no
+Every data answer waits ``delay`` seconds first (a slow upstream; cookie and crumb
+answer at once, as yfinance caches them in production). A symbol with no
 recording is answered the way Yahoo answers an unknown symbol (404 or empty
 result), so unknown tickers can be tested too. ``recorded_tickers()`` lists the
 symbols that have a quoteSummary recording. The cookie and crumb endpoints are
@@ -131,6 +133,7 @@ class _Failure:
     exception: Exception | None
     delay: float
     body: Any
+    times: int | None
 
 
 @dataclass
@@ -151,11 +154,13 @@ class YahooReplay:
         delay: float = 0.0,
         body: Any = None,
         ticker: str | None = None,
+        times: int | None = None,
     ) -> None:
         """Make an endpoint (for one ticker, or all) answer `status` (with `body`), raise,
-        or answer late. The latest matching failure wins."""
+        or answer late; for the next `times` calls only, or for good. The latest wins."""
         with self._lock:
-            self._failures.append(_Failure(endpoint, ticker, status, exception, delay, body))
+            self._failures.append(
+                _Failure(endpoint, ticker, status, exception, delay, body, times))
 
     def count(self, endpoint: Endpoint | None = None, ticker: str | None = None) -> int:
         """How many upstream calls were made (to one endpoint / for one ticker)."""
@@ -170,7 +175,12 @@ class YahooReplay:
     def _failure_for(self, endpoint: Endpoint, ticker: str) -> _Failure | None:
         with self._lock:
             for failure in reversed(self._failures):
-                if failure.endpoint == endpoint and failure.ticker in (None, ticker):
+                if failure.endpoint != endpoint or failure.ticker not in (None, ticker):
+                    continue
+                if failure.times is None:
+                    return failure
+                if failure.times > 0:
+                    failure.times -= 1
                     return failure
         return None
 
@@ -179,7 +189,6 @@ class YahooReplay:
         if endpoint not in ("cookie", "crumb"):
             with self._lock:
                 self.calls.append(f"{endpoint}/{ticker}")
-        if self.delay:
             time.sleep(self.delay)
         failure = self._failure_for(endpoint, ticker)
         if failure is not None:

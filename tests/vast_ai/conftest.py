@@ -98,7 +98,7 @@ async def client(make_client: Callable[..., httpx.AsyncClient]) -> httpx.AsyncCl
 @contextmanager
 def serve(app: FastAPI) -> Iterator[str]:
     """Run `app` on uvicorn on a free loopback port in a thread; yield its base URL."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -242,3 +243,35 @@ def test_stop_request_during_start_up_ends_ollama_too(run_entrypoint) -> None:
     assert "stopping" in result.output
     assert not result.group_outlived
     assert result.seconds < 8
+
+
+# --- the image that runs it ----------------------------------------------------------------
+
+DOCKERFILE = ENTRYPOINT.parent / "Dockerfile"
+
+
+def _dockerfile_env() -> dict[str, str]:
+    text = DOCKERFILE.read_text().replace("\\\n", " ")
+    env: dict[str, str] = {}
+    for line in text.splitlines():
+        if line.startswith("ENV "):
+            env.update(re.findall(r"(\w+)=(\S+)", line))
+    return env
+
+
+def test_image_runs_this_entrypoint_instead_of_ollama() -> None:
+    lines = DOCKERFILE.read_text().splitlines()
+    (base,) = [line for line in lines if line.startswith("FROM ")]
+    assert re.fullmatch(r"FROM ollama/ollama:\d+\.\d+\.\d+", base)  # a pinned release
+    assert 'ENTRYPOINT ["/app/vast_ai/entrypoint.sh"]' in lines
+    assert "COPY vast_ai/ /app/vast_ai/" in lines
+    assert "CMD []" in lines  # the base image's CMD ["serve"] must not reach uvicorn
+    assert "USER ert" in lines
+
+
+def test_image_defaults_keep_concurrency_in_step_with_ollama() -> None:
+    env = _dockerfile_env()
+    assert env["ERT_MAX_CONCURRENCY"] == env["OLLAMA_NUM_PARALLEL"]
+    assert env["OLLAMA_MODEL"] == "gpt-oss:20b"
+    assert env["OLLAMA_HOST"].startswith("http://127.0.0.1:")  # Ollama itself is not exposed
+    assert f"EXPOSE {env['PORT']}" in DOCKERFILE.read_text()

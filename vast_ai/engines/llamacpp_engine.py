@@ -91,7 +91,8 @@ def file_sha256(path: Path) -> str:
 
 
 class LlamaCppEngine:
-    """Runs one GGUF model; `request.model` is not consulted, since there is only one."""
+    """Runs one GGUF model. Of a ChatRequest, `model` is not consulted (there is one model),
+    `think` does not apply, and `num_ctx` neither: the context size is fixed at load."""
 
     name = "llamacpp"
 

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 from vast_ai.grounding.extract import Figure, FigureKind, extract_figures
 from vast_ai.schemas import Fact
 
-RAW_POOL = "raw"
+_RAW_POOL = "raw"
 
 # Raw leaves that are dates or times (epoch seconds look like billions of dollars).
 _NOT_A_FIGURE_KEY = re.compile(
@@ -29,11 +29,11 @@ _CURRENCY_KEYS = frozenset({"currency", "financialCurrency"})
 # For each figure kind: the pools it may match and the factor from pool values to the
 # figure's unit (raw fractions are percentages times 100).
 _POOLS_FOR_KIND: dict[FigureKind, tuple[tuple[str, float], ...]] = {
-    "percent": (("percent", 1.0), (RAW_POOL, 100.0)),
-    "multiple": (("multiple", 1.0), (RAW_POOL, 1.0)),
-    "money": (("currency", 1.0), ("per_share", 1.0), (RAW_POOL, 1.0)),
-    "per_share": (("per_share", 1.0), ("currency", 1.0), (RAW_POOL, 1.0)),
-    "number": (("number", 1.0), ("count", 1.0), (RAW_POOL, 1.0)),
+    "percent": (("percent", 1.0), (_RAW_POOL, 100.0)),
+    "multiple": (("multiple", 1.0), (_RAW_POOL, 1.0)),
+    "money": (("currency", 1.0), ("per_share", 1.0), (_RAW_POOL, 1.0)),
+    "per_share": (("per_share", 1.0), ("currency", 1.0), (_RAW_POOL, 1.0)),
+    "number": (("number", 1.0), ("count", 1.0), (_RAW_POOL, 1.0)),
 }
 # "391 billion" names no currency: it may be a count of shares as well as money.
 _POOLS_FOR_BARE_SCALED = _POOLS_FOR_KIND["money"] + (("count", 1.0), ("number", 1.0))
@@ -135,7 +135,7 @@ class FactIndex:
         if raw:
             leaves, currencies = _raw_leaves(raw)
             raw_currencies = frozenset(currencies) or None
-            self._pools[RAW_POOL] = _pool(
+            self._pools[_RAW_POOL] = _pool(
                 [Known(v, f"raw:{path}", path, raw_currencies) for path, v in leaves]
             )
 

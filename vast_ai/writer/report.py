@@ -175,11 +175,12 @@ class ReportWriter:
                 if isinstance(event, DoneEvent | ErrorEvent):
                     return
         finally:
-            import sys; print("EVENTS FINALLY", task.done(), file=sys.stderr)
             task.cancel()
+            # asyncio.wait, unlike `await task`, does not pass a repeated cancellation
+            # (anyio cancel scopes repeat theirs) on to the task, whose clean-up, closing
+            # the engine's stream, must run undisturbed.
             with suppress(asyncio.CancelledError):
-                await task
-            print("EVENTS FINALLY awaited", task.done(), file=sys.stderr)
+                await asyncio.wait({task})
 
     async def _generate(self, request: ReportRequest, model: str, emit: Emit) -> ReportResponse:
         try:
@@ -328,17 +329,13 @@ class ReportWriter:
             clock = time.perf_counter()
             parts: list[str] = []
             final: ChunkUsage | None = None
-            import sys
-            try:
-              async for chunk in self.engine.chat(chat):
+            async for chunk in self.engine.chat(chat):
                 if chunk.text:
                     parts.append(chunk.text)
                     if sid is not None:
                         run.emit(TokenEvent(section=sid, text=chunk.text))
                 if chunk.usage is not None:
                     final = chunk.usage
-            except BaseException as e:
-                print("DRAFT EXC", repr(e), file=sys.stderr); raise
             usage = _usage(final, time.perf_counter() - clock)
         run.usage.append(usage)
         text = "".join(parts).strip()

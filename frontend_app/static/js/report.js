@@ -4,10 +4,14 @@
   var dataEl = document.getElementById("chart-data");
   var charts = dataEl ? JSON.parse(dataEl.textContent) : null;
 
+  var compact = new Intl.NumberFormat("en", { notation: "compact", maximumFractionDigits: 1 });
+
   function draw(id, config) {
     var canvas = document.getElementById(id);
     if (!canvas || !window.Chart) return;
     config.options = Object.assign({ responsive: true, maintainAspectRatio: false, animation: false }, config.options || {});
+    config.options.scales = Object.assign({ y: { ticks: { callback: function (v) { return compact.format(v); } } } },
+      config.options.scales || {});
     new window.Chart(canvas, config);
   }
   function series(label, data, color, extra) {

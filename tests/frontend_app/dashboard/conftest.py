@@ -3,7 +3,6 @@ wait for events, and a real GPU tier (vast_ai on uvicorn) in front of the fake O
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -14,6 +13,7 @@ import uvicorn
 from flask import Flask
 from flask_socketio import SocketIOTestClient
 
+from ert_run import free_port
 from frontend_app import create_app
 from tests.fakes.ollama import FakeOllama, refused_url
 from vast_ai.app import create_app as create_gpu_tier
@@ -29,12 +29,6 @@ BASE_ENV = {
     "OPENAI_INTEGRATION": "false",
     "ERT_LLM_TIMEOUT": "10",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class GpuTier:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 from pathlib import Path
 
 import pytest
@@ -118,20 +117,9 @@ def test_rate_limit_is_retried_with_backoff_then_reported(live: MarketDataServic
 
 def test_a_rate_limit_that_clears_is_absorbed_by_the_retry(live: MarketDataService,
                                                            yahoo: YahooReplay) -> None:
-    original = yahoo.answer
-    limited = {"left": 2}
-    lock = threading.Lock()
-
-    def first_calls_limited(request):  # the first two quoteSummary answers are 429
-        if "quoteSummary" in request.url:
-            with lock:
-                if limited["left"]:
-                    limited["left"] -= 1
-                    return 429, {}, "Too Many Requests"
-        return original(request)
-
-    yahoo.answer = first_calls_limited  # type: ignore[method-assign]
+    yahoo.fail("quoteSummary", status=429, times=2)  # yfinance's own two tries of attempt 1
     assert live.get_company("AAPL").profile.name == "Apple Inc."
+    assert yahoo.count("quoteSummary") == 3
 
 
 def test_refused_connection_is_unreachable(live: MarketDataService, yahoo: YahooReplay) -> None:
@@ -175,9 +163,9 @@ def test_a_slow_info_call_is_unreachable(yahoo: YahooReplay, tmp_path: Path) -> 
         service.get_company("AAPL")
 
 
-def test_a_failing_statement_is_a_named_gap_never_a_zero(live: MarketDataService,
-                                                         yahoo: YahooReplay) -> None:
-    yahoo.fail("timeseries", status=500)
+def test_empty_statement_answers_are_named_gaps_never_zeros(live: MarketDataService,
+                                                            yahoo: YahooReplay) -> None:
+    yahoo.fail("timeseries", status=200, body={"timeseries": {"result": [], "error": None}})
     company = live.get_company("AAPL")
     gaps = {gap.part: gap for gap in company.gaps}
     assert set(gaps) == {"income_annual", "income_quarterly", "balance_annual",

@@ -152,3 +152,12 @@ def test_report_totals() -> None:
     assert (total.found, total.verified, total.unverified) == (13, 11, 2)
     assert total.sections_rewritten == ["valuation"]
     assert total.threshold == 0.25
+
+
+def test_new_data_is_never_matched_against_an_earlier_reports_index() -> None:
+    facts: list[Fact] = []
+    first = {"financial_data": {"freeCashflow": 5e9}}
+    assert status("$5B", facts, first) == ["verified"]
+    assert status("$5B", facts, {"financial_data": {"freeCashflow": 6e9}}) == ["unverified"]
+    # the same values in a rebuilt outer dict, as the report writer passes them
+    assert status("$5B", facts, {"financial_data": first["financial_data"]}) == ["verified"]

@@ -79,6 +79,8 @@ def test_finds_each_format(text: str, expected: list[tuple[str, float, str]]) ->
         "as noted[^1] and [2]",
         "[^1]: Source.",
         "[filing](https://sec.gov/2024/10) here",
+        "see https://example.com/reports/55/9 here",
+        "<b data-x=5>",
         "the 10-K and 10-Q",
         "beats the S&P 500",
         "COVID-19 disruption",

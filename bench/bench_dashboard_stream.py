@@ -1,0 +1,277 @@
+"""Benchmark: many browsers watching reports stream through one dashboard worker.
+
+N Socket.IO clients (python-socketio's asyncio client) each generate a report at once,
+against a fake GPU tier that streams T tokens at R tokens/s per report. Every token
+carries the wall-clock time the fake tier sent it, so each client measures the delay
+GPU tier -> dashboard -> browser. The dashboard runs as `make run` and Render run it
+(gunicorn, eventlet worker, one process), with ERT_MAX_CONCURRENT_REPORTS=N.
+
+Reported: token delay p50/p95/max, lost events (token count and `seq` gaps), the
+dashboard worker's peak RSS. Targets: p95 < 250 ms, nothing lost, < 400 MB.
+
+    .venv/bin/python bench/bench_dashboard_stream.py            # 100 clients, 1,500 tokens, 100/s
+    .venv/bin/python bench/bench_dashboard_stream.py --quick    # 20 clients, 300 tokens
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from ert_run import free_port, start_dashboard, wait_healthy  # noqa: E402
+from vast_ai.schemas import (  # noqa: E402
+    SECTION_IDS,
+    SECTION_TITLES,
+    DoneEvent,
+    GenerationOptions,
+    Rating,
+    ReportGrounding,
+    ReportMetadata,
+    ReportResponse,
+    Section,
+    SectionDoneEvent,
+    SectionStartedEvent,
+    StartedEvent,
+    TokenEvent,
+    Usage,
+)
+
+TARGET_P95_MS, TARGET_RSS_MB = 250.0, 400.0
+
+
+# ---- the fake GPU tier (its own process) ----
+
+def _report(ticker: str, texts: dict[str, str]) -> ReportResponse:
+    now = datetime.now(UTC)
+    sections = {s: Section(id=s, title=SECTION_TITLES[s], markdown=texts[s]) for s in SECTION_IDS}
+    return ReportResponse(
+        success=True, report_id="bench", ticker=ticker, model="bench:1b", sections=sections,
+        rating=Rating(recommendation="hold", conviction="low"), grounding=ReportGrounding(),
+        usage=Usage(completion_tokens=sum(len(t.split()) for t in texts.values())),
+        metadata=ReportMetadata(started_at=now, finished_at=now, generation_time=1.0,
+                                engine="bench", prompt_hash="bench", options=GenerationOptions()),
+    )
+
+
+def run_fake_gpu_tier(port: int, tokens: int, rate: float) -> None:
+    from aiohttp import web
+
+    async def health(_: web.Request) -> web.Response:
+        return web.json_response({"status": "healthy", "model": "bench:1b"})
+
+    async def stream(request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        response = web.StreamResponse(headers={"Content-Type": "application/x-ndjson"})
+        await response.prepare(request)
+
+        async def send(event: object) -> None:
+            await response.write(event.model_dump_json().encode() + b"\n")  # type: ignore[attr-defined]
+
+        await send(StartedEvent(report_id="bench", ticker=body["ticker"], model="bench:1b",
+                                sections=list(SECTION_IDS)))
+        per_section = tokens // len(SECTION_IDS)
+        texts: dict[str, str] = {}
+        start, sent = time.monotonic(), 0
+        for section in SECTION_IDS:
+            await send(SectionStartedEvent(section=section))
+            parts = []
+            for _ in range(per_section):
+                delay = start + sent / rate - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                text = f"{time.time():.6f} "
+                parts.append(text)
+                await send(TokenEvent(section=section, text=text))
+                sent += 1
+            texts[section] = "".join(parts)
+            await send(SectionDoneEvent(section=Section(id=section, title=SECTION_TITLES[section],
+                                                        markdown=texts[section])))
+        await send(DoneEvent(report=_report(body["ticker"], texts)))
+        await response.write_eof()
+        return response
+
+    app = web.Application(client_max_size=1 << 20)
+    app.add_routes([web.get("/health", health), web.post("/generate_report/stream", stream)])
+    web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
+
+
+# ---- the browsers (a few processes, many clients each) ----
+
+async def _one_client(url: str, tokens_expected: int, out: dict, ready: asyncio.Event) -> None:
+    import socketio
+
+    client = socketio.AsyncClient(reconnection=False)
+    delays: list[float] = []
+    seqs: list[int] = []
+    finished = asyncio.Event()
+    state = {"tokens": 0, "job": None, "end": None}
+
+    @client.on("token")
+    async def on_token(data: dict) -> None:
+        now = time.time()
+        seqs.append(data["seq"])
+        # The dashboard may merge tokens into one event: each keeps its own send time.
+        stamps = data["text"].split()
+        state["tokens"] += len(stamps)
+        delays.extend(now - float(stamp) for stamp in stamps)
+
+    @client.on("progress")
+    async def on_progress(data: dict) -> None:
+        seqs.append(data["seq"])
+
+    @client.on("section")
+    async def on_section(data: dict) -> None:
+        seqs.append(data["seq"])
+
+    @client.on("completed")
+    async def on_completed(data: dict) -> None:
+        seqs.append(data["seq"])
+        state["end"] = "completed"
+        finished.set()
+
+    @client.on("failed")
+    async def on_failed(data: dict) -> None:
+        seqs.append(data["seq"])
+        state["end"] = f"failed: {data['code']} {data['message']}"
+        finished.set()
+
+    await client.connect(url, transports=["websocket"])
+    await ready.wait()
+    ack = await client.call("generate", {"ticker": "AAPL"}, timeout=60)
+    state["job"] = ack.get("job_id")
+    try:
+        await asyncio.wait_for(finished.wait(), timeout=tokens_expected / 10 + 120)
+    except TimeoutError:
+        state["end"] = "timeout"
+    await client.disconnect()
+    unique = sorted(set(seqs))
+    gaps = (unique[-1] - len(unique)) if unique else 0
+    out.update(delays=delays, tokens=state["tokens"], end=state["end"], seq_gaps=gaps)
+
+
+def run_clients(url: str, count: int, tokens: int, queue: multiprocessing.Queue, go: multiprocessing.Event) -> None:
+    async def main() -> list[dict]:
+        ready = asyncio.Event()
+        results: list[dict] = [{} for _ in range(count)]
+        tasks = [asyncio.create_task(_one_client(url, tokens, results[i], ready)) for i in range(count)]
+        await asyncio.sleep(0.5)
+        await asyncio.get_running_loop().run_in_executor(None, go.wait)
+        ready.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        return results
+
+    queue.put(asyncio.run(main()))
+
+
+# ---- measuring the dashboard ----
+
+def worker_pids(master: int) -> list[int]:
+    try:
+        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    except OSError:
+        return []
+    return [int(pid) for pid in children]
+
+
+def rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clients", type=int, default=100)
+    parser.add_argument("--tokens", type=int, default=1500)
+    parser.add_argument("--rate", type=float, default=100.0, help="tokens per second per report")
+    parser.add_argument("--processes", type=int, default=2, help="client processes")
+    parser.add_argument("--quick", action="store_true", help="20 clients, 300 tokens")
+    args = parser.parse_args()
+    if args.quick:
+        args.clients, args.tokens = 20, 300
+
+    tier_port, dash_port = free_port(), free_port()
+    tier = multiprocessing.Process(target=run_fake_gpu_tier, args=(tier_port, args.tokens, args.rate), daemon=True)
+    tier.start()
+    tmp = Path(tempfile.mkdtemp(prefix="ert-bench-"))
+    env = {**os.environ, "SECRET_KEY": "bench", "ERT_DATA_SOURCE": "snapshot",
+           "DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}",
+           "REMOTE_LLM_INTEGRATION": "true", "ERT_LLM_BACKEND_URL": f"http://127.0.0.1:{tier_port}",
+           "ERT_LLM_API_KEY": "ert-bench-key", "ERT_LLM_TIMEOUT": "60",
+           "ERT_MAX_CONCURRENT_REPORTS": str(args.clients)}
+    dashboard = start_dashboard(env, port=dash_port, log=tmp / "dashboard.log")
+    peak = {"rss": 0.0}
+    sampling = threading.Event()
+
+    def sample() -> None:
+        while not sampling.is_set():
+            for pid in [dashboard.process.pid, *worker_pids(dashboard.process.pid)]:
+                peak["rss"] = max(peak["rss"], rss_mb(pid))
+            time.sleep(0.2)
+
+    try:
+        wait_healthy(dashboard, timeout=60)
+        idle = max(rss_mb(pid) for pid in worker_pids(dashboard.process.pid) or [dashboard.process.pid])
+        threading.Thread(target=sample, daemon=True).start()
+        queue: multiprocessing.Queue = multiprocessing.Queue()
+        go = multiprocessing.Event()
+        shares = [args.clients // args.processes + (i < args.clients % args.processes) for i in range(args.processes)]
+        procs = [multiprocessing.Process(target=run_clients, args=(dashboard.url, n, args.tokens, queue, go))
+                 for n in shares if n]
+        for p in procs:
+            p.start()
+        time.sleep(2 + args.clients / 50)  # all connected
+        started = time.monotonic()
+        go.set()
+        results = [r for _ in procs for r in queue.get(timeout=args.tokens / args.rate + 300)]
+        wall = time.monotonic() - started
+        for p in procs:
+            p.join(10)
+    finally:
+        sampling.set()
+        dashboard.stop()
+        tier.terminate()
+
+    delays = sorted(d * 1000 for r in results for d in r.get("delays", []))
+    ends = [r.get("end") for r in results]
+    lost_tokens = sum(max(0, args.tokens // 6 * 6 - r.get("tokens", 0)) for r in results)
+    gaps = sum(r.get("seq_gaps", 0) for r in results)
+    completed = ends.count("completed")
+    p50 = statistics.median(delays) if delays else float("nan")
+    p95 = delays[int(len(delays) * 0.95) - 1] if delays else float("nan")
+    summary = {
+        "clients": args.clients, "tokens_per_report": args.tokens // 6 * 6, "rate": args.rate,
+        "completed": completed, "other_endings": sorted({e for e in ends if e != "completed"}, key=str),
+        "token_delay_ms": {"p50": round(p50, 1), "p95": round(p95, 1), "max": round(delays[-1], 1) if delays else None,
+                           "samples": len(delays)},
+        "lost_tokens": lost_tokens, "seq_gaps": gaps,
+        "dashboard_rss_mb": {"idle": round(idle, 1), "peak": round(peak["rss"], 1)},
+        "wall_seconds": round(wall, 1),
+    }
+    print(json.dumps(summary, indent=2))
+    ok = (p95 < TARGET_P95_MS and lost_tokens == 0 and gaps == 0 and completed == args.clients
+          and peak["rss"] < TARGET_RSS_MB)
+    print(f"targets (p95 < {TARGET_P95_MS:.0f} ms, nothing lost, < {TARGET_RSS_MB:.0f} MB): "
+          f"{'met' if ok else 'NOT met'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

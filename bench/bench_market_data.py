@@ -1,0 +1,89 @@
+"""Benchmark of the market data layer against a replayed Yahoo that answers in 200 ms.
+
+    .venv/bin/python bench/bench_market_data.py
+
+Targets: a cold fetch of one company takes under 1.5x the slowest single yfinance
+call (the parts run in parallel); a cached fetch under 5 ms; 20 concurrent requests
+for one ticker make one upstream fetch. Prints the figures; exits 1 if a target is missed.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+os.environ["YF_DISABLE_CURL_CFFI"] = "1"  # before yfinance is imported: lets us replay
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import yfinance as yf  # noqa: E402
+
+from frontend_app.market import MarketDataService  # noqa: E402
+from frontend_app.market.yahoo import MARKET_CALLS, STATEMENT_CALLS  # noqa: E402
+from tests.fakes.yahoo import replay_yahoo  # noqa: E402
+
+DELAY = 0.2
+TICKER = "AAPL"
+
+warnings.filterwarnings("ignore")  # yfinance's pandas deprecation noise (after its import)
+
+
+def timed(func) -> float:
+    started = time.perf_counter()
+    func()
+    return time.perf_counter() - started
+
+
+def main() -> int:
+    snapshots = Path(tempfile.mkdtemp(prefix="ert-bench-"))  # no snapshot fallback
+    results: list[tuple[str, bool]] = []
+    with replay_yahoo(delay=DELAY) as yahoo:
+        for call in MARKET_CALLS.values():  # warm cookie, crumb and timezone caches
+            call(yf.Ticker(TICKER))
+        singles = {}
+        for part, call in {**MARKET_CALLS, **STATEMENT_CALLS}.items():
+            yf.data.YfData().cache_get.cache_clear()
+            singles[part] = timed(lambda call=call: call(yf.Ticker(TICKER)))
+        slowest_part = max(singles, key=singles.__getitem__)
+        slowest = singles[slowest_part]
+        print(f"upstream answers after {DELAY * 1000:.0f} ms per call")
+        for part, seconds in sorted(singles.items(), key=lambda item: -item[1]):
+            print(f"  single call {part:<20} {seconds * 1000:7.0f} ms")
+
+        yf.data.YfData().cache_get.cache_clear()
+        service = MarketDataService(source="yfinance", snapshot_dir=snapshots)
+        cold = timed(lambda: service.get_company(TICKER))
+        ratio = cold / slowest
+        print(f"cold fetch of {TICKER} (9 parts)   {cold * 1000:7.0f} ms = {ratio:.2f}x the "
+              f"slowest single call ({slowest_part})")
+        results.append(("cold fetch < 1.5x slowest single call", ratio < 1.5))
+
+        warm = [timed(lambda: service.get_company(TICKER)) for _ in range(200)]
+        print(f"cached fetch                   median {statistics.median(warm) * 1e6:.0f} us, "
+              f"max {max(warm) * 1e6:.0f} us")
+        results.append(("cached fetch < 5 ms", max(warm) < 0.005))
+
+        yf.data.YfData().cache_get.cache_clear()
+        service = MarketDataService(source="yfinance", snapshot_dir=snapshots)
+        before = yahoo.count("quoteSummary", TICKER)
+        with ThreadPoolExecutor(max_workers=20) as pool:
+            started = time.perf_counter()
+            companies = list(pool.map(service.get_company, [TICKER] * 20))
+            together = time.perf_counter() - started
+        fetches = yahoo.count("quoteSummary", TICKER) - before
+        print(f"20 concurrent requests         {together * 1000:7.0f} ms, {fetches} upstream "
+              f"fetch(es), {len({id(c) for c in companies})} distinct result(s)")
+        results.append(("20 concurrent requests -> 1 upstream fetch", fetches == 1))
+
+    for name, ok in results:
+        print(f"{'PASS' if ok else 'FAIL'}  {name}")
+    return 0 if all(ok for _, ok in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,187 @@
+"""HTTP routes: health, the JSON API, the report page, exports, and bad input (never a 500)."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from tests.fakes.ollama import Reply, default_responder
+
+HOSTILE = (
+    "Revenue grew.\n\n<script>window.__pwned = 1</script>\n\n"
+    '<img src=x onerror="window.__pwned = 2">\n\n[click](javascript:alert(1))'
+)
+
+
+def wait_for_report(app: Flask, job_id: str) -> str:
+    http = app.test_client()
+    deadline = time.monotonic() + 30
+    while True:
+        job = http.get(f"/api/jobs/{job_id}").json
+        if job["state"] == "completed":
+            return job["report_id"]
+        assert job["state"] in ("queued", "running"), job
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def remote_app(make_app, remote_env, ollama) -> Flask:
+    return make_app(**remote_env)
+
+
+@pytest.fixture
+def report_id(remote_app: Flask, ollama) -> str:
+    text = Reply(text="Revenue reached $391.0B while margins stayed at 99.9%.")
+    ollama.responder = lambda body: default_responder(body) if body.get("format") else text
+    job_id = remote_app.test_client().post("/api/reports", json={"ticker": "AAPL"}).json["job_id"]
+    return wait_for_report(remote_app, job_id)
+
+
+def store_hostile_report(app: Flask) -> str:
+    """A stored report whose section text is an attack, as a compromised model might write it."""
+    now = datetime.now(UTC).isoformat()
+    section = {"id": "risks", "title": "Risks", "status": "ok", "markdown": HOSTILE}
+    report = {
+        "success": True, "report_id": "x", "ticker": "AAPL", "model": "evil:1b",
+        "sections": {"risks": section},
+        "rating": {"recommendation": "buy", "conviction": "high", "summary": "<b>bold</b>"},
+        "grounding": {}, "usage": {},
+        "metadata": {"started_at": now, "finished_at": now, "generation_time": 1.0,
+                     "engine": "ollama", "prompt_hash": "h", "options": {}},
+    }
+    stored = app.extensions["ert"].store.save(
+        report=report, inputs={"ticker": "AAPL", "fact_sheet": []},
+        context={"company_name": "Apple Inc.", "charts": {}}, integration="remote",
+    )
+    return stored.id
+
+
+def test_health_is_200_and_reports_the_gpu_tier(make_app, remote_env, down_url) -> None:
+    up = make_app(**remote_env).test_client().get("/health")
+    assert up.status_code == 200
+    assert up.json["status"] == "ok" and up.json["backend"]["remote"]["status"] == "healthy"
+    down = make_app(REMOTE_LLM_INTEGRATION="true", ERT_LLM_BACKEND_URL=down_url).test_client().get("/health")
+    assert down.status_code == 200
+    assert down.json["backend"]["remote"]["status"] == "unreachable"
+    assert down.json["backend"]["integrations"] == ["remote", "data_only"]
+
+
+def test_models_come_from_the_gpu_tier_or_the_settings(make_app, remote_env, ollama) -> None:
+    from_tier = make_app(**remote_env).test_client().get("/api/models").json["models"]
+    assert {"gpt-oss:20b", "llama3.1:8b"} <= {m["name"] for m in from_tier}
+    configured = make_app(ERT_MODELS="a:1b, b:2b").test_client().get("/api/models").json["models"]
+    assert [(m["name"], m["default"]) for m in configured] == [("a:1b", True), ("b:2b", False)]
+
+
+@pytest.mark.parametrize(
+    "body, code",
+    [(None, "invalid_request"), ({"ticker": "$$$"}, "invalid_ticker"),
+     ({"ticker": "AAPL", "x": 1}, "invalid_request"), ({"ticker": "AAPL", "model": "gpt-9"}, "unknown_model")],
+)
+def test_post_reports_refuses_bad_input_with_400(make_app, body, code) -> None:
+    response = make_app().test_client().post("/api/reports", json=body)
+    assert response.status_code == 400 and response.json["error"]["code"] == code
+
+
+def test_the_ticker_check_answers_as_you_type(make_app) -> None:
+    http = make_app().test_client()
+    assert http.get("/api/tickers/check?q=brk-b").json == {"valid": True, "ticker": "BRK-B"}
+    bad = http.get("/api/tickers/check?q=no%20way").json
+    assert bad["valid"] is False and bad["message"]
+
+
+@pytest.mark.parametrize(
+    "path", ["/reports/nope", "/reports/nope.pdf", "/reports/nope.md", "/api/reports/nope",
+             "/api/jobs/nope", "/no/such/page"],
+)
+def test_unknown_things_are_404_not_500(make_app, path) -> None:
+    response = make_app().test_client().get(path)
+    assert response.status_code == 404
+    if path.startswith("/api/"):
+        assert response.json["error"]["code"] == "not_found"
+    else:
+        assert b"Traceback" not in response.data
+
+
+def test_the_report_page_shows_everything_the_issue_lists(remote_app, report_id) -> None:
+    page = remote_app.test_client().get(f"/reports/{report_id}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    for expected in ("Apple", "AAPL", "USD", "conviction", "offline snapshot", "gpt-oss:20b",
+                     "Key metrics", "Not investment advice", "Usage and cost", "figures verified",
+                     'id="chart-price"', 'id="chart-income"', 'id="chart-margins"',
+                     "fig fig-verified", "fig fig-unverified", "Regenerate"):
+        assert expected in html, expected
+    for section in ("Executive Summary", "Business Overview", "Financial Analysis", "Valuation",
+                    "Risks", "Investment Thesis"):
+        assert f"<h2>{section}</h2>" in html
+    assert "cdn" not in html.lower()
+    assert "default-src 'self'" in page.headers["Content-Security-Policy"]
+
+
+def test_exports(remote_app, report_id) -> None:
+    http = remote_app.test_client()
+    markdown = http.get(f"/reports/{report_id}.md")
+    assert markdown.mimetype == "text/markdown"
+    text = markdown.get_data(as_text=True)
+    assert text.startswith("# Apple") and "## Risks" in text and "[^u1]" in text
+    assert "not investment advice" in text.lower()
+
+    standalone = http.get(f"/reports/{report_id}.html").get_data(as_text=True)
+    assert "<style>" in standalone and "fig-unverified" in standalone
+    assert "<script" not in standalone and 'href="/static' not in standalone
+
+    pdf = http.get(f"/reports/{report_id}.pdf")
+    assert pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
+    assert len(pdf.data) > 5000
+
+    full = http.get(f"/reports/{report_id}.json").json
+    assert full["report"]["ticker"] == "AAPL"
+    assert full["inputs"]["fact_sheet"] and full["inputs"]["options"]["seed"] == 42
+    assert full["report"]["metadata"]["prompt_hash"]
+    assert full["charts"]["prices"]["close"]
+
+
+def test_history_is_newest_first(remote_app, report_id) -> None:
+    http = remote_app.test_client()
+    second = wait_for_report(remote_app, http.post("/api/reports", json={"ticker": "AAPL"}).json["job_id"])
+    listed = [r["id"] for r in http.get("/api/reports").json["reports"]]
+    assert listed == [second, report_id]
+
+
+def test_regenerate_sends_the_same_inputs_model_and_seed(remote_app, report_id, ollama) -> None:
+    first_requests = list(ollama.chat_requests)
+    ollama.chat_requests.clear()
+    http = remote_app.test_client()
+    answer = http.post(f"/api/reports/{report_id}/regenerate")
+    assert answer.status_code == 202
+    again = wait_for_report(remote_app, answer.json["job_id"])
+    assert again != report_id
+
+    def key(body: dict[str, Any]) -> str:
+        return json.dumps([body["model"], body["messages"], body.get("options", {}).get("seed")],
+                          sort_keys=True)
+
+    assert sorted(map(key, ollama.chat_requests)) == sorted(map(key, first_requests))
+    assert http.post("/api/reports/nope/regenerate").status_code == 404
+
+
+def test_model_output_never_becomes_markup(make_app) -> None:
+    app = make_app()
+    report_id = store_hostile_report(app)
+    http = app.test_client()
+    page = http.get(f"/reports/{report_id}").get_data(as_text=True)
+    section = page.split('id="risks"', 1)[1].split("</section>", 1)[0]
+    assert "Revenue grew." in section
+    assert "<script" not in section and "<img" not in section and "href=" not in section
+    assert "&lt;script&gt;" in section  # shown as text, not run
+    assert "&lt;b&gt;bold&lt;/b&gt;" in page  # the rating summary is escaped too
+    standalone = http.get(f"/reports/{report_id}.html").get_data(as_text=True)
+    assert "<script" not in standalone and "<img" not in standalone
+    assert http.get(f"/reports/{report_id}.pdf").status_code == 200
