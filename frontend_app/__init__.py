@@ -65,6 +65,7 @@ def create_app(config: Settings | Mapping[str, str] | None = None) -> Flask:
     jobs = JobManager(
         emit=lambda name, payload, room: socketio.emit(name, payload, to=room),
         start_task=socketio.start_background_task,
+        sleep=socketio.sleep,
         run=lambda reporter: run_report_job(reporter, services),
         limit=settings.max_concurrent_reports,
     )

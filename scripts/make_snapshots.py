@@ -16,6 +16,7 @@ import json
 import os
 import sys
 import tempfile
+import warnings
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
@@ -37,6 +38,7 @@ def main() -> int:
         os.environ["YF_DISABLE_CURL_CFFI"] = "1"  # before yfinance is imported: lets us replay
     import yfinance as yf
 
+    warnings.filterwarnings("ignore", module="yfinance")  # pandas deprecation noise
     from frontend_app.market import MarketDataError, NotAnEquity, validate_ticker
     from frontend_app.market.snapshots import INDEX_FILE
     from frontend_app.market.yahoo import YahooSource

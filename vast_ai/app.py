@@ -20,7 +20,7 @@ from vast_ai.settings import Settings, get_settings
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
-    """The app for `settings` (default: the environment), with `engine` or the one ERT_ENGINE names."""
+    """The app for `settings` (default: the environment) and `engine` (default: ERT_ENGINE's)."""
     settings = settings or get_settings()
     # The engine lives as long as the process: it is not closed on lifespan shutdown, so an
     # app whose lifespan is restarted (test clients do that) keeps working.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -18,13 +19,16 @@ def keys_match(given: str, expected: str) -> bool:
 
 
 async def require_api_key(
-    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> None:
     """Refuse with 401 unless `Authorization: Bearer <ERT_API_KEY>` is present and right."""
     expected: str = request.app.state.api_key
     if credentials is None:
         raise ApiError(
-            401, "unauthorized", "Send the API key as `Authorization: Bearer <key>`", headers=_CHALLENGE
+            401,
+            "unauthorized",
+            "Send the API key as `Authorization: Bearer <key>`",
+            headers=_CHALLENGE,
         )
     if not keys_match(credentials.credentials, expected):
         raise ApiError(401, "unauthorized", "The API key is not valid", headers=_CHALLENGE)

@@ -25,7 +25,9 @@ class BodySizeLimit:
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None:
             if not declared.isdigit():
-                await error_response(400, "bad_request", "Content-Length is not a number")(scope, receive, send)
+                await error_response(400, "bad_request", "Content-Length is not a number")(
+                    scope, receive, send
+                )
                 return
             if int(declared) > self.max_bytes:
                 await self._too_large(scope, receive, send)
@@ -46,7 +48,9 @@ class BodySizeLimit:
             if not message.get("more_body", False):
                 break
 
-        replay: list[Message] = [{"type": "http.request", "body": b"".join(chunks), "more_body": False}]
+        replay: list[Message] = [
+            {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+        ]
 
         async def replayed() -> Message:
             return replay.pop() if replay else await receive()
@@ -55,6 +59,6 @@ class BodySizeLimit:
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         limit_kib = self.max_bytes // 1024
-        await error_response(413, "payload_too_large", f"The request body is larger than {limit_kib} KiB")(
-            scope, receive, send
-        )
+        await error_response(
+            413, "payload_too_large", f"The request body is larger than {limit_kib} KiB"
+        )(scope, receive, send)

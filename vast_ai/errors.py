@@ -43,7 +43,12 @@ class ApiError(Exception):
 
 
 def error_response(
-    status: int, code: str, message: str, *, retryable: bool = False, headers: Mapping[str, str] | None = None
+    status: int,
+    code: str,
+    message: str,
+    *,
+    retryable: bool = False,
+    headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     body = ErrorBody(error=ErrorInfo(code=code, message=message, retryable=retryable))
     return JSONResponse(body.model_dump(), status_code=status, headers=dict(headers or {}))
@@ -62,7 +67,9 @@ def validation_message(errors: Sequence[Mapping[str, Any]]) -> str:
 
 async def _api_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
-    return error_response(exc.status, exc.code, exc.message, retryable=exc.retryable, headers=exc.headers)
+    return error_response(
+        exc.status, exc.code, exc.message, retryable=exc.retryable, headers=exc.headers
+    )
 
 
 async def _engine_error(request: Request, exc: Exception) -> JSONResponse:

@@ -22,7 +22,10 @@ class Metrics:
     def __init__(self, queue: AdmissionQueue) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
-            "ert_requests", "HTTP requests answered", ["method", "route", "status"], registry=self.registry
+            "ert_requests",
+            "HTTP requests answered",
+            ["method", "route", "status"],
+            registry=self.registry,
         )
         self.latency = Histogram(
             "ert_request_seconds",
@@ -31,14 +34,18 @@ class Metrics:
             buckets=_LATENCY_BUCKETS,
             registry=self.registry,
         )
-        self.tokens = Counter("ert_tokens", "Tokens processed by the model", ["kind"], registry=self.registry)
+        self.tokens = Counter(
+            "ert_tokens", "Tokens processed by the model", ["kind"], registry=self.registry
+        )
         self.tokens_per_second = Histogram(
             "ert_tokens_per_second",
             "Completion tokens per second of each finished report",
             buckets=_RATE_BUCKETS,
             registry=self.registry,
         )
-        self.reports = Counter("ert_reports", "Reports finished", ["outcome"], registry=self.registry)
+        self.reports = Counter(
+            "ert_reports", "Reports finished", ["outcome"], registry=self.registry
+        )
         self.queue_rejections = Counter(
             "ert_queue_rejections", "Requests refused with 429, queue full", registry=self.registry
         )
@@ -46,7 +53,9 @@ class Metrics:
         active.set_function(lambda: queue.active)
         waiting = Gauge("ert_queue_waiting", "Reports waiting for a slot", registry=self.registry)
         waiting.set_function(lambda: queue.waiting)
-        limit = Gauge("ert_queue_limit", "Reports that may generate at once", registry=self.registry)
+        limit = Gauge(
+            "ert_queue_limit", "Reports that may generate at once", registry=self.registry
+        )
         limit.set(queue.limit)
 
     def report_finished(self, report: ReportResponse) -> None:

@@ -71,7 +71,9 @@ async def health(request: Request) -> HealthResponse:
         uptime=service.uptime(),
         version=__version__,
         engine=service.writer.engine_name,
-        queue=QueueStatus(active=service.queue.active, waiting=service.queue.waiting, limit=service.queue.limit),
+        queue=QueueStatus(
+            active=service.queue.active, waiting=service.queue.waiting, limit=service.queue.limit
+        ),
     )
 
 
@@ -82,7 +84,10 @@ async def models(request: Request) -> ModelsResponse:
     status = await service.status.get()
     return ModelsResponse(
         engine=service.writer.engine_name,
-        models=[ModelInfo(name=name, pulled=status.has(name), default=i == 0) for i, name in enumerate(names)],
+        models=[
+            ModelInfo(name=name, pulled=status.has(name), default=i == 0)
+            for i, name in enumerate(names)
+        ],
     )
 
 
@@ -107,7 +112,9 @@ async def _admit(service: Service, body: ReportRequest) -> tuple[str, Admission]
         raise
 
 
-@protected.post("/generate_report", response_model=ReportResponse, responses=_ERRORS, tags=["reports"])
+@protected.post(
+    "/generate_report", response_model=ReportResponse, responses=_ERRORS, tags=["reports"]
+)
 async def generate_report(body: ReportRequest, request: Request) -> ReportResponse:
     service = get_service(request)
     model, admission = await _admit(service, body)
@@ -125,7 +132,9 @@ class _AdmittedStream(StreamingResponse):
     """A stream that frees its queue place however it ends, even if it never started."""
 
     def __init__(self, content: AsyncIterator[str], admission: Admission) -> None:
-        super().__init__(content, media_type="application/x-ndjson", headers={"Cache-Control": "no-store"})
+        super().__init__(
+            content, media_type="application/x-ndjson", headers={"Cache-Control": "no-store"}
+        )
         self._admission = admission
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -142,7 +151,7 @@ class _AdmittedStream(StreamingResponse):
         **_ERRORS,
         200: {
             "content": {"application/x-ndjson": {"schema": {"type": "string"}}},
-            "description": "One stream event (schemas.StreamEvent) per line, `done` or `error` last",
+            "description": "One stream event per line; the last is `done` or `error`",
         },
     },
     tags=["reports"],

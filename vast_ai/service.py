@@ -33,7 +33,9 @@ class EngineStatus:
 class EngineStatusCache:
     """The engine's model list, asked for at most once per `ttl` seconds."""
 
-    def __init__(self, engine: Engine, unreachable_code: str, ttl: float = STATUS_TTL_SECONDS) -> None:
+    def __init__(
+        self, engine: Engine, unreachable_code: str, ttl: float = STATUS_TTL_SECONDS
+    ) -> None:
         self._engine = engine
         self._unreachable_code = unreachable_code
         self._ttl = ttl
@@ -56,8 +58,13 @@ class EngineStatusCache:
         except EngineError as exc:
             return EngineStatus(online=False, error=exc)
         except TimeoutError:
-            message = f"The {self._engine.name} engine did not list its models within {PROBE_TIMEOUT_SECONDS:g} s"
-            return EngineStatus(online=False, error=EngineUnreachable(message, code=self._unreachable_code))
+            message = (
+                f"The {self._engine.name} engine did not list its models "
+                f"within {PROBE_TIMEOUT_SECONDS:g} s"
+            )
+            return EngineStatus(
+                online=False, error=EngineUnreachable(message, code=self._unreachable_code)
+            )
 
 
 class Service:
@@ -78,9 +85,16 @@ class Service:
         self._models: list[str] | None = None
 
     async def models(self) -> list[str]:
-        """The models requests may name, the default first."""
+        """The models requests may name, the default first.
+
+        An engine that cannot name its model yet (its library or file is missing) is listed
+        under its engine name, and asked again next time; its status explains the problem.
+        """
         if self._models is None:
-            self._models = await served_models(self.settings, self.engine)
+            try:
+                self._models = await served_models(self.settings, self.engine)
+            except EngineError:
+                return [self.engine.name]
         return self._models
 
     async def resolve_model(self, requested: str | None) -> str:
@@ -91,7 +105,9 @@ class Service:
             if same_model(requested, name):
                 return name
         raise ApiError(
-            422, "unknown_model", f"Model '{requested}' is not offered here; choose one of: {', '.join(models)}"
+            422,
+            "unknown_model",
+            f"Model '{requested}' is not offered here; choose one of: {', '.join(models)}",
         )
 
     async def ensure_ready(self, model: str) -> None:

@@ -36,11 +36,15 @@ def _annual_facts(company: CompanyData) -> list[Fact]:
 
 
 def build_fact_sheet(company: CompanyData, metrics: Metrics) -> list[Fact]:
-    """Every present metric and every reported annual line, with stable keys."""
+    """Every metric with a numeric value and every reported annual line, with stable keys.
+
+    Words (the analysts' recommendation) are not figures: they travel in market_data.
+    """
     facts = [
         Fact(key=m.key, label=m.label, value=m.value, display=m.display, unit=m.unit,
              currency=m.currency, period=m.period)
-        for m in metrics.present()
+        for m in metrics
+        if m.value is not None
     ]
     return facts + _annual_facts(company)
 

@@ -36,7 +36,8 @@ def annual_series(company: CompanyData, kind: StatementKind, item: str) -> list[
     if statement is None:
         return []
     values = statement.items.get(item, [])
-    pairs = [(end, value) for end, value in zip(statement.periods, values) if value is not None]
+    pairs = [(end, value) for end, value in zip(statement.periods, values, strict=False)
+             if value is not None]
     return sorted(pairs)
 
 
@@ -81,7 +82,7 @@ def latest_balance(company: CompanyData, item: str, fallback: float | None = Non
         statement = company.statement("balance", frequency)
         if statement is None:
             continue
-        for end, value in zip(statement.periods, statement.items.get(item, [])):
+        for end, value in zip(statement.periods, statement.items.get(item, []), strict=False):
             if value is not None:
                 return Figure(value, f"as of {end.isoformat()}", _currency(company, "balance"))
     if fallback is not None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
+from itertools import pairwise
 from typing import Any
 
 from frontend_app.market.company import CompanyData
@@ -132,9 +133,6 @@ class Metrics:
 
     def __len__(self) -> int:
         return len(self._by_key)
-
-    def value(self, key: str) -> float | None:
-        return self._by_key[key].value
 
     def present(self) -> list[Metric]:
         return [metric for metric in self if metric.present]
@@ -502,7 +500,7 @@ class _Calculator:
             reason = f"needs {_MIN_DAYS_FOR_RISK} trading days of prices; have {have}"
             return [_absent("volatility", reason), _absent("max_drawdown", reason)]
         closes = prices.close[-253:]
-        returns = [math.log(b / a) for a, b in zip(closes, closes[1:])]
+        returns = [math.log(b / a) for a, b in pairwise(closes)]
         mean = sum(returns) / len(returns)
         variance = sum((r - mean) ** 2 for r in returns) / (len(returns) - 1)
         window = f"{prices.dates[-len(closes)].isoformat()} to {prices.dates[-1].isoformat()}"

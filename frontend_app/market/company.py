@@ -56,7 +56,10 @@ class Quote(_Model):
 
 
 class KeyStatistics(_Model):
-    """Yahoo's trailing-twelve-month figures and ratios (fallbacks when statements are thin)."""
+    """Yahoo's trailing-twelve-month figures and ratios (fallbacks when statements are thin).
+
+    Money is in `financial_currency`; ratios and margins are fractions.
+    """
 
     financial_currency: str | None = None
     trailing_eps: float | None = None

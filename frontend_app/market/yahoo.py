@@ -123,12 +123,10 @@ class YahooSource:
         timeout: float = 15.0,
         retries: int = 2,
         backoff: float = 1.0,
-        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.timeout = timeout
         self.retries = retries
         self.backoff = backoff
-        self._sleep = sleep
 
     def fetch(self, ticker: str, statements: StatementBundle | None = None) -> CompanyData:
         """Everything about `ticker`; reuses `statements` instead of fetching them if given."""
@@ -143,17 +141,16 @@ class YahooSource:
             started = time.monotonic()
             futures = {part: pool.submit(self._call, call, ticker) for part, call in calls.items()}
             info = self._info(ticker, futures.pop("info"), started)
-            results = {part: self._result(part, future, started) for part, future in futures.items()}
+            results = {part: self._result(part, future, started)
+                       for part, future in futures.items()}
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
         return self._assemble(ticker, info, results, statements)
 
-    def suggestions(self, ticker: str) -> list[str]:
+    def _suggestions(self, ticker: str) -> list[str]:
         """Equity tickers Yahoo's search finds for `ticker` (empty if search fails)."""
         try:
-            quotes = run_blocking(
-                lambda: yf.Search(ticker, max_results=8, news_count=0, timeout=self.timeout).quotes
-            )
+            quotes = yf.Search(ticker, max_results=8, news_count=0, timeout=self.timeout).quotes
         except Exception:  # suggestions are a courtesy; never fail the error path on them
             return []
         symbols = [q.get("symbol") for q in quotes if q.get("quoteType") == "EQUITY"]
@@ -168,7 +165,7 @@ class YahooSource:
             except Exception as error:
                 if classify(error) != "rate_limited" or attempt >= self.retries:
                     raise
-            self._sleep(self.backoff * 2**attempt)
+            time.sleep(self.backoff * 2**attempt)
             attempt += 1
 
     def _remaining(self, started: float) -> float:
@@ -184,12 +181,12 @@ class YahooSource:
             if failure == "rate_limited":
                 raise RateLimited() from error
             if failure == "not_found":
-                raise UnknownTicker(ticker, self.suggestions(ticker)) from error
+                raise UnknownTicker(ticker, self._suggestions(ticker)) from error
             raise DataSourceUnreachable(
                 "network error" if failure == "unreachable" else "unreadable answer"
             ) from error
         if not isinstance(info, dict) or not info.get("quoteType"):
-            raise UnknownTicker(ticker, self.suggestions(ticker))
+            raise UnknownTicker(ticker, self._suggestions(ticker))
         quote_type = str(info["quoteType"]).upper()
         if quote_type != "EQUITY":
             raise NotAnEquity(ticker, quote_type)
@@ -216,7 +213,8 @@ class YahooSource:
         quote = quote_from_info(info)
         statistics = statistics_from_info(info)
         gaps: list[Gap] = []
-        bundle = cached or self._statements(results, statistics.financial_currency or quote.currency)
+        currency = statistics.financial_currency or quote.currency
+        bundle = cached or self._statements(results, currency)
         gaps.extend(bundle.gaps)
         prices = results["prices"]
         if isinstance(prices, Gap):

@@ -24,7 +24,8 @@ Endpoints: ``cookie`` (fc.yahoo.com), ``crumb``, ``quoteSummary``, ``quote`` (v7
 Every data answer waits ``delay`` seconds first (a slow upstream; cookie and crumb
 answer at once, as yfinance caches them in production). A symbol with no
 recording is answered the way Yahoo answers an unknown symbol (404 or empty
-result), so unknown tickers can be tested too. ``recorded_tickers()`` lists the
+result), so unknown tickers can be tested too. ``YFINANCE_PANDAS_NOISE`` is a
+warning filter for yfinance's pandas deprecation noise. ``recorded_tickers()`` lists the
 symbols that have a quoteSummary recording. The cookie and crumb endpoints are
 not counted in ``calls``. yfinance keeps cookies, a crumb and an in-memory
 response cache in a process-wide singleton: ``replay_yahoo`` clears that cache
@@ -52,6 +53,10 @@ import responses
 Endpoint = Literal["cookie", "crumb", "quoteSummary", "quote", "timeseries", "chart", "search"]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+
+# yfinance 1.7 still calls pandas with inplace=..., which pandas 3.1 deprecates; not ours.
+# Use as `pytestmark = pytest.mark.filterwarnings(YFINANCE_PANDAS_NOISE)`.
+YFINANCE_PANDAS_NOISE = "ignore:The inplace keyword:DeprecationWarning"
 
 
 def fixtures_dir() -> Path:

@@ -117,7 +117,8 @@ def test_grounding_of_other_text_marks_nothing() -> None:
 
 
 def test_without_grounding_renders_plain_html() -> None:
-    assert render_markdown_html("Margin **46.2%**", None) == "<p>Margin <strong>46.2%</strong></p>\n"
+    html = render_markdown_html("Margin **46.2%**", None)
+    assert html == "<p>Margin <strong>46.2%</strong></p>\n"
 
 
 def test_footnotes_mark_unverified_figures_only() -> None:

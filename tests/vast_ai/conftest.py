@@ -4,14 +4,11 @@ in-process (httpx + ASGITransport) and, where a real socket matters, on uvicorn.
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
 from tests.fakes.ollama import FakeOllama
@@ -22,9 +19,27 @@ API_KEY = "ert-test-key-0123456789abcdefghijklmnop"
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 
 FACTS = [
-    {"key": "revenue", "label": "Revenue (TTM)", "value": 391.0e9, "display": "$391.0B", "unit": "currency"},
-    {"key": "pe_ratio", "label": "P/E ratio", "value": 29.5, "display": "29.5x", "unit": "multiple"},
-    {"key": "net_margin", "label": "Net margin", "value": 24.3, "display": "24.3%", "unit": "percent"},
+    {
+        "key": "revenue",
+        "label": "Revenue (TTM)",
+        "value": 391.0e9,
+        "display": "$391.0B",
+        "unit": "currency",
+    },
+    {
+        "key": "pe_ratio",
+        "label": "P/E ratio",
+        "value": 29.5,
+        "display": "29.5x",
+        "unit": "multiple",
+    },
+    {
+        "key": "net_margin",
+        "label": "Net margin",
+        "value": 24.3,
+        "display": "24.3%",
+        "unit": "percent",
+    },
 ]
 
 
@@ -80,7 +95,9 @@ async def make_client(
 
     def make(**overrides: Any) -> httpx.AsyncClient:
         app = create_app(make_settings(**overrides))
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://ert.test")
+        client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://ert.test"
+        )
         opened.append((app, client))
         return client
 
@@ -93,25 +110,6 @@ async def make_client(
 @pytest.fixture
 async def client(make_client: Callable[..., httpx.AsyncClient]) -> httpx.AsyncClient:
     return make_client()
-
-
-@contextmanager
-def serve(app: FastAPI) -> Iterator[str]:
-    """Run `app` on uvicorn on a free loopback port in a thread; yield its base URL."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        if not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        threading.Event().wait(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 async def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> bool:

@@ -46,7 +46,9 @@ async def test_refused_without_the_right_key(
 
 
 @pytest.mark.parametrize(("method", "path"), PROTECTED[:2])
-async def test_accepted_with_the_right_key(client: httpx.AsyncClient, method: str, path: str) -> None:
+async def test_accepted_with_the_right_key(
+    client: httpx.AsyncClient, method: str, path: str
+) -> None:
     response = await client.request(method, path, headers=AUTH)
     assert response.status_code == 200
 

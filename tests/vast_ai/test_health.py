@@ -15,7 +15,9 @@ from vast_ai.schemas import HealthResponse
 pytestmark = pytest.mark.anyio
 
 
-async def test_health_is_fast_cached_and_never_pulls(client: httpx.AsyncClient, ollama: FakeOllama) -> None:
+async def test_health_is_fast_cached_and_never_pulls(
+    client: httpx.AsyncClient, ollama: FakeOllama
+) -> None:
     started = time.perf_counter()
     answers = [await client.get("/health") for _ in range(20)]
     elapsed = time.perf_counter() - started

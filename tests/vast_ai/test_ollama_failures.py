@@ -56,7 +56,9 @@ async def test_model_removed_after_listing_is_503_model_not_pulled(
     assert response.json()["error"]["code"] == "model_not_pulled"
 
 
-async def test_slow_model_is_504(make_client: Callable[..., httpx.AsyncClient], ollama: FakeOllama) -> None:
+async def test_slow_model_is_504(
+    make_client: Callable[..., httpx.AsyncClient], ollama: FakeOllama
+) -> None:
     client = make_client(ert_generation_timeout=0.3)
     ollama.reply = Reply(first_byte_delay=3)
 
@@ -86,7 +88,9 @@ async def test_whole_report_timeout_is_504_even_while_tokens_flow(
     client = make_client(ert_generation_timeout=0.4)
     ollama.reply = Reply(text="word " * 200, chunk_delay=0.01)  # never silent, but 2 s long
 
-    response = await client.post("/generate_report", headers=AUTH, json=report_body(sections=["risks"]))
+    response = await client.post(
+        "/generate_report", headers=AUTH, json=report_body(sections=["risks"])
+    )
 
     assert response.status_code == 504
     assert "0.4" in response.json()["error"]["message"]

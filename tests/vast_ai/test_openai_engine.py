@@ -84,7 +84,9 @@ async def test_unreachable_server_and_http_errors_map(httpserver: HTTPServer) ->
     with pytest.raises(EngineUnreachable):
         await down.list_models()
 
-    httpserver.expect_request("/v1/chat/completions").respond_with_json({"error": {"message": "no"}}, status=404)
+    httpserver.expect_request("/v1/chat/completions").respond_with_json(
+        {"error": {"message": "no"}}, status=404
+    )
     missing = OpenAIEngine(httpserver.url_for("/v1"), "k", "qwen")
     with pytest.raises(EngineError) as not_found:
         await collect(missing)

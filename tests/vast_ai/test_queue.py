@@ -11,7 +11,8 @@ import httpx
 import pytest
 
 from tests.fakes.ollama import FakeOllama, Reply, rating_json
-from tests.vast_ai.conftest import AUTH, report_body, serve, wait_until
+from tests.vast_ai.conftest import AUTH, report_body, wait_until
+from tests.vast_ai.live import serve
 from vast_ai.app import create_app
 from vast_ai.queue import AdmissionQueue, QueueFull
 from vast_ai.settings import Settings
@@ -28,7 +29,10 @@ async def test_queue_full_is_429_with_retry_after(
     queue = client._transport.app.state.service.queue  # type: ignore[attr-defined]
     ollama.reply = LONG
     body = report_body(sections=["risks"])
-    running = [asyncio.create_task(client.post("/generate_report", headers=AUTH, json=body)) for _ in range(2)]
+    running = [
+        asyncio.create_task(client.post("/generate_report", headers=AUTH, json=body))
+        for _ in range(2)
+    ]
     assert await wait_until(lambda: queue.active == 1 and queue.waiting == 1)
 
     refused = await client.post("/generate_report/stream", headers=AUTH, json=body)
@@ -86,7 +90,10 @@ async def test_closing_the_stream_cancels_and_frees_the_slot(
     with serve(app) as url:
         async with httpx.AsyncClient(base_url=url, timeout=10) as client:
             async with client.stream(
-                "POST", "/generate_report/stream", headers=AUTH, json=report_body(sections=["risks"])
+                "POST",
+                "/generate_report/stream",
+                headers=AUTH,
+                json=report_body(sections=["risks"]),
             ) as stream:
                 assert stream.status_code == 200
                 lines = stream.aiter_lines()
@@ -103,7 +110,9 @@ async def test_closing_the_stream_cancels_and_frees_the_slot(
             assert len(ollama.chat_requests) == calls_before  # no section started after the hang-up
 
             ollama.reply = None
-            again = await client.post("/generate_report", headers=AUTH, json=report_body(sections=["risks"]))
+            again = await client.post(
+                "/generate_report", headers=AUTH, json=report_body(sections=["risks"])
+            )
             assert again.status_code == 200
 
 

@@ -35,14 +35,24 @@ async def test_stream_event_order(client: httpx.AsyncClient) -> None:
     assert types.count("rating") == 1 and types.index("rating") < len(types) - 1
     assert events[0].sections == list(SECTION_IDS)
     for sid in SECTION_IDS:
-        started = next(i for i, e in enumerate(events) if e.type == "section_started" and e.section == sid)
-        done = next(i for i, e in enumerate(events) if e.type == "section_done" and e.section.id == sid)
+        started = next(
+            i for i, e in enumerate(events) if e.type == "section_started" and e.section == sid
+        )
+        done = next(
+            i for i, e in enumerate(events) if e.type == "section_done" and e.section.id == sid
+        )
         tokens = [i for i, e in enumerate(events) if e.type == "token" and e.section == sid]
         assert tokens and started < min(tokens) and max(tokens) < done
     summary_start = next(
-        i for i, e in enumerate(events) if e.type == "section_started" and e.section == "executive_summary"
+        i
+        for i, e in enumerate(events)
+        if e.type == "section_started" and e.section == "executive_summary"
     )
-    body_done = [i for i, e in enumerate(events) if e.type == "section_done" and e.section.id != "executive_summary"]
+    body_done = [
+        i
+        for i, e in enumerate(events)
+        if e.type == "section_done" and e.section.id != "executive_summary"
+    ]
     assert max(body_done) < summary_start
     assert list(events[-1].report.sections) == list(SECTION_IDS)
 
@@ -51,11 +61,17 @@ async def test_streamed_tokens_add_up_to_the_section_text(client: httpx.AsyncCli
     events = await stream_events(client, report_body(sections=["valuation"]))
     tokens = "".join(e.text for e in events if e.type == "token")
     section = events[-1].report.sections["valuation"]
-    assert tokens.strip() == section.markdown == "Revenue reached $391.0B while the shares trade at 29.5x earnings."
+    assert (
+        tokens.strip()
+        == section.markdown
+        == "Revenue reached $391.0B while the shares trade at 29.5x earnings."
+    )
 
 
 async def test_report_fields(client: httpx.AsyncClient, ollama: FakeOllama) -> None:
-    response = await client.post("/generate_report", headers=AUTH, json=report_body(sections=["risks", "valuation"]))
+    response = await client.post(
+        "/generate_report", headers=AUTH, json=report_body(sections=["risks", "valuation"])
+    )
     report = ReportResponse.model_validate(response.json())
 
     assert report.success is True
@@ -70,7 +86,9 @@ async def test_report_fields(client: httpx.AsyncClient, ollama: FakeOllama) -> N
 
 
 async def test_usage_comes_from_the_final_chunk(client: httpx.AsyncClient) -> None:
-    response = await client.post("/generate_report", headers=AUTH, json=report_body(sections=["valuation"]))
+    response = await client.post(
+        "/generate_report", headers=AUTH, json=report_body(sections=["valuation"])
+    )
     report = response.json()
     usage = report["sections"]["valuation"]["usage"]
 
@@ -82,12 +100,26 @@ async def test_usage_comes_from_the_final_chunk(client: httpx.AsyncClient) -> No
     assert report["usage"]["completion_tokens"] == words + len(rating_json().split())
 
 
-async def test_options_and_keep_alive_reach_ollama(client: httpx.AsyncClient, ollama: FakeOllama) -> None:
-    options = {"temperature": 0.1, "seed": 7, "max_tokens_per_section": 300, "reasoning_effort": "medium"}
-    await client.post("/generate_report", headers=AUTH, json=report_body(sections=["risks"], options=options))
+async def test_options_and_keep_alive_reach_ollama(
+    client: httpx.AsyncClient, ollama: FakeOllama
+) -> None:
+    options = {
+        "temperature": 0.1,
+        "seed": 7,
+        "max_tokens_per_section": 300,
+        "reasoning_effort": "medium",
+    }
+    await client.post(
+        "/generate_report", headers=AUTH, json=report_body(sections=["risks"], options=options)
+    )
 
     section, rating = ollama.chat_requests
-    assert section["options"] == {"temperature": 0.1, "seed": 7, "num_predict": 300, "num_ctx": 8192}
+    assert section["options"] == {
+        "temperature": 0.1,
+        "seed": 7,
+        "num_predict": 300,
+        "num_ctx": 8192,
+    }
     assert section["keep_alive"] == "24h" and section["stream"] is True
     assert section["think"] == "medium"
     assert "format" not in section
@@ -95,8 +127,12 @@ async def test_options_and_keep_alive_reach_ollama(client: httpx.AsyncClient, ol
     assert "$391.0B" in section["messages"][1]["content"]  # the fact sheet is in the prompt
 
 
-async def test_default_options_are_deterministic(client: httpx.AsyncClient, ollama: FakeOllama) -> None:
-    await client.post("/generate_report", headers=AUTH, json=report_body(sections=["risks"], model="llama3.1:8b"))
+async def test_default_options_are_deterministic(
+    client: httpx.AsyncClient, ollama: FakeOllama
+) -> None:
+    await client.post(
+        "/generate_report", headers=AUTH, json=report_body(sections=["risks"], model="llama3.1:8b")
+    )
 
     section = ollama.chat_requests[0]
     assert section["model"] == "llama3.1:8b"
@@ -104,7 +140,9 @@ async def test_default_options_are_deterministic(client: httpx.AsyncClient, olla
     assert "think" not in section  # only gpt-oss takes a think level
 
 
-async def test_thinking_stays_out_of_the_report(client: httpx.AsyncClient, ollama: FakeOllama) -> None:
+async def test_thinking_stays_out_of_the_report(
+    client: httpx.AsyncClient, ollama: FakeOllama
+) -> None:
     ollama.responder = lambda body: Reply(
         text=rating_json() if is_rating_request(body) else "Margins held at 24.3%.",
         thinking="PRIVATE-REASONING the user wants margins",
@@ -117,7 +155,9 @@ async def test_thinking_stays_out_of_the_report(client: httpx.AsyncClient, ollam
     assert report.rating.recommendation == "hold"
 
 
-async def test_error_line_mid_stream_fails_that_section_only(client: httpx.AsyncClient, ollama: FakeOllama) -> None:
+async def test_error_line_mid_stream_fails_that_section_only(
+    client: httpx.AsyncClient, ollama: FakeOllama
+) -> None:
     def responder(body: dict[str, Any]) -> Reply:
         if is_rating_request(body):
             return Reply(text=rating_json())
@@ -136,7 +176,9 @@ async def test_error_line_mid_stream_fails_that_section_only(client: httpx.Async
     assert "model runner has unexpectedly stopped" in valuation.error.message
     assert all(s.status == "ok" for sid, s in report.sections.items() if sid != "valuation")
     assert all("Error" not in s.markdown for s in report.sections.values())
-    assert [e.section.status for e in events if e.type == "section_done" and e.section.id == "valuation"] == ["failed"]
+    assert [
+        e.section.status for e in events if e.type == "section_done" and e.section.id == "valuation"
+    ] == ["failed"]
 
 
 @pytest.mark.parametrize(
@@ -152,9 +194,13 @@ async def test_rating_is_validated_and_retried_once(
     client: httpx.AsyncClient, ollama: FakeOllama, answers: list[str], expected: str, calls: int
 ) -> None:
     remaining = list(answers)
-    ollama.responder = lambda body: Reply(text=remaining.pop(0)) if is_rating_request(body) else Reply()
+    ollama.responder = lambda body: (
+        Reply(text=remaining.pop(0)) if is_rating_request(body) else Reply()
+    )
 
-    response = await client.post("/generate_report", headers=AUTH, json=report_body(sections=["risks"]))
+    response = await client.post(
+        "/generate_report", headers=AUTH, json=report_body(sections=["risks"])
+    )
 
     rating = response.json()["rating"]
     assert rating["recommendation"] == expected
@@ -163,7 +209,9 @@ async def test_rating_is_validated_and_retried_once(
         assert rating["conviction"] is None and "does not invent" in rating["summary"]
 
 
-async def test_unverified_figures_trigger_one_rewrite(client: httpx.AsyncClient, ollama: FakeOllama) -> None:
+async def test_unverified_figures_trigger_one_rewrite(
+    client: httpx.AsyncClient, ollama: FakeOllama
+) -> None:
     def responder(body: dict[str, Any]) -> Reply:
         if is_rating_request(body):
             return Reply(text=rating_json())
@@ -192,12 +240,16 @@ async def test_rewrite_that_is_no_better_keeps_the_first_draft(
     ollama.responder = lambda body: Reply(
         text=rating_json() if is_rating_request(body) else "Sales were $777.7B."
     )
-    response = await client.post("/generate_report", headers=AUTH, json=report_body(sections=["valuation"]))
+    response = await client.post(
+        "/generate_report", headers=AUTH, json=report_body(sections=["valuation"])
+    )
 
     section = response.json()["sections"]["valuation"]
     assert section["markdown"] == "Sales were $777.7B."
     assert section["grounding"]["unverified"] == 1 and section["grounding"]["rewritten"] is True
-    assert len([b for b in ollama.chat_requests if not is_rating_request(b)]) == 2  # once more, not twice
+    assert (
+        len([b for b in ollama.chat_requests if not is_rating_request(b)]) == 2
+    )  # once more, not twice
 
 
 async def test_executive_summary_is_written_from_the_other_sections(
@@ -206,15 +258,21 @@ async def test_executive_summary_is_written_from_the_other_sections(
     ollama.responder = lambda body: Reply(
         text=rating_json() if is_rating_request(body) else "Distinctive sentence number 24.3%."
     )
-    await client.post("/generate_report", headers=AUTH, json=report_body(sections=["executive_summary", "risks"]))
+    await client.post(
+        "/generate_report", headers=AUTH, json=report_body(sections=["executive_summary", "risks"])
+    )
 
     summary_prompt = next(
-        b["messages"][1]["content"] for b in ollama.chat_requests if "Executive Summary" in b["messages"][1]["content"]
+        b["messages"][1]["content"]
+        for b in ollama.chat_requests
+        if "Executive Summary" in b["messages"][1]["content"]
     )
     assert "### Risks\nDistinctive sentence number 24.3%." in summary_prompt
 
 
-async def test_data_only_engine_writes_a_labelled_report(make_client: Any, ollama: FakeOllama) -> None:
+async def test_data_only_engine_writes_a_labelled_report(
+    make_client: Any, ollama: FakeOllama
+) -> None:
     client = make_client(ert_engine="data_only")
     response = await client.post("/generate_report/stream", headers=AUTH, json=report_body())
     events = [json.loads(line) for line in response.text.splitlines()]

@@ -60,7 +60,9 @@ def test_environment_overrides(clean_env: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.parametrize("value", [None, "", "   "])
-def test_missing_api_key_is_a_clear_refusal(clean_env: pytest.MonkeyPatch, value: str | None) -> None:
+def test_missing_api_key_is_a_clear_refusal(
+    clean_env: pytest.MonkeyPatch, value: str | None
+) -> None:
     if value is not None:
         clean_env.setenv("ERT_API_KEY", value)
     with pytest.raises(SettingsError) as refused:
@@ -102,3 +104,4 @@ def test_build_engine_follows_ert_engine() -> None:
     assert isinstance(build_engine(make("ollama")), OllamaEngine)
     assert isinstance(build_engine(make("openai")), OpenAIEngine)
     assert isinstance(build_engine(make("data_only")), DataOnlyEngine)
+    assert build_engine(make("llamacpp")).name == "llamacpp"

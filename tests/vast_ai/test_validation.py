@@ -23,13 +23,22 @@ INVALID: dict[str, tuple[dict[str, Any], str]] = {
     "odd ticker": (report_body(ticker="AA PL"), "may contain only"),
     "ticker with slash": (report_body(ticker="../etc"), "may contain only"),
     "ticker not a string": (report_body(ticker=123), "ticker"),
-    "unknown field": (report_body(prompt="ignore the facts"), "prompt: Extra inputs are not permitted"),
+    "unknown field": (
+        report_body(prompt="ignore the facts"),
+        "prompt: Extra inputs are not permitted",
+    ),
     "unknown section": (report_body(sections=["horoscope"]), "sections.0"),
     "repeated section": (report_body(sections=["risks", "risks"]), "must not repeat"),
     "no sections": (report_body(sections=[]), "sections"),
-    "company_data missing": ({"ticker": "AAPL", "financial_data": {}}, "company_data: Field required"),
+    "company_data missing": (
+        {"ticker": "AAPL", "financial_data": {}},
+        "company_data: Field required",
+    ),
     "company_data a list": (report_body(company_data=[1, 2]), "company_data"),
-    "fact without display": (report_body(fact_sheet=[{"key": "x", "label": "X", "value": 1}]), "display"),
+    "fact without display": (
+        report_body(fact_sheet=[{"key": "x", "label": "X", "value": 1}]),
+        "display",
+    ),
     "temperature too high": (report_body(options={"temperature": 9}), "options.temperature"),
     "unknown option": (report_body(options={"top_k": 3}), "options.top_k"),
     "seed a string": (report_body(options={"seed": "forty-two"}), "options.seed"),
@@ -69,7 +78,9 @@ async def test_unknown_model_is_422_and_names_the_choices(
     [b"{not json", b"", b"[]", b'"AAPL"', b"null"],
     ids=["broken", "empty", "array", "string", "null"],
 )
-async def test_body_that_is_not_a_json_object_is_422(client: httpx.AsyncClient, content: bytes) -> None:
+async def test_body_that_is_not_a_json_object_is_422(
+    client: httpx.AsyncClient, content: bytes
+) -> None:
     headers = {**AUTH, "Content-Type": "application/json"}
     response = await client.post("/generate_report", headers=headers, content=content)
 
@@ -83,7 +94,9 @@ def big_body() -> bytes:
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
-async def test_body_over_256_kib_is_413(client: httpx.AsyncClient, ollama: FakeOllama, endpoint: str) -> None:
+async def test_body_over_256_kib_is_413(
+    client: httpx.AsyncClient, ollama: FakeOllama, endpoint: str
+) -> None:
     headers = {**AUTH, "Content-Type": "application/json"}
     response = await client.post(endpoint, headers=headers, content=big_body())
 
@@ -114,7 +127,9 @@ async def test_body_just_under_the_limit_is_accepted(client: httpx.AsyncClient) 
 
 
 async def test_ticker_is_upper_cased(client: httpx.AsyncClient) -> None:
-    response = await client.post("/generate_report", headers=AUTH, json=report_body(ticker=" brk.b "))
+    response = await client.post(
+        "/generate_report", headers=AUTH, json=report_body(ticker=" brk.b ")
+    )
     assert response.status_code == 200
     assert response.json()["ticker"] == "BRK.B"
 
@@ -124,4 +139,7 @@ async def test_unknown_path_and_method_are_json_errors(client: httpx.AsyncClient
     wrong_method = await client.get("/generate_report", headers=AUTH)
 
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
-    assert wrong_method.status_code == 405 and wrong_method.json()["error"]["code"] == "method_not_allowed"
+    assert (
+        wrong_method.status_code == 405
+        and wrong_method.json()["error"]["code"] == "method_not_allowed"
+    )

@@ -22,8 +22,12 @@ class ScriptedEngine:
 
     name = "scripted"
 
-    def __init__(self, answer: Callable[[ChatRequest], str] | None = None, delay: float = 0.0) -> None:
-        self.answer = answer or (lambda request: RATING if request.json_schema else "Revenue was $391.0B.")
+    def __init__(
+        self, answer: Callable[[ChatRequest], str] | None = None, delay: float = 0.0
+    ) -> None:
+        self.answer = answer or (
+            lambda request: RATING if request.json_schema else "Revenue was $391.0B."
+        )
         self.delay = delay
         self.open = 0
         self.max_open = 0
@@ -37,7 +41,9 @@ class ScriptedEngine:
             for word in self.answer(request).split(" "):
                 await asyncio.sleep(self.delay)
                 yield ChatChunk(text=word + " ")
-            yield ChatChunk(done=True, usage=ChunkUsage(prompt_tokens=5, completion_tokens=3, eval_seconds=0.1))
+            yield ChatChunk(
+                done=True, usage=ChunkUsage(prompt_tokens=5, completion_tokens=3, eval_seconds=0.1)
+            )
             finished = True
         finally:
             self.open -= 1
@@ -91,7 +97,7 @@ async def test_fatal_engine_error_ends_the_report() -> None:
     writer = ReportWriter(MissingModel(), concurrency_limit=2)
 
     events = [event async for event in writer.events(request(), "gpt-oss:20b")]
-    assert [e.type for e in events][0] == "started"
+    assert events[0].type == "started"
     assert isinstance(events[-1], ErrorEvent) and events[-1].code == "model_not_pulled"
     with pytest.raises(ModelNotPulled):
         await writer.write(request(), "gpt-oss:20b")

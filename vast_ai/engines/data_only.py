@@ -16,9 +16,23 @@ from vast_ai.schemas import Fact
 from vast_ai.writer.prompts import ReportTask, read_task
 
 MODEL_NAME = "data-only"
-NOTICE = "_Written from the fact sheet by ERT's data-only writer: no language model wrote this text._"
+NOTICE = (
+    "_Written from the fact sheet by ERT's data-only writer: no language model wrote this text._"
+)
 
-_VALUATION_WORDS = ("price", "p/e", "pe ", "ev/", "ev to", "multiple", "yield", "target", "market cap", "eps", "book")
+_VALUATION_WORDS = (
+    "price",
+    "p/e",
+    "pe ",
+    "ev/",
+    "ev to",
+    "multiple",
+    "yield",
+    "target",
+    "market cap",
+    "eps",
+    "book",
+)
 _RISK_WORDS = ("beta", "debt", "leverage", "volatil", "drawdown", "short", "interest", "liabilit")
 
 
@@ -36,9 +50,15 @@ def _pick(task: ReportTask) -> list[Fact]:
     """The figures that belong in the task's section."""
     facts = task.facts
     if task.section == "valuation":
-        return [f for f in facts if f.unit in ("multiple", "per_share") or _matches(f, _VALUATION_WORDS)]
+        return [
+            f for f in facts if f.unit in ("multiple", "per_share") or _matches(f, _VALUATION_WORDS)
+        ]
     if task.section == "financial_analysis":
-        return [f for f in facts if f.unit in ("currency", "percent") and not _matches(f, _VALUATION_WORDS)]
+        return [
+            f
+            for f in facts
+            if f.unit in ("currency", "percent") and not _matches(f, _VALUATION_WORDS)
+        ]
     if task.section == "risks":
         return [f for f in facts if _matches(f, _RISK_WORDS)]
     if task.section == "business_overview":
@@ -52,7 +72,9 @@ def compose(task: ReportTask) -> str:
     if task.section == "business_overview":
         profile = task.profile
         where = ", ".join(profile[k] for k in ("sector", "industry", "country") if k in profile)
-        paragraphs.append(f"{task.company} ({task.ticker})" + (f" operates in {where}." if where else "."))
+        paragraphs.append(
+            f"{task.company} ({task.ticker})" + (f" operates in {where}." if where else ".")
+        )
         if "description" in profile:
             paragraphs.append(profile["description"])
     elif task.section == "executive_summary":
@@ -92,7 +114,9 @@ class DataOnlyEngine:
         else:
             task = read_task(request.messages)
             if task is None:
-                raise EngineError("The data-only writer needs a report task in the prompt", code="no_report_task")
+                raise EngineError(
+                    "The data-only writer needs a report task in the prompt", code="no_report_task"
+                )
             text = compose(task)
         yield ChatChunk(text=text)
         yield ChatChunk(done=True, usage=ChunkUsage())

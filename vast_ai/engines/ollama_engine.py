@@ -51,7 +51,9 @@ class OllamaEngine:
         self.versions = {"ollama_client": version("ollama")}
         self._keep_alive = keep_alive
         # Connect and read timeouts: a stream that goes silent for `timeout` seconds fails.
-        self._client = AsyncClient(host=host, timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)))
+        self._client = AsyncClient(
+            host=host, timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0))
+        )
 
     async def chat(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
         options: dict[str, Any] = {
@@ -94,7 +96,9 @@ class OllamaEngine:
         except httpx.TimeoutException as exc:
             raise EngineTimeout(f"Ollama sent nothing for too long ({type(exc).__name__})") from exc
         except httpx.TransportError as exc:
-            raise EngineUnreachable(f"The connection to Ollama failed: {type(exc).__name__}") from exc
+            raise EngineUnreachable(
+                f"The connection to Ollama failed: {type(exc).__name__}"
+            ) from exc
 
     @staticmethod
     def _map_response_error(exc: ResponseError, model: str) -> EngineError:
@@ -121,7 +125,9 @@ class OllamaEngine:
         try:
             return await awaitable
         except ResponseError as exc:
-            raise EngineError(f"Ollama answered {exc.status_code}: {exc.error}", code="ollama_error") from None
+            raise EngineError(
+                f"Ollama answered {exc.status_code}: {exc.error}", code="ollama_error"
+            ) from None
         except (ConnectionError, httpx.TransportError) as exc:
             raise EngineUnreachable(f"Ollama is not reachable at {self.host}") from exc
 

@@ -30,7 +30,9 @@ class OpenAIEngine:
     def __init__(self, base_url: str, api_key: str, model: str, timeout: float = 300.0) -> None:
         self.model = model
         self.versions = {"openai_client": version("openai")}
-        self._client = AsyncOpenAI(base_url=base_url, api_key=api_key, timeout=timeout, max_retries=0)
+        self._client = AsyncOpenAI(
+            base_url=base_url, api_key=api_key, timeout=timeout, max_retries=0
+        )
 
     async def chat(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
         extra: dict[str, Any] = {}

@@ -2,9 +2,10 @@
 amounts and plain numbers, with their character offsets and display precision.
 
 Numbers that are not claims about the company (years, dates, quarter names, list
-and heading numbering, footnote references, link targets, form and index names)
-are left out. One compiled regex scans the text once: the things to leave out are
-alternatives tried before a figure at each position, so their digits are consumed.
+and heading numbering, "Table 2", footnote references, link targets, URLs, form and
+index names) are left out. One compiled regex scans the text once: the things to
+leave out are alternatives tried before a figure at each position, so their digits
+are consumed.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ _SCALES: dict[str, float] = {
     "t": 1e12, "tn": 1e12, "trillion": 1e12,
 }
 
+_BASIS_POINT = 0.01  # in percent points
 _SP = r"[ \u00a0\u202f]"  # a space inside one line (never a newline)
 _MONTH = (
     r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
@@ -84,13 +86,14 @@ _SKIP_AT_WORD_START = rf"""
   | \d\d?:\d\d(?::\d\d)?\b                                        # 10:30
   | ^[ \t]*\#{{1,6}}[ \t]+\d+(?:\.\d+)*\.?(?=\s)                  # ## 2. Valuation
   | ^[ \t]*(?:>[ \t]*)*\d{{1,9}}[.)](?=[ \t]|$)                   # 1. list marker
+  | (?:Section|Part|Table|Figure|Chart|Exhibit|Note|Appendix){_SP}+\d+(?:\.\d+)*\b  # Table 2
   | (?i:(?:10-[KQ]|8-K|20-F|S&P{_SP}?500|Russell{_SP}?[123]000|FTSE{_SP}?(?:100|250)
-        |Nasdaq(?:-|{_SP})?100|(?:DAX|CAC){_SP}?40|Nikkei{_SP}?225|(?:Euro{_SP}?)?Stoxx{_SP}?(?:50|600)
-        )\b)
+        |Nasdaq(?:-|{_SP})?100|(?:DAX|CAC){_SP}?40|Nikkei{_SP}?225
+        |(?:Euro{_SP}?)?Stoxx{_SP}?(?:50|600))\b)          # filings and index names
 """
 
 _FIGURE = rf"""
-    (?<![\w.,'’])(?<![A-Za-z][-–])          # not glued to a word: Q3, FY2024, COVID-19
+    (?<![\w.,'’#])(?<![A-Za-z][-–])         # not glued to a word: Q3, FY2024, COVID-19, #1
     (?P<open>\()?
     (?P<sign>[-−+])?
     (?:(?P<cur>{_CURRENCY_PREFIX}){_SP}?)?
@@ -101,7 +104,8 @@ _FIGURE = rf"""
       | (?P<scale_letter>mm|MM|[kKmMbBT])(?![A-Za-z0-9])
     )?
     (?:
-        (?P<pct>{_SP}?%|{_SP}(?:percent|per{_SP}?cent)\b)
+        (?P<pct>{_SP}?%|{_SP}(?:percent|per{_SP}?cent|percentage{_SP}points?)\b|{_SP}?pp\b)
+      | (?P<bps>{_SP}?bps?\b|{_SP}basis{_SP}points?\b)
       | (?P<mult>[xX](?![A-Za-z0-9])|{_SP}?×|{_SP}times\b)
     )?
     (?:{_SP}?(?P<cur2>{_CURRENCY_SUFFIX})\b)?
@@ -113,7 +117,8 @@ _FIGURE = rf"""
 # at once, which keeps the scan of a 3,000-word report to a few milliseconds.
 _SCAN = re.compile(
     rf"""{_SKIP_ANYWHERE}
-      | (?<![A-Za-z0-9]) (?=[^\d\n]{{0,12}}+\d) (?: {_SKIP_AT_WORD_START} | (?P<figure>{_FIGURE}) )""",
+      | (?<![A-Za-z0-9]) (?=[^\d\n]{{0,12}}+\d)
+        (?: {_SKIP_AT_WORD_START} | (?P<figure>{_FIGURE}) )""",
     re.VERBOSE | re.MULTILINE,
 )
 _RANGE_GAP = re.compile(rf"{_SP}*(?:[-–—]|to){_SP}*")
@@ -142,12 +147,12 @@ class Figure(NamedTuple):
     currencies: frozenset[str] | None
     signed: bool
     scale: float = 1.0
-    unit_suffix: Literal["", "percent", "multiple"] = ""
+    unit_suffix: Literal["percent", "multiple"] | None = None
     said_per_share: bool = False
 
     @property
     def kind(self) -> FigureKind:
-        if self.unit_suffix:
+        if self.unit_suffix is not None:
             return self.unit_suffix
         if self.currencies is not None and self.scale == 1.0 and self.said_per_share:
             return "per_share"
@@ -177,9 +182,9 @@ def _said_per_share(text: str, start: int, end: int) -> bool:
 def _figure(match: re.Match[str], text: str) -> Figure | None:
     number = match["num"]
     scale_name = (match["scale_word"] or match["scale_letter"] or "").lower()
-    scale = _SCALES.get(scale_name, 1.0)
-    unit_suffix: Literal["", "percent", "multiple"] = (
-        "percent" if match["pct"] else "multiple" if match["mult"] else ""
+    scale = _BASIS_POINT if match["bps"] else _SCALES.get(scale_name, 1.0)
+    unit_suffix: Literal["percent", "multiple"] | None = (
+        "percent" if match["pct"] or match["bps"] else "multiple" if match["mult"] else None
     )
     currency = match["cur"] or match["cur2"]
     minus = match["sign"] in ("-", "−") or match["sign2"] is not None
@@ -222,7 +227,7 @@ def _join_ranges(figures: list[Figure], text: str) -> list[Figure]:
         first, second = joined[i], joined[i + 1]
         if not _RANGE_GAP.fullmatch(text, first.end, second.start):
             continue
-        if not first.unit_suffix and first.scale == 1.0:
+        if first.unit_suffix is None and first.scale == 1.0:
             first = first._replace(
                 value=first.value * second.scale,
                 tolerance=first.tolerance * second.scale,

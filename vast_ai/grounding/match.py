@@ -185,7 +185,7 @@ def index_for(facts: Sequence[Fact], raw: Mapping[str, Any] | None) -> FactIndex
     be changed in place while its report is being checked.
     """
     items = tuple(raw.items()) if raw else ()
-    for known_facts, known_items, index in _recent:
+    for known_facts, known_items, index in list(_recent):  # a snapshot: other threads append
         if (
             known_facts is facts
             and len(known_items) == len(items)

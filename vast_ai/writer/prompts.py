@@ -148,7 +148,10 @@ def section_messages(
             f"A first draft quoted figures that are not in the report task: {listed}. "
             "Write the section again, quoting only the listed figures exactly as displayed."
         )
-    return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": "\n\n".join(parts)}]
+    return [
+        {"role": "system", "content": SYSTEM_PROMPT},
+        {"role": "user", "content": "\n\n".join(parts)},
+    ]
 
 
 def rating_messages(request: ReportRequest, sections: Mapping[str, str]) -> Messages:

@@ -22,7 +22,7 @@ import logging
 import platform
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -68,9 +68,63 @@ FATAL_ERRORS = (EngineUnreachable, ModelNotPulled, EngineTimeout)
 SUMMARY = "executive_summary"
 
 Event = (
-    StartedEvent | SectionStartedEvent | TokenEvent | SectionDoneEvent | RatingEvent | DoneEvent | ErrorEvent
+    StartedEvent
+    | SectionStartedEvent
+    | TokenEvent
+    | SectionDoneEvent
+    | RatingEvent
+    | DoneEvent
+    | ErrorEvent
 )
-Emit = Callable[[Event], None]
+
+
+class _Sink:
+    """Where a run's events go; this one drops them (`write` wants only the report)."""
+
+    def emit(self, event: Event) -> None:
+        return None
+
+    def token(self, section: str, text: str) -> None:
+        return None
+
+
+@dataclass
+class _Tokens:
+    section: str
+    parts: list[str]
+
+
+class _EventBuffer(_Sink):
+    """Events waiting for the reader. Tokens of one section that arrive before the reader
+    comes back are merged into one TokenEvent, so a fast model never outruns a slow reader
+    and each line on the wire carries as much text as is ready."""
+
+    def __init__(self) -> None:
+        self._pending: list[Event | _Tokens] = []
+        self._ready = asyncio.Event()
+
+    def emit(self, event: Event) -> None:
+        self._pending.append(event)
+        self._ready.set()
+
+    def token(self, section: str, text: str) -> None:
+        last = self._pending[-1] if self._pending else None
+        if isinstance(last, _Tokens) and last.section == section:
+            last.parts.append(text)
+        else:
+            self._pending.append(_Tokens(section, [text]))
+        self._ready.set()
+
+    async def drain(self) -> list[Event]:
+        await self._ready.wait()
+        self._ready.clear()
+        batch, self._pending = self._pending, []
+        return [
+            TokenEvent(section=item.section, text="".join(item.parts))
+            if isinstance(item, _Tokens)
+            else item
+            for item in batch
+        ]
 
 
 @dataclass
@@ -85,9 +139,12 @@ class _Run:
 
     request: ReportRequest
     model: str
-    emit: Emit
+    sink: _Sink
     usage: list[Usage] = field(default_factory=list)
     prompts: list[Messages] = field(default_factory=list)
+
+    def emit(self, event: Event) -> None:
+        self.sink.emit(event)
 
     @property
     def raw_data(self) -> dict[str, Any]:
@@ -149,31 +206,33 @@ class ReportWriter:
 
     async def write(self, request: ReportRequest, model: str) -> ReportResponse:
         """The whole report; raises the EngineError that ended it, if one did."""
-        return await self._generate(request, model, lambda event: None)
+        return await self._generate(request, model, _Sink())
 
     async def events(self, request: ReportRequest, model: str) -> AsyncIterator[Event]:
         """The report as stream events, ending with DoneEvent or ErrorEvent.
 
         Closing the iterator early (a client that went away) cancels the generation.
         """
-        queue: asyncio.Queue[Event] = asyncio.Queue()
+        buffer = _EventBuffer()
 
         async def produce() -> None:
             try:
-                queue.put_nowait(DoneEvent(report=await self._generate(request, model, queue.put_nowait)))
+                buffer.emit(DoneEvent(report=await self._generate(request, model, buffer)))
             except EngineError as exc:
-                queue.put_nowait(ErrorEvent(code=exc.code, message=exc.message, retryable=exc.retryable))
+                buffer.emit(ErrorEvent(code=exc.code, message=exc.message, retryable=exc.retryable))
             except Exception:
                 log.exception("report generation failed for %s", request.ticker)
-                queue.put_nowait(ErrorEvent(code="internal_error", message="The report could not be written"))
+                buffer.emit(
+                    ErrorEvent(code="internal_error", message="The report could not be written")
+                )
 
         task = asyncio.create_task(produce())
         try:
             while True:
-                event = await queue.get()
-                yield event
-                if isinstance(event, DoneEvent | ErrorEvent):
-                    return
+                for event in await buffer.drain():
+                    yield event
+                    if isinstance(event, DoneEvent | ErrorEvent):
+                        return
         finally:
             task.cancel()
             # asyncio.wait, unlike `await task`, does not pass a repeated cancellation
@@ -182,10 +241,10 @@ class ReportWriter:
             with suppress(asyncio.CancelledError):
                 await asyncio.wait({task})
 
-    async def _generate(self, request: ReportRequest, model: str, emit: Emit) -> ReportResponse:
+    async def _generate(self, request: ReportRequest, model: str, sink: _Sink) -> ReportResponse:
         try:
             async with asyncio.timeout(self.generation_timeout):
-                return await self._compose(_Run(request=request, model=model, emit=emit))
+                return await self._compose(_Run(request=request, model=model, sink=sink))
         except TimeoutError:
             raise EngineTimeout(
                 f"The report took longer than {self.generation_timeout:g} s and was stopped"
@@ -196,7 +255,11 @@ class ReportWriter:
         report_id = uuid.uuid4().hex
         wanted = [sid for sid in SECTION_IDS if sid in run.request.sections]
         body = [sid for sid in wanted if sid != SUMMARY]
-        run.emit(StartedEvent(report_id=report_id, ticker=run.request.ticker, model=run.model, sections=wanted))
+        run.emit(
+            StartedEvent(
+                report_id=report_id, ticker=run.request.ticker, model=run.model, sections=wanted
+            )
+        )
 
         digest_task = asyncio.create_task(self._digest(run.model))
         sections: dict[str, Section] = {}
@@ -204,11 +267,13 @@ class ReportWriter:
             written = await _gather(*(self._section(run, sid) for sid in body))
             sections.update(zip(body, written, strict=True))
             texts = {sid: s.markdown for sid, s in sections.items() if s.status == "ok"}
-            rating_task = self._rating(run, rating_messages(run.request, texts))
+            rating_call = self._rating(run, rating_messages(run.request, texts))
             if SUMMARY in wanted:
-                sections[SUMMARY], rating = await _gather(self._section(run, SUMMARY, texts), rating_task)
+                sections[SUMMARY], rating = await _gather(
+                    self._section(run, SUMMARY, texts), rating_call
+                )
             else:
-                rating = await rating_task
+                rating = await rating_call
             digest = await digest_task
         finally:
             digest_task.cancel()
@@ -240,7 +305,9 @@ class ReportWriter:
             ),
         )
 
-    async def _section(self, run: _Run, sid: str, context: Mapping[str, str] | None = None) -> Section:
+    async def _section(
+        self, run: _Run, sid: str, context: Mapping[str, str] | None = None
+    ) -> Section:
         """Write, check and, if too many figures are unverified, rewrite one section.
 
         `context` holds the other sections' text, for the executive summary.
@@ -255,15 +322,22 @@ class ReportWriter:
             raise
         except EngineError as exc:
             section = Section(
-                id=sid, title=title, status="failed", error=ErrorInfo(code=exc.code, message=exc.message)
+                id=sid,
+                title=title,
+                status="failed",
+                error=ErrorInfo(code=exc.code, message=exc.message),
             )
             run.emit(SectionDoneEvent(section=section))
             return section
         grounding = check_figures(draft.text, run.request.fact_sheet, run.raw_data)
         usage = [draft.usage]
         if unverified_share(grounding) > self.grounding_threshold:
-            draft, grounding, usage = await self._rewrite(run, sid, context, draft, grounding, usage)
-        section = Section(id=sid, title=title, markdown=draft.text, usage=total_usage(usage), grounding=grounding)
+            draft, grounding, usage = await self._rewrite(
+                run, sid, context, draft, grounding, usage
+            )
+        section = Section(
+            id=sid, title=title, markdown=draft.text, usage=total_usage(usage), grounding=grounding
+        )
         run.emit(SectionDoneEvent(section=section))
         return section
 
@@ -311,7 +385,11 @@ class ReportWriter:
         return NOT_RATED
 
     async def _draft(
-        self, run: _Run, sid: str | None, messages: Messages, json_schema: dict[str, Any] | None = None
+        self,
+        run: _Run,
+        sid: str | None,
+        messages: Messages,
+        json_schema: dict[str, Any] | None = None,
     ) -> _Draft:
         """One model call under the shared limit; tokens go out as events (not the rating's)."""
         options = run.request.options
@@ -333,7 +411,10 @@ class ReportWriter:
                 if chunk.text:
                     parts.append(chunk.text)
                     if sid is not None:
-                        run.emit(TokenEvent(section=sid, text=chunk.text))
+                        run.sink.token(sid, chunk.text)
+                        if len(parts) == 1:
+                            # Let the first token go out before the rest of a read is parsed.
+                            await asyncio.sleep(0)
                 if chunk.usage is not None:
                     final = chunk.usage
             usage = _usage(final, time.perf_counter() - clock)

@@ -30,6 +30,8 @@ def test_fact_sheet_has_stable_keys_and_display_strings(aapl: CompanyData) -> No
     assert by_key["net_margin"].period == "FY2024"
     assert by_key["pe_trailing"].unit == "multiple"
     assert "revenue_cagr_3y" not in by_key  # absent metrics are not quotable
+    assert "recommendation" not in by_key  # words, not a figure
+    assert all(fact.value is not None for fact in facts)
 
 
 @pytest.mark.parametrize("ticker", SnapshotSource().tickers())

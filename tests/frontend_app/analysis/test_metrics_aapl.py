@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
@@ -124,7 +125,7 @@ def test_market_position(metrics) -> None:
     assert len(closes) == 49
     check(metrics, "return_1m", closes[-1] / closes[-22] - 1, "2020-10-08 to 2020-11-06")
     assert metrics["return_3m"].reason == "needs 64 trading days of prices; have 49"
-    returns = [math.log(b / a) for a, b in zip(closes, closes[1:])]
+    returns = [math.log(b / a) for a, b in itertools.pairwise(closes)]
     mean = sum(returns) / len(returns)
     std = math.sqrt(sum((r - mean) ** 2 for r in returns) / (len(returns) - 1))
     check(metrics, "volatility", std * math.sqrt(252))

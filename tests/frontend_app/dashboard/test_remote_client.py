@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -110,7 +112,8 @@ def test_streams_tokens_and_returns_the_report_with_the_bearer_key(httpserver: H
     sink = Sink()
     result = client(httpserver).generate(REQUEST, sink)
     assert result.report_id == "r1"
-    assert [c for c in sink.calls if c[0] == "token"] == [("token", "t0 "), ("token", "t1 ")]
+    # Tokens that arrive in one read are forwarded as one event.
+    assert "".join(c[1] for c in sink.calls if c[0] == "token") == "t0 t1 "
     assert ("section_done", "risks") in sink.calls
     assert seen[0]["Authorization"] == f"Bearer {KEY}"
 
@@ -171,8 +174,26 @@ def test_a_line_that_is_not_an_event_is_refused(httpserver: HTTPServer) -> None:
     assert failure.value.code == "bad_stream"
 
 
+def trickle(body: str, delay: float = 0.01) -> Response:
+    """Each line in its own write, `delay` apart: a model writing."""
+
+    def lines() -> Iterator[str]:
+        for line in body.splitlines(keepends=True):
+            time.sleep(delay)
+            yield line
+
+    return Response(lines(), content_type="application/x-ndjson")
+
+
+def test_tokens_arriving_apart_are_forwarded_one_by_one(httpserver: HTTPServer) -> None:
+    scripted(httpserver, trickle(stream_body(tokens=5), delay=0.05))
+    sink = Sink()
+    client(httpserver).generate(REQUEST, sink)
+    assert [c[1] for c in sink.calls if c[0] == "token"] == [f"t{i} " for i in range(5)]
+
+
 def test_cancel_stops_reading_the_stream(httpserver: HTTPServer) -> None:
-    scripted(httpserver, ndjson(stream_body(tokens=50)))
+    scripted(httpserver, trickle(stream_body(tokens=50)))
     sink = Sink(cancel_after_tokens=3)
     with pytest.raises(GenerationCancelled):
         client(httpserver).generate(REQUEST, sink)

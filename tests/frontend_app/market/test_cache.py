@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from frontend_app.market import MarketDataService
+from frontend_app.market import DataSourceUnreachable, MarketDataService
 from frontend_app.market.cache import SingleFlight, TTLCache
-from tests.fakes.yahoo import YahooReplay
+from tests.fakes.yahoo import YFINANCE_PANDAS_NOISE, YahooReplay
+
+pytestmark = pytest.mark.filterwarnings(YFINANCE_PANDAS_NOISE)
 
 
 class FakeClock:
@@ -97,6 +99,6 @@ def test_statements_with_a_transient_gap_are_not_kept(yahoo: YahooReplay, tmp_pa
     yahoo.fail("timeseries", delay=1.5)
     service = MarketDataService(source="yfinance", quote_ttl=0, timeout=1.0,
                                 snapshot_dir=tmp_path)
-    with pytest.raises(Exception):  # the PEG call inside info is slow too: info times out
+    with pytest.raises(DataSourceUnreachable):  # info's PEG-ratio call is slow too
         service.get_company("AAPL")
     assert service._statements.get("AAPL") is None

@@ -9,10 +9,12 @@ import pytest
 from frontend_app.market import MarketDataService, NotAnEquity, UnknownTicker
 from frontend_app.market.snapshots import SNAPSHOT_DIR
 from frontend_app.market.yahoo import YahooSource
-from tests.fakes.yahoo import YahooReplay
+from tests.fakes.yahoo import YFINANCE_PANDAS_NOISE, YahooReplay
 
 INDEX = json.loads((SNAPSHOT_DIR / "index.json").read_text(encoding="utf-8"))
 BUNDLED = sorted(INDEX["companies"])
+
+pytestmark = pytest.mark.filterwarnings(YFINANCE_PANDAS_NOISE)
 
 
 def test_every_recorded_equity_is_bundled() -> None:

@@ -10,14 +10,18 @@ import requests
 
 from frontend_app.market import (
     DataSourceUnreachable,
+    InvalidTicker,
     MarketDataService,
     NotAnEquity,
     RateLimited,
     UnknownTicker,
 )
-from tests.fakes.yahoo import YahooReplay, recording
+from frontend_app.market.company import STATEMENT_PARTS
+from tests.fakes.yahoo import YFINANCE_PANDAS_NOISE, YahooReplay, recording
 
 EQUITIES = ["AAPL", "ABBV", "BABA", "BFLY", "CRM", "CRON", "EPAC", "OCDO.L", "ORSTED.CO", "SPOT"]
+
+pytestmark = pytest.mark.filterwarnings(YFINANCE_PANDAS_NOISE)
 
 
 @pytest.mark.parametrize("ticker", EQUITIES)
@@ -29,9 +33,8 @@ def test_every_recorded_equity_loads_with_named_gaps(live: MarketDataService, ti
     assert company.quote.price and company.quote.price > 0
     assert company.source_label == f"Yahoo Finance as of {company.as_of.isoformat()}"
     for gap in company.gaps:
-        assert gap.part in {"prices", *company.statements.keys(), "income_annual",
-                            "income_quarterly", "balance_annual", "balance_quarterly",
-                            "cashflow_annual", "cashflow_quarterly"}
+        assert gap.part in {"prices", *STATEMENT_PARTS}
+        assert gap.part not in company.statements
         assert gap.reason
     json.dumps(company.to_dict())  # JSON-safe
 
@@ -192,3 +195,15 @@ def test_malformed_chart_answer_is_a_gap(live: MarketDataService, yahoo: YahooRe
     company = live.get_company("AAPL")
     assert "prices" in {gap.part for gap in company.gaps}
     assert company.prices is None
+
+
+@pytest.mark.parametrize("raw", ["", "AAPL;DROP TABLE", "<script>", "../../etc/passwd", "ÄPPLE"])
+def test_bad_tickers_never_reach_yahoo(live: MarketDataService, yahoo: YahooReplay,
+                                       raw: str) -> None:
+    with pytest.raises(InvalidTicker):
+        live.get_company(raw)
+    assert yahoo.calls == []
+
+
+def test_whitespace_around_a_valid_ticker_is_trimmed(live: MarketDataService) -> None:
+    assert live.get_company("  aapl\t").ticker == "AAPL"

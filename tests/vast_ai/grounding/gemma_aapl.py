@@ -2,8 +2,8 @@
 
 Builds the input the dashboard would send (fact sheet and raw data, from the real
 market-data and metrics code), prompts the embedded llama.cpp engine the way the
-report writer does, and returns the first draft. The grounding tests keep one such
-draft as a fixture; rebuild it with
+report writer does, and returns its first draft. The grounding tests keep such drafts
+as fixtures (see gemma_fixture.py); rebuild them with
 `YF_DISABLE_CURL_CFFI=1 .venv/bin/python -m tests.vast_ai.grounding.gemma_aapl`
 (yfinance must use `requests` for the recordings to be replayed).
 """
@@ -12,22 +12,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
 from typing import Any
 
 from frontend_app.analysis.fact_sheet import build_fact_sheet, build_report_inputs
 from frontend_app.analysis.metrics import compute_metrics
 from frontend_app.market.yahoo import YahooSource
 from tests.fakes.yahoo import replay_yahoo
+from tests.vast_ai.grounding.gemma_fixture import DATA_FIXTURE, DRAFTS, FIXTURES, SECTION, Draft
 from vast_ai.engines.base import ChatRequest
 from vast_ai.engines.llamacpp_engine import DEFAULT_MODEL_NAME, LlamaCppEngine
-from vast_ai.schemas import Fact, ReportRequest
+from vast_ai.schemas import ReportRequest
 from vast_ai.writer.prompts import section_messages
-
-SECTION = "valuation"
-FIXTURES = Path(__file__).parent / "fixtures"
-MARKDOWN_FIXTURE = FIXTURES / f"gemma_aapl_{SECTION}.md"
-DATA_FIXTURE = FIXTURES / "gemma_aapl_facts.json"
 
 
 def aapl_request() -> ReportRequest:
@@ -55,17 +50,15 @@ def raw_data(request: ReportRequest) -> dict[str, Any]:
     }
 
 
-async def write_section(request: ReportRequest) -> str:
-    """Gemma's first draft of the section, with the request's (default) options as the
-    report writer would send them; the fixed seed makes it repeatable."""
-    options = request.options
+async def write_section(request: ReportRequest, draft: Draft) -> str:
+    """Gemma's first draft of the section, prompted as the report writer prompts it."""
     engine = LlamaCppEngine(n_ctx=8192)
     chat = ChatRequest(
         model=DEFAULT_MODEL_NAME,
         messages=section_messages(SECTION, request),
-        temperature=options.temperature,
-        seed=options.seed,
-        max_tokens=options.max_tokens_per_section,
+        temperature=draft.temperature,
+        seed=draft.seed,
+        max_tokens=draft.max_tokens,
     )
     try:
         return "".join([chunk.text async for chunk in engine.chat(chat)]).strip()
@@ -73,24 +66,18 @@ async def write_section(request: ReportRequest) -> str:
         await engine.close()
 
 
-def load_fixture() -> tuple[str, list[Fact], dict[str, Any]]:
-    """The kept draft, its fact sheet and its raw data."""
-    data = json.loads(DATA_FIXTURE.read_text(encoding="utf-8"))
-    facts = [Fact.model_validate(f) for f in data["fact_sheet"]]
-    return MARKDOWN_FIXTURE.read_text(encoding="utf-8"), facts, data["raw"]
-
-
 def main() -> None:
     request = aapl_request()
-    markdown = asyncio.run(write_section(request))
     FIXTURES.mkdir(exist_ok=True)
-    MARKDOWN_FIXTURE.write_text(markdown + "\n", encoding="utf-8")
     data = {
         "fact_sheet": [f.model_dump(mode="json") for f in request.fact_sheet],
         "raw": raw_data(request),
     }
     DATA_FIXTURE.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    print(markdown)
+    for draft in DRAFTS:
+        markdown = asyncio.run(write_section(request, draft))
+        draft.path.write_text(markdown + "\n", encoding="utf-8")
+        print(f"== {draft.path.name}\n{markdown}")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@ FACTS = [
     Fact(key="revenue_growth", label="Revenue growth", value=2.02, display="2.0%", unit="percent"),
     Fact(key="net_change", label="Net income change", value=-45_200_000.0, display="-$45.2M",
          unit="currency", currency="USD"),
+    Fact(key="margin_change", label="Gross margin change", value=0.0125, display="+1.25pp",
+         unit="percent"),
     Fact(key="pe", label="P/E (TTM)", value=38.81, display="38.8x", unit="multiple"),
     Fact(key="eps", label="EPS (TTM)", value=6.08, display="$6.08", unit="per_share",
          currency="USD"),
@@ -60,6 +62,13 @@ def status(text: str, facts: list[Fact] = FACTS, raw: dict | None = None) -> lis
         # percent and fraction are the same figure; a fact already in percent points too
         ("2.0% growth", "verified"),
         ("2.1% growth", "unverified"),
+        # percentage points and basis points
+        ("up 1.25 percentage points", "verified"),
+        ("up 125bps", "verified"),
+        ("up 125 basis points", "verified"),
+        ("up 126bps", "unverified"),
+        ("up 1.3pp", "verified"),
+        ("up 1.4pp", "unverified"),
         # wrong currency, wrong kind
         ("£391.04B", "unverified"),
         ("€6.08 per share", "unverified"),

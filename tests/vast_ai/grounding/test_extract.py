@@ -28,6 +28,14 @@ def found(text: str) -> list[tuple[str, float, str]]:
         ("$5.5K", [("$5.5K", 5500.0, "money")]),
         ("margin of 24.3%", [("24.3%", 24.3, "percent")]),
         ("margin of 24.3 percent", [("24.3 percent", 24.3, "percent")]),
+        ("margin up 120bps", [("120bps", 1.2, "percent")]),
+        ("margin up 120 basis points", [("120 basis points", 1.2, "percent")]),
+        ("up 3.2 percentage points", [("3.2 percentage points", 3.2, "percent")]),
+        ("up 1.5pp", [("1.5pp", 1.5, "percent")]),
+        ("100–150bps", [("100", 1.0, "percent"), ("150bps", 1.5, "percent")]),
+        ("US$5B and HK$12 and C$1.2bn", [
+            ("US$5B", 5e9, "money"), ("HK$12", 12.0, "money"), ("C$1.2bn", 1.2e9, "money"),
+        ]),
         ("at 38.8x earnings", [("38.8x", 38.8, "multiple")]),
         ("at 38.8× earnings", [("38.8×", 38.8, "multiple")]),
         ("38.8 times earnings", [("38.8 times", 38.8, "multiple")]),
@@ -83,6 +91,8 @@ def test_finds_each_format(text: str, expected: list[tuple[str, float, str]]) ->
         "<b data-x=5>",
         "the 10-K and 10-Q",
         "beats the S&P 500",
+        "see Table 2 and Section 3.1",
+        "the #1 brand",
         "COVID-19 disruption",
         "at 10:30",
         "its 1st and 2nd segments",
@@ -110,7 +120,8 @@ def test_tolerance_is_half_the_last_place_shown(text: str, tolerance: float) -> 
 
 @pytest.mark.parametrize(
     ("text", "currencies"),
-    [("$5", {"USD"}), ("£5", {"GBP"}), ("€5", {"EUR"}), ("DKK 5", {"DKK"}), ("kr 5", {"SEK"})],
+    [("$5", {"USD"}), ("£5", {"GBP"}), ("€5", {"EUR"}), ("DKK 5", {"DKK"}), ("kr 5", {"SEK"}),
+     ("HK$5", {"HKD"}), ("Rp 5", {"IDR"}), ("¥5", {"JPY"})],
 )
 def test_currency_is_recognised(text: str, currencies: set[str]) -> None:
     (fig,) = extract_figures(text)
