@@ -197,6 +197,15 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=100)
@@ -229,7 +238,9 @@ def main() -> int:
 
     try:
         wait_healthy(dashboard, timeout=60)
-        idle = max(rss_mb(pid) for pid in worker_pids(dashboard.process.pid) or [dashboard.process.pid])
+        workers = worker_pids(dashboard.process.pid) or [dashboard.process.pid]
+        idle = max(rss_mb(pid) for pid in workers)
+        cpu_before = sum(cpu_seconds(pid) for pid in workers)
         threading.Thread(target=sample, daemon=True).start()
         queue: multiprocessing.Queue = multiprocessing.Queue()
         go = multiprocessing.Event()
@@ -243,6 +254,7 @@ def main() -> int:
         go.set()
         results = [r for _ in procs for r in queue.get(timeout=args.tokens / args.rate + 300)]
         wall = time.monotonic() - started
+        cpu_used = sum(cpu_seconds(pid) for pid in workers) - cpu_before
         for p in procs:
             p.join(10)
     finally:
@@ -265,6 +277,9 @@ def main() -> int:
         "lost_tokens": lost_tokens, "seq_gaps": gaps,
         "dashboard_rss_mb": {"idle": round(idle, 1), "peak": round(peak["rss"], 1)},
         "wall_seconds": round(wall, 1),
+        "dashboard_cpu": {"seconds": round(cpu_used, 1), "share_of_one_core": round(cpu_used / wall, 2),
+                          "us_per_token": round(cpu_used / max(1, len(delays)) * 1e6, 1)},
+        "load_average_1min": round(os.getloadavg()[0], 2),
     }
     print(json.dumps(summary, indent=2))
     ok = (p95 < TARGET_P95_MS and lost_tokens == 0 and gaps == 0 and completed == args.clients

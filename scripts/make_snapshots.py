@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 import tempfile
@@ -39,6 +40,7 @@ def main() -> int:
     import yfinance as yf
 
     warnings.filterwarnings("ignore", module="yfinance")  # pandas deprecation noise
+    logging.getLogger("bs4").setLevel(logging.ERROR)  # yfinance parsing the empty consent page
     from frontend_app.market import MarketDataError, NotAnEquity, validate_ticker
     from frontend_app.market.snapshots import INDEX_FILE
     from frontend_app.market.yahoo import YahooSource

@@ -65,32 +65,27 @@ def validation_message(errors: Sequence[Mapping[str, Any]]) -> str:
     return "; ".join(problems) + more
 
 
-async def _api_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ApiError)
+async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
     return error_response(
         exc.status, exc.code, exc.message, retryable=exc.retryable, headers=exc.headers
     )
 
 
-async def _engine_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, EngineError)
+async def _engine_error(request: Request, exc: EngineError) -> JSONResponse:
     return error_response(exc.status, exc.code, exc.message, retryable=exc.retryable)
 
 
-async def _queue_full(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, QueueFull)
+async def _queue_full(request: Request, exc: QueueFull) -> JSONResponse:
     return error_response(
         429, "queue_full", str(exc), retryable=True, headers={"Retry-After": str(exc.retry_after)}
     )
 
 
-async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
+async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
     return error_response(422, "invalid_request", validation_message(exc.errors()))
 
 
-async def _http_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, StarletteHTTPException)
+async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     code = _HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
     return error_response(exc.status_code, code, str(exc.detail), headers=exc.headers)
 
@@ -101,6 +96,7 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    # Starlette types handlers as taking any Exception; each of these gets only its own type.
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(EngineError, _engine_error)
     app.add_exception_handler(QueueFull, _queue_full)

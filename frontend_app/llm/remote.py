@@ -73,15 +73,21 @@ class RemoteGpuTier:
         backoff: float = 1.0,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._timeout = httpx.Timeout(read_timeout, connect=CONNECT_TIMEOUT)
+        # One client for the process: making one loads the CA bundle (tens of ms of CPU),
+        # and its pool keeps connections to the GPU tier open. No cap on connections:
+        # the number of reports running at once is already bounded by the JobManager.
+        self._client = httpx.Client(
+            timeout=httpx.Timeout(read_timeout, connect=CONNECT_TIMEOUT),
+            headers={"Authorization": f"Bearer {api_key}"} if api_key else {},
+            limits=httpx.Limits(max_connections=None, max_keepalive_connections=20),
+        )
         self._retries = retries
         self._backoff = backoff
 
     def health(self) -> dict[str, Any]:
         """The GPU tier's /health, or `{"status": "unreachable", ...}`; never raises."""
         try:
-            response = httpx.get(f"{self.base_url}/health", timeout=HEALTH_TIMEOUT)
+            response = self._client.get(f"{self.base_url}/health", timeout=HEALTH_TIMEOUT)
             response.raise_for_status()
             body = response.json()
             return body if isinstance(body, dict) else {"status": "unhealthy"}
@@ -91,13 +97,14 @@ class RemoteGpuTier:
     def models(self) -> ModelsResponse | None:
         """The GPU tier's /models, or None when it cannot say."""
         try:
-            response = httpx.get(
-                f"{self.base_url}/models", headers=self._headers, timeout=HEALTH_TIMEOUT
-            )
+            response = self._client.get(f"{self.base_url}/models", timeout=HEALTH_TIMEOUT)
             response.raise_for_status()
             return ModelsResponse.model_validate(response.json())
         except (httpx.HTTPError, ValueError, ValidationError):
             return None
+
+    def close(self) -> None:
+        self._client.close()
 
     def generate(self, request: ReportRequest, sink: GenerationSink) -> ReportResponse:
         attempt = 0
@@ -128,21 +135,20 @@ class RemoteGpuTier:
         body = request.model_dump(mode="json")
         url = f"{self.base_url}/generate_report/stream"
         try:
-            with httpx.Client(timeout=self._timeout, headers=self._headers) as client:
-                with client.stream("POST", url, json=body) as response:
-                    if response.status_code != 200:
-                        response.read()
-                        error = _error_from_response(response)
-                        if response.status_code == 429:
-                            raise _Retry(error, _retry_after(response, self._backoff))
-                        raise error
-                    for batch in _event_batches(response):
-                        if sink.cancelled:
-                            raise GenerationCancelled()
-                        for event in coalesce_tokens(batch):
-                            report = apply_event(event, sink, self.label, mark_streamed)
-                            if report is not None:
-                                return report
+            with self._client.stream("POST", url, json=body) as response:
+                if response.status_code != 200:
+                    response.read()
+                    error = _error_from_response(response)
+                    if response.status_code == 429:
+                        raise _Retry(error, _retry_after(response, self._backoff))
+                    raise error
+                for batch in _event_batches(response):
+                    if sink.cancelled:
+                        raise GenerationCancelled()
+                    for event in coalesce_tokens(batch):
+                        report = apply_event(event, sink, self.label, mark_streamed)
+                        if report is not None:
+                            return report
         except httpx.TimeoutException as exc:
             retryable = isinstance(exc, httpx.ConnectTimeout)
             raise IntegrationError(

@@ -14,12 +14,18 @@ How the dashboard calls it::
 - `MarketDataService(source: "yfinance" | "snapshot" | "auto" = "auto", quote_ttl=900,
   statement_ttl=86400, timeout=15.0, *, retries=2, backoff=1.0, snapshot_dir=...)`;
   `.get_company(ticker: str) -> CompanyData` (validates the ticker itself too; blocking,
-  call it from a job, not from the event loop's hot path), `.clear_cache()`.
+  call it from a job, not from the event loop's hot path), `.clear_cache()`,
+  `.snapshots.tickers()` (the companies bundled for offline use).
+  The ticker's syntax is checked before anything is fetched; its existence and
+  quoteType by the first answer of the parallel fetch.
 - `CompanyData` (pydantic, frozen): ticker, source ("yfinance" | "snapshot"), as_of
   (date), source_label ("Yahoo Finance as of 2025-02-14" / "offline snapshot as of
   2025-02-14"), fetched_at, profile, quote, statistics, analysts, statements
   ({"income_annual": Statement, ...}), prices (PriceHistory | None), gaps (list of
-  Gap(part, reason, retryable)). `.to_dict()` is JSON-safe; `CompanyData.from_dict(d)`.
+  Gap(part, reason, retryable); part is "prices" or a statement name: income_annual,
+  income_quarterly, balance_annual, balance_quarterly, cashflow_annual,
+  cashflow_quarterly). `.to_dict()` is JSON-safe; `CompanyData.from_dict(d)`.
+  Units: see frontend_app.market.company (fractions for ratios, major currencies).
 - Errors (all `MarketDataError`, each with `.code` and a user-facing `.message`):
   InvalidTicker, UnknownTicker (`.suggestions`), NotAnEquity, RateLimited,
   DataSourceUnreachable. `.retryable` says whether trying later may help.

@@ -37,7 +37,7 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
@@ -196,7 +196,7 @@ class FakeOllama:
 
     def _chunks(
         self, model: str, reply: Reply, body: dict[str, Any], stop: threading.Event
-    ) -> Iterator[dict[str, Any]]:
+    ) -> Generator[dict[str, Any], None, None]:
         with self._lock:
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
@@ -242,12 +242,12 @@ def _chunk(model: str, content: str, thinking: str | None = None) -> dict[str, A
     return {"model": model, "created_at": created, "message": message, "done": False}
 
 
-def _lines(chunks: Iterator[dict[str, Any]]) -> Iterator[bytes]:
+def _lines(chunks: Generator[dict[str, Any], None, None]) -> Iterator[bytes]:
     try:
         for chunk in chunks:
             yield (json.dumps(chunk) + "\n").encode()
     finally:
-        chunks.close()  # type: ignore[attr-defined]  # a generator: runs its finally now
+        chunks.close()  # a client that hung up: the chunks' clean-up runs now
 
 
 def _merge(chunks: list[dict[str, Any]]) -> dict[str, Any]:

@@ -104,5 +104,5 @@ def test_under_eventlet_a_blocking_call_does_not_stall_other_green_threads() -> 
 def test_under_eventlet_a_slow_company_fetch_keeps_other_clients_ticking() -> None:
     result = _run(SLOW_FETCH_PROBE)
     assert result["gaps"] == []
-    assert result["elapsed"] >= 0.3  # the fetch really was slow
-    assert result["longest_pause"] < 0.2  # yet the green thread never waited long
+    assert result["elapsed"] >= 0.9  # really slow: info alone is three 0.3 s calls in a row
+    assert result["longest_pause"] < 0.3  # yet the green thread never waited long
