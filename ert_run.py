@@ -26,6 +26,8 @@ from pathlib import Path
 
 import httpx
 
+from generate_api_key import generate_api_key
+
 ROOT = Path(__file__).resolve().parent
 GPU_TIER_PORT = 8001
 DASHBOARD_PORT = 5000
@@ -57,11 +59,6 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def new_api_key() -> str:
-    """Same shape as generate_api_key.py: `ert-` and 32 URL-safe characters."""
-    return "ert-" + secrets.token_urlsafe(24)[:32]
-
-
 def ollama_answers(host: str) -> bool:
     try:
         return httpx.get(f"{host.rstrip('/')}/api/version", timeout=2.0).status_code == 200
@@ -69,11 +66,17 @@ def ollama_answers(host: str) -> bool:
         return False
 
 
-def gpu_tier_env(api_key: str, base: Mapping[str, str], engine: str | None = None) -> dict[str, str]:
-    """The GPU tier's environment: the key, and the engine (Ollama if it answers, else llama.cpp)."""
+def gpu_tier_env(
+    api_key: str, base: Mapping[str, str], engine: str | None = None
+) -> dict[str, str]:
+    """The GPU tier's environment: the key and engine: Ollama if one answers, else llama.cpp."""
     env = {**base, "ERT_API_KEY": api_key}
     if engine is None:
-        engine = "ollama" if ollama_answers(env.get("OLLAMA_HOST", "http://127.0.0.1:11434")) else "llamacpp"
+        engine = (
+            "ollama"
+            if ollama_answers(env.get("OLLAMA_HOST", "http://127.0.0.1:11434"))
+            else "llamacpp"
+        )
     env["ERT_ENGINE"] = engine
     if engine == "llamacpp":
         env.setdefault("OLLAMA_MODEL", BUNDLED_MODEL)
@@ -94,16 +97,40 @@ def dashboard_env(api_key: str, gpu_tier_url: str, base: Mapping[str, str]) -> d
     return env
 
 
-def start_gpu_tier(env: Mapping[str, str], port: int = GPU_TIER_PORT, log: Path | None = None) -> Tier:
-    command = [sys.executable, "-m", "uvicorn", "vast_ai.app:app",
-               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+def start_gpu_tier(
+    env: Mapping[str, str], port: int = GPU_TIER_PORT, log: Path | None = None
+) -> Tier:
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "vast_ai.app:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+    ]
     return Tier("GPU tier", _spawn(command, env, log), f"http://127.0.0.1:{port}")
 
 
-def start_dashboard(env: Mapping[str, str], port: int = DASHBOARD_PORT, log: Path | None = None) -> Tier:
+def start_dashboard(
+    env: Mapping[str, str], port: int = DASHBOARD_PORT, log: Path | None = None
+) -> Tier:
     """The dashboard exactly as Render starts it (DESIGN.md), bound to localhost."""
-    command = [sys.executable, "-m", "gunicorn", "--worker-class", "eventlet", "-w", "1",
-               "--bind", f"127.0.0.1:{port}", "wsgi:app"]
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--worker-class",
+        "eventlet",
+        "-w",
+        "1",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "wsgi:app",
+    ]
     return Tier("dashboard", _spawn(command, env, log), f"http://127.0.0.1:{port}")
 
 
@@ -133,18 +160,25 @@ def wait_healthy(tier: Tier, timeout: float) -> None:
 
 def main() -> int:
     base = dict(os.environ)
-    api_key = new_api_key()
+    api_key = generate_api_key()
     gpu_env = gpu_tier_env(api_key, base)
     print(f"ERT: GPU tier engine {gpu_env['ERT_ENGINE']}; API key for this run {api_key[:8]}…")
     if gpu_env["ERT_ENGINE"] == "llamacpp":
-        print("ERT: no Ollama at OLLAMA_HOST; using the embedded llama.cpp engine with Gemma 3 270M")
+        print(
+            "ERT: no Ollama at OLLAMA_HOST; using the embedded llama.cpp engine with Gemma 3 270M"
+        )
     tiers: list[Tier] = []
 
     def stop_all(*_: object) -> None:
         for tier in reversed(tiers):
             tier.stop()
 
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    def interrupted(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    # Set both explicitly: a shell that starts us in the background ignores SIGINT.
+    signal.signal(signal.SIGINT, interrupted)
+    signal.signal(signal.SIGTERM, interrupted)
     try:
         gpu = start_gpu_tier(gpu_env)
         tiers.append(gpu)

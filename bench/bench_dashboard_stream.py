@@ -53,15 +53,27 @@ TARGET_P95_MS, TARGET_RSS_MB = 250.0, 400.0
 
 # ---- the fake GPU tier (its own process) ----
 
+
 def _report(ticker: str, texts: dict[str, str]) -> ReportResponse:
     now = datetime.now(UTC)
     sections = {s: Section(id=s, title=SECTION_TITLES[s], markdown=texts[s]) for s in SECTION_IDS}
     return ReportResponse(
-        success=True, report_id="bench", ticker=ticker, model="bench:1b", sections=sections,
-        rating=Rating(recommendation="hold", conviction="low"), grounding=ReportGrounding(),
+        success=True,
+        report_id="bench",
+        ticker=ticker,
+        model="bench:1b",
+        sections=sections,
+        rating=Rating(recommendation="hold", conviction="low"),
+        grounding=ReportGrounding(),
         usage=Usage(completion_tokens=sum(len(t.split()) for t in texts.values())),
-        metadata=ReportMetadata(started_at=now, finished_at=now, generation_time=1.0,
-                                engine="bench", prompt_hash="bench", options=GenerationOptions()),
+        metadata=ReportMetadata(
+            started_at=now,
+            finished_at=now,
+            generation_time=1.0,
+            engine="bench",
+            prompt_hash="bench",
+            options=GenerationOptions(),
+        ),
     )
 
 
@@ -79,8 +91,14 @@ def run_fake_gpu_tier(port: int, tokens: int, rate: float) -> None:
         async def send(event: object) -> None:
             await response.write(event.model_dump_json().encode() + b"\n")  # type: ignore[attr-defined]
 
-        await send(StartedEvent(report_id="bench", ticker=body["ticker"], model="bench:1b",
-                                sections=list(SECTION_IDS)))
+        await send(
+            StartedEvent(
+                report_id="bench",
+                ticker=body["ticker"],
+                model="bench:1b",
+                sections=list(SECTION_IDS),
+            )
+        )
         per_section = tokens // len(SECTION_IDS)
         texts: dict[str, str] = {}
         start, sent = time.monotonic(), 0
@@ -94,12 +112,19 @@ def run_fake_gpu_tier(port: int, tokens: int, rate: float) -> None:
                 text = f"{time.time():.6f} "
                 parts.append(text)
                 # The same line TokenEvent(...).model_dump_json() gives, cheaper to make.
-                await response.write(b'{"type":"token","section":"%s","text":"%s"}\n'
-                                     % (section.encode(), text.encode()))
+                await response.write(
+                    b'{"type":"token","section":"%s","text":"%s"}\n'
+                    % (section.encode(), text.encode())
+                )
                 sent += 1
             texts[section] = "".join(parts)
-            await send(SectionDoneEvent(section=Section(id=section, title=SECTION_TITLES[section],
-                                                        markdown=texts[section])))
+            await send(
+                SectionDoneEvent(
+                    section=Section(
+                        id=section, title=SECTION_TITLES[section], markdown=texts[section]
+                    )
+                )
+            )
         await send(DoneEvent(report=_report(body["ticker"], texts)))
         await response.write_eof()
         return response
@@ -110,6 +135,7 @@ def run_fake_gpu_tier(port: int, tokens: int, rate: float) -> None:
 
 
 # ---- the browsers (a few processes, many clients each) ----
+
 
 async def _one_client(url: str, tokens_expected: int, out: dict, ready: asyncio.Event) -> None:
     import socketio
@@ -163,11 +189,15 @@ async def _one_client(url: str, tokens_expected: int, out: dict, ready: asyncio.
     out.update(delays=delays, tokens=state["tokens"], end=state["end"], seq_gaps=gaps)
 
 
-def run_clients(url: str, count: int, tokens: int, queue: multiprocessing.Queue, go: multiprocessing.Event) -> None:
+def run_clients(
+    url: str, count: int, tokens: int, queue: multiprocessing.Queue, go: multiprocessing.Event
+) -> None:
     async def main() -> list[dict]:
         ready = asyncio.Event()
         results: list[dict] = [{} for _ in range(count)]
-        tasks = [asyncio.create_task(_one_client(url, tokens, results[i], ready)) for i in range(count)]
+        tasks = [
+            asyncio.create_task(_one_client(url, tokens, results[i], ready)) for i in range(count)
+        ]
         await asyncio.sleep(0.5)
         await asyncio.get_running_loop().run_in_executor(None, go.wait)
         ready.set()
@@ -178,6 +208,7 @@ def run_clients(url: str, count: int, tokens: int, queue: multiprocessing.Queue,
 
 
 # ---- measuring the dashboard ----
+
 
 def worker_pids(master: int) -> list[int]:
     try:
@@ -207,7 +238,9 @@ def cpu_seconds(pid: int) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--clients", type=int, default=100)
     parser.add_argument("--tokens", type=int, default=1500)
     parser.add_argument("--rate", type=float, default=100.0, help="tokens per second per report")
@@ -218,14 +251,22 @@ def main() -> int:
         args.clients, args.tokens = 20, 300
 
     tier_port, dash_port = free_port(), free_port()
-    tier = multiprocessing.Process(target=run_fake_gpu_tier, args=(tier_port, args.tokens, args.rate), daemon=True)
+    tier = multiprocessing.Process(
+        target=run_fake_gpu_tier, args=(tier_port, args.tokens, args.rate), daemon=True
+    )
     tier.start()
     tmp = Path(tempfile.mkdtemp(prefix="ert-bench-"))
-    env = {**os.environ, "SECRET_KEY": "bench", "ERT_DATA_SOURCE": "snapshot",
-           "DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}",
-           "REMOTE_LLM_INTEGRATION": "true", "ERT_LLM_BACKEND_URL": f"http://127.0.0.1:{tier_port}",
-           "ERT_LLM_API_KEY": "ert-bench-key", "ERT_LLM_TIMEOUT": "60",
-           "ERT_MAX_CONCURRENT_REPORTS": str(args.clients)}
+    env = {
+        **os.environ,
+        "SECRET_KEY": "bench",
+        "ERT_DATA_SOURCE": "snapshot",
+        "DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}",
+        "REMOTE_LLM_INTEGRATION": "true",
+        "ERT_LLM_BACKEND_URL": f"http://127.0.0.1:{tier_port}",
+        "ERT_LLM_API_KEY": "ert-bench-key",
+        "ERT_LLM_TIMEOUT": "60",
+        "ERT_MAX_CONCURRENT_REPORTS": str(args.clients),
+    }
     dashboard = start_dashboard(env, port=dash_port, log=tmp / "dashboard.log")
     peak = {"rss": 0.0}
     sampling = threading.Event()
@@ -244,9 +285,17 @@ def main() -> int:
         threading.Thread(target=sample, daemon=True).start()
         queue: multiprocessing.Queue = multiprocessing.Queue()
         go = multiprocessing.Event()
-        shares = [args.clients // args.processes + (i < args.clients % args.processes) for i in range(args.processes)]
-        procs = [multiprocessing.Process(target=run_clients, args=(dashboard.url, n, args.tokens, queue, go))
-                 for n in shares if n]
+        shares = [
+            args.clients // args.processes + (i < args.clients % args.processes)
+            for i in range(args.processes)
+        ]
+        procs = [
+            multiprocessing.Process(
+                target=run_clients, args=(dashboard.url, n, args.tokens, queue, go)
+            )
+            for n in shares
+            if n
+        ]
         for p in procs:
             p.start()
         time.sleep(2 + args.clients / 50)  # all connected
@@ -270,22 +319,40 @@ def main() -> int:
     p50 = statistics.median(delays) if delays else float("nan")
     p95 = delays[int(len(delays) * 0.95) - 1] if delays else float("nan")
     summary = {
-        "clients": args.clients, "tokens_per_report": args.tokens // 6 * 6, "rate": args.rate,
-        "completed": completed, "other_endings": sorted({e for e in ends if e != "completed"}, key=str),
-        "token_delay_ms": {"p50": round(p50, 1), "p95": round(p95, 1), "max": round(delays[-1], 1) if delays else None,
-                           "samples": len(delays)},
-        "lost_tokens": lost_tokens, "seq_gaps": gaps,
+        "clients": args.clients,
+        "tokens_per_report": args.tokens // 6 * 6,
+        "rate": args.rate,
+        "completed": completed,
+        "other_endings": sorted({e for e in ends if e != "completed"}, key=str),
+        "token_delay_ms": {
+            "p50": round(p50, 1),
+            "p95": round(p95, 1),
+            "max": round(delays[-1], 1) if delays else None,
+            "samples": len(delays),
+        },
+        "lost_tokens": lost_tokens,
+        "seq_gaps": gaps,
         "dashboard_rss_mb": {"idle": round(idle, 1), "peak": round(peak["rss"], 1)},
         "wall_seconds": round(wall, 1),
-        "dashboard_cpu": {"seconds": round(cpu_used, 1), "share_of_one_core": round(cpu_used / wall, 2),
-                          "us_per_token": round(cpu_used / max(1, len(delays)) * 1e6, 1)},
+        "dashboard_cpu": {
+            "seconds": round(cpu_used, 1),
+            "share_of_one_core": round(cpu_used / wall, 2),
+            "us_per_token": round(cpu_used / max(1, len(delays)) * 1e6, 1),
+        },
         "load_average_1min": round(os.getloadavg()[0], 2),
     }
     print(json.dumps(summary, indent=2))
-    ok = (p95 < TARGET_P95_MS and lost_tokens == 0 and gaps == 0 and completed == args.clients
-          and peak["rss"] < TARGET_RSS_MB)
-    print(f"targets (p95 < {TARGET_P95_MS:.0f} ms, nothing lost, < {TARGET_RSS_MB:.0f} MB): "
-          f"{'met' if ok else 'NOT met'}")
+    ok = (
+        p95 < TARGET_P95_MS
+        and lost_tokens == 0
+        and gaps == 0
+        and completed == args.clients
+        and peak["rss"] < TARGET_RSS_MB
+    )
+    print(
+        f"targets (p95 < {TARGET_P95_MS:.0f} ms, nothing lost, < {TARGET_RSS_MB:.0f} MB): "
+        f"{'met' if ok else 'NOT met'}"
+    )
     return 0 if ok else 1
 
 

@@ -1,4 +1,4 @@
-"""ERT's dashboard tier: a Flask + Flask-SocketIO app where a person watches a report being written."""
+"""ERT's dashboard tier: Flask + Flask-SocketIO, where a person watches a report being written."""
 
 from __future__ import annotations
 

@@ -15,9 +15,9 @@ from typing import Any
 from flask import render_template
 from fpdf import FPDF
 
-from .version import __version__
 from .report_render import markdown_with_footnotes
 from .report_view import DISCLAIMER, ReportView
+from .version import __version__
 
 FONT_DIR = Path(__file__).parent / "fonts"
 _FONT_FILES = {

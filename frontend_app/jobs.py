@@ -266,7 +266,11 @@ class JobManager:
 
     def counts(self) -> dict[str, int]:
         with self._lock:
-            return {"active": len(self._running), "waiting": len(self._waiting), "limit": self.limit}
+            return {
+                "active": len(self._running),
+                "waiting": len(self._waiting),
+                "limit": self.limit,
+            }
 
     def _start(self, job: Job) -> None:
         job.state = "running"

@@ -74,7 +74,9 @@ class _JobSink:
 
     def restart(self) -> None:
         self._done.clear()
-        self._reporter.progress("generating", self._percent(), "Starting the text again", reset=True)
+        self._reporter.progress(
+            "generating", self._percent(), "Starting the text again", reset=True
+        )
 
 
 def _check_cancel(reporter: JobReporter) -> None:
@@ -167,4 +169,6 @@ def run_report_job(reporter: JobReporter, services: ReportServices) -> None:
         reporter.failed(exc.code, exc.message)
     except Exception:
         log.exception("report job %s failed", reporter.job.id)
-        reporter.failed("internal_error", "The report could not be written because of an internal error")
+        reporter.failed(
+            "internal_error", "The report could not be written because of an internal error"
+        )

@@ -38,7 +38,12 @@ def register_socket_events(socketio: SocketIO, dashboard: Dashboard) -> None:
         job_id = data.get("job_id") if isinstance(data, dict) else None
         job = dashboard.jobs.get(job_id) if isinstance(job_id, str) else None
         if job is None:
-            return {"error": {"code": "unknown_job", "message": "That report job is not known (it may have expired)"}}
+            return {
+                "error": {
+                    "code": "unknown_job",
+                    "message": "That report job is not known (it may have expired)",
+                }
+            }
         attach(job)
         return {"job_id": job.id, "state": job.state}
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, Float, String, create_engine, select
@@ -68,7 +68,7 @@ class StoredReport:
 def _stored(row: ReportRow) -> StoredReport:
     created = row.created_at
     if created.tzinfo is None:  # SQLite drops the zone
-        created = created.replace(tzinfo=timezone.utc)
+        created = created.replace(tzinfo=UTC)
     return StoredReport(
         id=row.id,
         ticker=row.ticker,
@@ -103,7 +103,7 @@ class ReportStore:
             id=uuid.uuid4().hex,
             ticker=report["ticker"],
             company_name=str(context.get("company_name") or report["ticker"])[:200],
-            created_at=datetime.now(timezone.utc),
+            created_at=datetime.now(UTC),
             model=report["model"],
             integration=integration,
             recommendation=report["rating"]["recommendation"],

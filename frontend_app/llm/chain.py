@@ -21,11 +21,14 @@ class FallbackChain:
     def generate(
         self, request: ReportRequest, sink: GenerationSink
     ) -> tuple[ReportResponse, Integration]:
-        """The report and the integration that wrote it; each failure is announced to `sink`."""
+        """The report and the integration that wrote it; each failure is announced to `sink`.
+
+        A report in which every section failed counts as a failure of its integration.
+        """
         last = len(self.integrations) - 1
         for index, integration in enumerate(self.integrations):
             try:
-                return integration.generate(request, sink), integration
+                return _with_text(integration.generate(request, sink), integration), integration
             except IntegrationError as exc:
                 log.warning("integration %s failed: %s", integration.name, exc.code)
                 if index == last:
@@ -34,3 +37,12 @@ class FallbackChain:
                 sink.notice(f"{exc.message}. Falling back to {following.label}.")
                 sink.restart()
         raise AssertionError("unreachable")
+
+
+def _with_text(report: ReportResponse, integration: Integration) -> ReportResponse:
+    """The report, unless not one section was written: that is a failure to fall back from."""
+    if any(section.status == "ok" for section in report.sections.values()):
+        return report
+    reasons = {s.error.message for s in report.sections.values() if s.error is not None}
+    why = f": {sorted(reasons)[0]}" if reasons else ""
+    raise IntegrationError("all_sections_failed", f"{integration.label} wrote no section{why}")

@@ -23,9 +23,7 @@ def build_chain(
     integrations: list[Integration] = []
     remote = None
     if settings.remote_llm_integration and settings.llm_backend_url:
-        remote = RemoteGpuTier(
-            settings.llm_backend_url, settings.llm_api_key, settings.llm_timeout
-        )
+        remote = RemoteGpuTier(settings.llm_backend_url, settings.llm_api_key, settings.llm_timeout)
         integrations.append(remote)
     threads = {"start_task": start_task, "sleep": sleep}
     if settings.ollama_integration:

@@ -54,7 +54,8 @@ def apply_event(
         return event.report
     elif isinstance(event, ErrorEvent):
         raise IntegrationError(
-            event.code, f"{label[0].upper()}{label[1:]} failed: {event.message}",
+            event.code,
+            f"{label[0].upper()}{label[1:]} failed: {event.message}",
             retryable=event.retryable,
         )
     return None

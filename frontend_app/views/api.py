@@ -2,39 +2,40 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import Blueprint, abort, jsonify, request
+from flask.typing import ResponseReturnValue
 
-from ..version import __version__
 from ..jobs import JobSpec
 from ..market import MarketDataError, validate_ticker
 from ..report_view import build_report_view
 from ..services import dashboard
 from ..ticker_input import TickerInputError, parse_generate_payload
+from ..version import __version__
 from .errors import error_response
 
 bp = Blueprint("api", __name__)
 
 
 @bp.get("/health")
-def health():  # type: ignore[no-untyped-def]
-    """Always 200 (Render restarts a service whose health check fails); the GPU tier's state inside."""
+def health() -> ResponseReturnValue:
+    """Always 200 (Render restarts a service that fails it), with the GPU tier's state inside."""
     return jsonify(
         status="ok",
-        timestamp=datetime.now(timezone.utc).isoformat(),
+        timestamp=datetime.now(UTC).isoformat(),
         version=__version__,
         backend=dashboard().backend_status(),
     )
 
 
 @bp.get("/api/models")
-def models():  # type: ignore[no-untyped-def]
+def models() -> ResponseReturnValue:
     return jsonify(models=dashboard().models())
 
 
 @bp.get("/api/tickers/check")
-def check_ticker():  # type: ignore[no-untyped-def]
+def check_ticker() -> ResponseReturnValue:
     """The as-you-type check: is this a ticker ERT can look up (format only, no network)."""
     try:
         return jsonify(valid=True, ticker=validate_ticker(request.args.get("q", "")))
@@ -43,7 +44,7 @@ def check_ticker():  # type: ignore[no-untyped-def]
 
 
 @bp.post("/api/reports")
-def create_report():  # type: ignore[no-untyped-def]
+def create_report() -> ResponseReturnValue:
     data = request.get_json(silent=True)
     try:
         ticker, model = parse_generate_payload(data, dashboard())
@@ -54,7 +55,7 @@ def create_report():  # type: ignore[no-untyped-def]
 
 
 @bp.post("/api/reports/<report_id>/regenerate")
-def regenerate(report_id: str):  # type: ignore[no-untyped-def]
+def regenerate(report_id: str) -> ResponseReturnValue:
     """Write a stored report again from its stored inputs, with the same model and options."""
     stored = dashboard().store.get(report_id)
     if stored is None:
@@ -65,7 +66,7 @@ def regenerate(report_id: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/api/jobs/<job_id>")
-def job_status(job_id: str):  # type: ignore[no-untyped-def]
+def job_status(job_id: str) -> ResponseReturnValue:
     jobs = dashboard().jobs
     job = jobs.get(job_id)
     if job is None:
@@ -74,7 +75,7 @@ def job_status(job_id: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/api/reports")
-def history():  # type: ignore[no-untyped-def]
+def history() -> ResponseReturnValue:
     """Newest first."""
     limit = request.args.get("limit", default=50, type=int)
     reports = dashboard().store.recent(limit=max(1, min(limit, 200)))
@@ -82,12 +83,17 @@ def history():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/api/reports/<report_id>")
-def report_json(report_id: str):  # type: ignore[no-untyped-def]
+def report_json(report_id: str) -> ResponseReturnValue:
     stored = dashboard().store.get(report_id)
     if stored is None:
         abort(404, description=f"There is no report {report_id!r}")
     view = build_report_view(stored, dashboard().settings)
     return jsonify(
-        {**stored.summary(), "report": stored.report, "context": stored.context,
-         "grounding_headline": view.grounding_headline, "cost": vars(view.cost)}
+        {
+            **stored.summary(),
+            "report": stored.report,
+            "context": stored.context,
+            "grounding_headline": view.grounding_headline,
+            "cost": vars(view.cost),
+        }
     )

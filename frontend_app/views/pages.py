@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, jsonify, render_template
+from flask.typing import ResponseReturnValue
 
 from ..exports import to_html, to_json, to_markdown, to_pdf
 from ..report_view import DISCLAIMER, ReportView, build_report_view
@@ -19,19 +20,19 @@ def _view(report_id: str) -> ReportView:
 
 
 @bp.get("/")
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     return render_template("dashboard.html", models=dashboard().settings.models)
 
 
 @bp.get("/reports/<report_id>")
-def report(report_id: str):  # type: ignore[no-untyped-def]
+def report(report_id: str) -> ResponseReturnValue:
     return render_template(
         "report.html", view=_view(report_id), disclaimer=DISCLAIMER, show_charts=True
     )
 
 
 @bp.get("/reports/<report_id>.<any(md,html,pdf,json):fmt>")
-def export(report_id: str, fmt: str):  # type: ignore[no-untyped-def]
+def export(report_id: str, fmt: str) -> ResponseReturnValue:
     view = _view(report_id)
     name = f"ert-{view.report.ticker}-{view.stored.created_at:%Y%m%d-%H%M}.{fmt}"
     disposition = {"Content-Disposition": f'inline; filename="{name}"'}

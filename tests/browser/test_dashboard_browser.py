@@ -22,24 +22,32 @@ from ert_run import (
     dashboard_env,
     free_port,
     gpu_tier_env,
-    new_api_key,
     start_dashboard,
     start_gpu_tier,
     wait_healthy,
 )
 from frontend_app.store import ReportStore
+from generate_api_key import generate_api_key
 from tests.fakes.ollama import FakeOllama, Reply, default_responder
 
 pytestmark = pytest.mark.slow
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
-CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 SECTION_TEXT = (
     "Apple's revenue reached $391.0B in fiscal 2024 as services kept growing and the installed "
     "base widened; margins held firm while the company returned cash to shareholders."
 )
+TEXT_SHOWN = "() => [...document.querySelectorAll('.live-section pre')].some(p => p.textContent)"
 HOSTILE = '<script>window.__pwned = 1</script> <img src=x onerror="window.__pwned = 2"> text'
 
 
@@ -50,17 +58,22 @@ def ollama() -> Iterator[FakeOllama]:
 
 
 @pytest.fixture(scope="module")
-def servers(ollama: FakeOllama, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def servers(
+    ollama: FakeOllama, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("browser")
-    key = new_api_key()
+    key = generate_api_key()
     base = {**os.environ, "OLLAMA_HOST": ollama.url}
-    gpu = start_gpu_tier(gpu_tier_env(key, base, engine="ollama"), port=free_port(), log=tmp / "gpu.log")
+    gpu = start_gpu_tier(
+        gpu_tier_env(key, base, engine="ollama"), port=free_port(), log=tmp / "gpu.log"
+    )
     tiers: list[Tier] = [gpu]
     database = f"sqlite:///{tmp / 'dashboard.sqlite3'}"
     try:
         wait_healthy(gpu, timeout=60)
-        env = dashboard_env(key, gpu.url, {**os.environ, "ERT_DATA_SOURCE": "snapshot",
-                                           "DATABASE_URL": database})
+        env = dashboard_env(
+            key, gpu.url, {**os.environ, "ERT_DATA_SOURCE": "snapshot", "DATABASE_URL": database}
+        )
         dashboard = start_dashboard(env, port=free_port(), log=tmp / "dashboard.log")
         tiers.append(dashboard)
         wait_healthy(dashboard, timeout=60)
@@ -122,7 +135,7 @@ def test_type_generate_watch_it_stream_reload_and_land_on_the_report(servers, pa
 
     page.wait_for_selector("#job:not([hidden])")
     page.wait_for_function(
-        "() => [...document.querySelectorAll('.live-section pre')].some(p => p.textContent.length > 20)",
+        TEXT_SHOWN,
         timeout=30_000,
     )
     assert page.text_content("#stage") == "generating"
@@ -134,7 +147,7 @@ def test_type_generate_watch_it_stream_reload_and_land_on_the_report(servers, pa
     page.reload()  # mid-generation: the page rejoins the job and gets its text replayed
     page.wait_for_selector("#job:not([hidden])")
     page.wait_for_function(
-        "() => [...document.querySelectorAll('.live-section pre')].some(p => p.textContent.length > 20)",
+        TEXT_SHOWN,
         timeout=10_000,
     )
     assert page.evaluate("() => localStorage.getItem('ert.activeJob')") == job_id
@@ -173,22 +186,35 @@ def test_hostile_model_output_runs_nothing_live_or_stored(servers, page, ollama)
     now = datetime.now(UTC).isoformat()
     stored = store.save(
         report={
-            "success": True, "report_id": "x", "ticker": "AAPL", "model": "evil:1b",
+            "success": True,
+            "report_id": "x",
+            "ticker": "AAPL",
+            "model": "evil:1b",
             "sections": {"risks": {"id": "risks", "title": "Risks", "markdown": HOSTILE}},
             "rating": {"recommendation": "sell", "conviction": "high", "summary": HOSTILE},
-            "grounding": {}, "usage": {},
-            "metadata": {"started_at": now, "finished_at": now, "generation_time": 1.0,
-                         "engine": "ollama", "prompt_hash": "h", "options": {}},
+            "grounding": {},
+            "usage": {},
+            "metadata": {
+                "started_at": now,
+                "finished_at": now,
+                "generation_time": 1.0,
+                "engine": "ollama",
+                "prompt_hash": "h",
+                "options": {},
+            },
         },
         inputs={"ticker": "AAPL", "fact_sheet": []},
-        context={"company_name": "Apple Inc.", "charts": {}}, integration="remote",
+        context={"company_name": "Apple Inc.", "charts": {}},
+        integration="remote",
     )
     store.dispose()
     page.goto(f"{servers['url']}/reports/{stored.id}")
     page.wait_for_selector("#risks")
     page.wait_for_timeout(300)
     assert page.evaluate("() => window.__pwned") is None
-    assert page.query_selector("#risks img") is None and page.query_selector("#risks script") is None
+    assert (
+        page.query_selector("#risks img") is None and page.query_selector("#risks script") is None
+    )
     assert "<script>" in page.text_content("#risks")  # shown as text
     shot(page, "05-hostile-report.png")
     assert page.dialogs == []

@@ -6,12 +6,13 @@ API::
 
     with FakeOllama(models={"gpt-oss:20b": "sha256:..."}) as ollama:   # or FakeOllama()
         ollama.url                       # "http://127.0.0.1:<port>" for OLLAMA_HOST
-        ollama.reply = Reply(text="Revenue was $391.0B.", thinking="let me think")
-        ollama.responder = lambda body: Reply(...)   # per request: body is the /api/chat JSON
+        ollama.models                    # {name: digest} it has "pulled"; edit it freely
+        ollama.reply = Reply(text="Revenue was $391.0B.", thinking="let me think")  # every chat
+        ollama.responder = lambda body: Reply(...)   # or per request (used while reply is None);
+                                                     # body is the /api/chat JSON
         ollama.chat_requests             # the /api/chat JSON bodies received, in order
         ollama.paths                     # every "METHOD /path" received (e.g. no "POST /api/pull")
         ollama.in_flight, ollama.max_in_flight   # /api/chat streams open now / at most
-        ollama.wait_for_in_flight(2, timeout=5)  # until at least 2 streams are open
         ollama.reset()                   # back to defaults; ends streams still running
 
 `Reply` fields: `text` (streamed one word per chunk), `thinking` (gpt-oss `thinking`
@@ -20,9 +21,9 @@ content chunks, as Ollama does when a runner dies mid-stream), `first_byte_delay
 (seconds before anything is sent: a slow model), `chunk_delay` (seconds between chunks),
 `status` (answer that HTTP status with `{"error": ...}` instead of streaming).
 
-Endpoints: POST /api/chat (NDJSON stream, or one JSON object with "stream": false;
-the last chunk has done=true, prompt_eval_count, eval_count and eval_duration in ns),
-GET /api/tags, POST /api/show, GET /api/version, GET /api/ps. A model not in `models`
+Endpoints: POST /api/chat (an NDJSON stream whose last chunk has done=true,
+prompt_eval_count, eval_count and eval_duration in ns), GET /api/tags, POST /api/show,
+GET /api/version. A model not in `models`
 gets 404 `model "x" not found, try pulling it first` from /api/chat and /api/show.
 Anything else (for instance /api/pull) gets 404 and is still recorded in `paths`.
 By default a request with a `format` (a JSON schema) gets `rating_json()`, any other
@@ -126,14 +127,6 @@ class FakeOllama:
             self.max_in_flight = 0
         self.server.clear_log()
 
-    def wait_for_in_flight(self, count: int, timeout: float = 5.0) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.in_flight >= count:
-                return True
-            time.sleep(0.005)
-        return False
-
     # HTTP
 
     def _dispatch(self, request: Request) -> Response:
@@ -148,8 +141,6 @@ class FakeOllama:
             return self._show(request.get_json(force=True))
         if route == ("GET", "/api/version"):
             return _json({"version": "0.12.3"})
-        if route == ("GET", "/api/ps"):
-            return _json({"models": []})
         return _json({"error": "404 page not found"}, 404)
 
     def _model_entry(self, name: str) -> dict[str, Any]:
@@ -187,11 +178,6 @@ class FakeOllama:
         if reply.status != 200:
             return _json({"error": reply.error}, reply.status)
         chunks = self._chunks(model, reply, body, self._stop)
-        if body.get("stream") is False:
-            answer = list(chunks)
-            if "error" in answer[-1]:
-                return _json(answer[-1], 500)
-            return _json(_merge(answer))
         return Response(_lines(chunks), mimetype="application/x-ndjson")
 
     def _chunks(
@@ -248,16 +234,6 @@ def _lines(chunks: Generator[dict[str, Any], None, None]) -> Iterator[bytes]:
             yield (json.dumps(chunk) + "\n").encode()
     finally:
         chunks.close()  # a client that hung up: the chunks' clean-up runs now
-
-
-def _merge(chunks: list[dict[str, Any]]) -> dict[str, Any]:
-    """The single answer Ollama gives for "stream": false."""
-    final = dict(chunks[-1])
-    final["message"] = {
-        "role": "assistant",
-        "content": "".join(c["message"]["content"] for c in chunks if "message" in c),
-    }
-    return final
 
 
 def _json(payload: dict[str, Any], status: int = 200) -> Response:

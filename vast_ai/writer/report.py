@@ -261,11 +261,12 @@ class ReportWriter:
             )
         )
 
-        digest_task = asyncio.create_task(self._digest(run.model))
         sections: dict[str, Section] = {}
+        written = await _gather(*(self._section(run, sid) for sid in body))
+        sections.update(zip(body, written, strict=True))
+        # Asked for only now, so it does not slow down the first tokens.
+        digest_task = asyncio.create_task(self._digest(run.model))
         try:
-            written = await _gather(*(self._section(run, sid) for sid in body))
-            sections.update(zip(body, written, strict=True))
             texts = {sid: s.markdown for sid, s in sections.items() if s.status == "ok"}
             rating_call = self._rating(run, rating_messages(run.request, texts))
             if SUMMARY in wanted:

@@ -125,6 +125,7 @@
     $("message").classList.remove("error");
     cancelBtn.disabled = false;
     resetSections();
+    $("live-sections").hidden = false;
     socket.emit("subscribe", { job_id: jobId }, function (ack) {
       if (ack && ack.error) { forget(); setHint(ack.error.message, true); jobCard.hidden = true; }
     });
@@ -212,6 +213,8 @@
     var msg = $("message");
     msg.textContent = d.message; msg.classList.add("error");
     $("eta").textContent = d.code === "cancelled" ? "cancelled" : "stopped";
+    var written = [].some.call(document.querySelectorAll(".live-section pre"), function (p) { return p.textContent; });
+    $("live-sections").hidden = !written;
     if (d.suggestions && d.suggestions.length) showSuggestions(d.suggestions);
     setHint(d.message, d.code !== "cancelled");
   });

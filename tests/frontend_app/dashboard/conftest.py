@@ -127,7 +127,9 @@ class Watcher:
             self.events.append((packet["name"], packet["args"][0]))
 
     def wait_for(
-        self, name: str, predicate: Callable[[dict[str, Any]], bool] = lambda _: True,
+        self,
+        name: str,
+        predicate: Callable[[dict[str, Any]], bool] = lambda _: True,
         timeout: float = 15.0,
     ) -> dict[str, Any]:
         deadline = time.monotonic() + timeout

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.fakes.ollama import FakeOllama
+from tests.fakes.ollama import FakeOllama, Reply, default_responder
 
 from .conftest import API_KEY
 
@@ -14,7 +14,9 @@ def messages(events: list[tuple[str, dict[str, Any]]]) -> list[str]:
     return [p["message"] for n, p in events if n == "progress"]
 
 
-def generate(app: Any, watcher: Any) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]], Any]:
+def generate(
+    app: Any, watcher: Any
+) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]], Any]:
     client = watcher(app)
     job_id = client.emit("generate", {"ticker": "AAPL"})["job_id"]
     done = client.wait_done(job_id, timeout=30)
@@ -23,10 +25,15 @@ def generate(app: Any, watcher: Any) -> tuple[dict[str, Any], list[tuple[str, di
 
 def test_remote_down_falls_back_to_ollama_directly(make_app, watcher, ollama, down_url) -> None:
     app = make_app(
-        REMOTE_LLM_INTEGRATION="true", ERT_LLM_BACKEND_URL=down_url, ERT_LLM_API_KEY=API_KEY,
-        OLLAMA_INTEGRATION="true", OLLAMA_HOST=ollama.url,
+        REMOTE_LLM_INTEGRATION="true",
+        ERT_LLM_BACKEND_URL=down_url,
+        ERT_LLM_API_KEY=API_KEY,
+        OLLAMA_INTEGRATION="true",
+        OLLAMA_HOST=ollama.url,
     )
-    app.extensions["ert"].remote._backoff = 0  # the retries of a refused connection, without waiting
+    app.extensions[
+        "ert"
+    ].remote._backoff = 0  # the retries of a refused connection, without waiting
     done, events, store = generate(app, watcher)
 
     assert done["event"] == "completed"
@@ -42,8 +49,11 @@ def test_remote_and_ollama_down_fall_back_to_the_data_only_writer(
     make_app, watcher, down_url
 ) -> None:
     app = make_app(
-        REMOTE_LLM_INTEGRATION="true", ERT_LLM_BACKEND_URL=down_url, ERT_LLM_API_KEY=API_KEY,
-        OLLAMA_INTEGRATION="true", OLLAMA_HOST=down_url,
+        REMOTE_LLM_INTEGRATION="true",
+        ERT_LLM_BACKEND_URL=down_url,
+        ERT_LLM_API_KEY=API_KEY,
+        OLLAMA_INTEGRATION="true",
+        OLLAMA_HOST=down_url,
     )
     app.extensions["ert"].remote._backoff = 0
     done, events, store = generate(app, watcher)
@@ -61,7 +71,8 @@ def test_remote_and_ollama_down_fall_back_to_the_data_only_writer(
 
 def test_a_wrong_key_is_not_retried_and_falls_back(make_app, watcher, gpu_tier) -> None:
     app = make_app(
-        REMOTE_LLM_INTEGRATION="true", ERT_LLM_BACKEND_URL=gpu_tier.url,
+        REMOTE_LLM_INTEGRATION="true",
+        ERT_LLM_BACKEND_URL=gpu_tier.url,
         ERT_LLM_API_KEY="ert-wrong-key-wrong-key-wrong-key-xx",
     )
     done, events, store = generate(app, watcher)
@@ -83,8 +94,21 @@ def test_with_no_llm_configured_the_data_only_writer_answers_at_once(make_app, w
 
 def test_ollama_direct_with_a_model_that_is_not_pulled_falls_back(make_app, watcher) -> None:
     with FakeOllama(models={"llama3.1:8b": "sha256:" + "0" * 64}) as only_llama:
-        app = make_app(OLLAMA_INTEGRATION="true", OLLAMA_HOST=only_llama.url, ERT_MODELS="gpt-oss:20b")
+        app = make_app(
+            OLLAMA_INTEGRATION="true", OLLAMA_HOST=only_llama.url, ERT_MODELS="gpt-oss:20b"
+        )
         done, events, store = generate(app, watcher)
     fallback = next(m for m in messages(events) if "Falling back" in m)
     assert "gpt-oss:20b" in fallback
+    assert store.get(done["report_id"]).integration == "data_only"
+
+
+def test_a_report_in_which_no_section_was_written_falls_back(
+    make_app, watcher, remote_env, ollama
+) -> None:
+    broken = Reply(text="never shown", error_after=0, error="runner process has terminated")
+    ollama.responder = lambda body: default_responder(body) if body.get("format") else broken
+    done, events, store = generate(make_app(**remote_env), watcher)
+    fallback = next(m for m in messages(events) if "Falling back" in m)
+    assert "the GPU tier wrote no section" in fallback and "runner process" in fallback
     assert store.get(done["report_id"]).integration == "data_only"

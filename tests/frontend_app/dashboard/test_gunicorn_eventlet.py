@@ -30,8 +30,12 @@ def start_gunicorn(tmp_path: Path) -> Iterator[Any]:
 
     def start(**env: str) -> Tier:
         log = tmp_path / f"gunicorn-{len(started)}.log"
-        full_env = {**os.environ, **BASE_ENV,
-                    "DATABASE_URL": f"sqlite:///{tmp_path / f'g{len(started)}.sqlite3'}", **env}
+        full_env = {
+            **os.environ,
+            **BASE_ENV,
+            "DATABASE_URL": f"sqlite:///{tmp_path / f'g{len(started)}.sqlite3'}",
+            **env,
+        }
         tier = start_dashboard(full_env, port=free_port(), log=log)
         started.append((tier, log))
         wait_healthy(tier, timeout=30)
@@ -43,16 +47,20 @@ def start_gunicorn(tmp_path: Path) -> Iterator[Any]:
         assert API_KEY not in log.read_text(errors="replace")  # the key never reaches the logs
 
 
-def generate_over_websocket(url: str, health_probe: bool = False) -> tuple[dict[str, Any], list, list]:
-    """Generate AAPL through a real Socket.IO client; the terminal event, all events, /health times."""
+def generate_over_websocket(
+    url: str, health_probe: bool = False
+) -> tuple[dict[str, Any], list, list]:
+    """Generate AAPL with a real Socket.IO client: (terminal event, all events, /health times)."""
     events: list[tuple[str, dict[str, Any]]] = []
     done = threading.Event()
     client = socketio.Client()
     for name in ("progress", "token", "section", "completed", "failed"):
+
         def handler(data: dict[str, Any], name: str = name) -> None:
             events.append((name, data))
             if name in ("completed", "failed"):
                 done.set()
+
         client.on(name, handler)
     client.connect(url, transports=["websocket"])
     try:
@@ -72,8 +80,12 @@ def generate_over_websocket(url: str, health_probe: bool = False) -> tuple[dict[
         client.disconnect()
 
 
-def test_ollama_direct_runs_the_asyncio_writer_under_the_eventlet_worker(start_gunicorn, ollama) -> None:
-    text = Reply(text="Revenue reached $391.0B while the shares trade at 29.5x earnings.", chunk_delay=0.02)
+def test_ollama_direct_runs_the_asyncio_writer_under_the_eventlet_worker(
+    start_gunicorn, ollama
+) -> None:
+    text = Reply(
+        text="Revenue reached $391.0B while the shares trade at 29.5x earnings.", chunk_delay=0.02
+    )
     ollama.responder = lambda body: default_responder(body) if body.get("format") else text
     tier = start_gunicorn(OLLAMA_INTEGRATION="true", OLLAMA_HOST=ollama.url)
     done, events, health_times = generate_over_websocket(tier.url, health_probe=True)
@@ -87,7 +99,9 @@ def test_ollama_direct_runs_the_asyncio_writer_under_the_eventlet_worker(start_g
     assert health_times and max(health_times) < 1.0
 
 
-def test_data_only_writer_under_the_eventlet_worker_after_ollama_is_down(start_gunicorn, down_url) -> None:
+def test_data_only_writer_under_the_eventlet_worker_after_ollama_is_down(
+    start_gunicorn, down_url
+) -> None:
     tier = start_gunicorn(OLLAMA_INTEGRATION="true", OLLAMA_HOST=down_url)
     done, events, _ = generate_over_websocket(tier.url)
 
@@ -100,7 +114,9 @@ def test_data_only_writer_under_the_eventlet_worker_after_ollama_is_down(start_g
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
 
 
-def test_remote_gpu_tier_streams_through_the_eventlet_worker(start_gunicorn, remote_env, ollama) -> None:
+def test_remote_gpu_tier_streams_through_the_eventlet_worker(
+    start_gunicorn, remote_env, ollama
+) -> None:
     tier = start_gunicorn(**remote_env)
     done, events, _ = generate_over_websocket(tier.url)
     assert done["event"] == "completed", done

@@ -48,16 +48,28 @@ def store_hostile_report(app: Flask) -> str:
     now = datetime.now(UTC).isoformat()
     section = {"id": "risks", "title": "Risks", "status": "ok", "markdown": HOSTILE}
     report = {
-        "success": True, "report_id": "x", "ticker": "AAPL", "model": "evil:1b",
+        "success": True,
+        "report_id": "x",
+        "ticker": "AAPL",
+        "model": "evil:1b",
         "sections": {"risks": section},
         "rating": {"recommendation": "buy", "conviction": "high", "summary": "<b>bold</b>"},
-        "grounding": {}, "usage": {},
-        "metadata": {"started_at": now, "finished_at": now, "generation_time": 1.0,
-                     "engine": "ollama", "prompt_hash": "h", "options": {}},
+        "grounding": {},
+        "usage": {},
+        "metadata": {
+            "started_at": now,
+            "finished_at": now,
+            "generation_time": 1.0,
+            "engine": "ollama",
+            "prompt_hash": "h",
+            "options": {},
+        },
     }
     stored = app.extensions["ert"].store.save(
-        report=report, inputs={"ticker": "AAPL", "fact_sheet": []},
-        context={"company_name": "Apple Inc.", "charts": {}}, integration="remote",
+        report=report,
+        inputs={"ticker": "AAPL", "fact_sheet": []},
+        context={"company_name": "Apple Inc.", "charts": {}},
+        integration="remote",
     )
     return stored.id
 
@@ -66,7 +78,11 @@ def test_health_is_200_and_reports_the_gpu_tier(make_app, remote_env, down_url) 
     up = make_app(**remote_env).test_client().get("/health")
     assert up.status_code == 200
     assert up.json["status"] == "ok" and up.json["backend"]["remote"]["status"] == "healthy"
-    down = make_app(REMOTE_LLM_INTEGRATION="true", ERT_LLM_BACKEND_URL=down_url).test_client().get("/health")
+    down = (
+        make_app(REMOTE_LLM_INTEGRATION="true", ERT_LLM_BACKEND_URL=down_url)
+        .test_client()
+        .get("/health")
+    )
     assert down.status_code == 200
     assert down.json["backend"]["remote"]["status"] == "unreachable"
     assert down.json["backend"]["integrations"] == ["remote", "data_only"]
@@ -81,8 +97,12 @@ def test_models_come_from_the_gpu_tier_or_the_settings(make_app, remote_env, oll
 
 @pytest.mark.parametrize(
     "body, code",
-    [(None, "invalid_request"), ({"ticker": "$$$"}, "invalid_ticker"),
-     ({"ticker": "AAPL", "x": 1}, "invalid_request"), ({"ticker": "AAPL", "model": "gpt-9"}, "unknown_model")],
+    [
+        (None, "invalid_request"),
+        ({"ticker": "$$$"}, "invalid_ticker"),
+        ({"ticker": "AAPL", "x": 1}, "invalid_request"),
+        ({"ticker": "AAPL", "model": "gpt-9"}, "unknown_model"),
+    ],
 )
 def test_post_reports_refuses_bad_input_with_400(make_app, body, code) -> None:
     response = make_app().test_client().post("/api/reports", json=body)
@@ -97,8 +117,15 @@ def test_the_ticker_check_answers_as_you_type(make_app) -> None:
 
 
 @pytest.mark.parametrize(
-    "path", ["/reports/nope", "/reports/nope.pdf", "/reports/nope.md", "/api/reports/nope",
-             "/api/jobs/nope", "/no/such/page"],
+    "path",
+    [
+        "/reports/nope",
+        "/reports/nope.pdf",
+        "/reports/nope.md",
+        "/api/reports/nope",
+        "/api/jobs/nope",
+        "/no/such/page",
+    ],
 )
 def test_unknown_things_are_404_not_500(make_app, path) -> None:
     response = make_app().test_client().get(path)
@@ -113,13 +140,33 @@ def test_the_report_page_shows_everything_the_issue_lists(remote_app, report_id)
     page = remote_app.test_client().get(f"/reports/{report_id}")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
-    for expected in ("Apple", "AAPL", "USD", "conviction", "offline snapshot", "gpt-oss:20b",
-                     "Key metrics", "Not investment advice", "Usage and cost", "figures verified",
-                     'id="chart-price"', 'id="chart-income"', 'id="chart-margins"',
-                     "fig fig-verified", "fig fig-unverified", "Regenerate"):
+    for expected in (
+        "Apple",
+        "AAPL",
+        "USD",
+        "conviction",
+        "offline snapshot",
+        "gpt-oss:20b",
+        "Key metrics",
+        "Not investment advice",
+        "Usage and cost",
+        "figures verified",
+        'id="chart-price"',
+        'id="chart-income"',
+        'id="chart-margins"',
+        "fig fig-verified",
+        "fig fig-unverified",
+        "Regenerate",
+    ):
         assert expected in html, expected
-    for section in ("Executive Summary", "Business Overview", "Financial Analysis", "Valuation",
-                    "Risks", "Investment Thesis"):
+    for section in (
+        "Executive Summary",
+        "Business Overview",
+        "Financial Analysis",
+        "Valuation",
+        "Risks",
+        "Investment Thesis",
+    ):
         assert f"<h2>{section}</h2>" in html
     assert "cdn" not in html.lower()
     assert "default-src 'self'" in page.headers["Content-Security-Policy"]
@@ -150,7 +197,9 @@ def test_exports(remote_app, report_id) -> None:
 
 def test_history_is_newest_first(remote_app, report_id) -> None:
     http = remote_app.test_client()
-    second = wait_for_report(remote_app, http.post("/api/reports", json={"ticker": "AAPL"}).json["job_id"])
+    second = wait_for_report(
+        remote_app, http.post("/api/reports", json={"ticker": "AAPL"}).json["job_id"]
+    )
     listed = [r["id"] for r in http.get("/api/reports").json["reports"]]
     assert listed == [second, report_id]
 
@@ -165,8 +214,9 @@ def test_regenerate_sends_the_same_inputs_model_and_seed(remote_app, report_id, 
     assert again != report_id
 
     def key(body: dict[str, Any]) -> str:
-        return json.dumps([body["model"], body["messages"], body.get("options", {}).get("seed")],
-                          sort_keys=True)
+        return json.dumps(
+            [body["model"], body["messages"], body.get("options", {}).get("seed")], sort_keys=True
+        )
 
     assert sorted(map(key, ollama.chat_requests)) == sorted(map(key, first_requests))
     assert http.post("/api/reports/nope/regenerate").status_code == 404

@@ -58,20 +58,32 @@ def test_events_are_numbered_sent_to_the_room_and_replayed_with_tokens_merged() 
         wait_until(lambda: len(reporter.job.events) == 3)
         reporter.completed("r-1")
 
-    manager = JobManager(emit=emit, start_task=start_thread, sleep=time.sleep, run=run,
-                         limit=2, token_interval=0.01)
+    manager = JobManager(
+        emit=emit, start_task=start_thread, sleep=time.sleep, run=run, limit=2, token_interval=0.01
+    )
     job = manager.submit(JobSpec("AAPL"))
     wait_until(lambda: job.state == "completed")
 
     assert [e.seq for e in job.events] == [1, 2, 3, 4, 5]
-    assert [n for n, _, _ in emit.emitted] == ["progress", "token", "token", "progress", "completed"]
+    assert [n for n, _, _ in emit.emitted] == [
+        "progress",
+        "token",
+        "token",
+        "progress",
+        "completed",
+    ]
     assert {room for _, _, room in emit.emitted} == {job.id}
     replay = manager.replay(job)
     assert [e.name for e in replay] == ["progress", "token", "progress", "completed"]
     assert replay[1].payload["text"] == "Rates rise."
     # The merged token carries the seq of its last part, so live duplicates are dropped.
     assert replay[1].seq == 3
-    assert replay[-1].payload == {"job_id": job.id, "seq": 5, "report_id": "r-1", "url": "/reports/r-1"}
+    assert replay[-1].payload == {
+        "job_id": job.id,
+        "seq": 5,
+        "report_id": "r-1",
+        "url": "/reports/r-1",
+    }
 
 
 def test_tokens_are_batched_but_never_overtake_other_events() -> None:
@@ -84,17 +96,25 @@ def test_tokens_are_batched_but_never_overtake_other_events() -> None:
         reporter.section({"id": "valuation"})
         reporter.completed("r1")
 
-    manager = JobManager(emit=emit, start_task=start_thread, sleep=time.sleep, run=run,
-                         limit=1, token_interval=10)
+    manager = JobManager(
+        emit=emit, start_task=start_thread, sleep=time.sleep, run=run, limit=1, token_interval=10
+    )
     job = manager.submit(JobSpec("A"))
     wait_until(lambda: job.finished)
     assert [(n, p.get("text")) for n, p, _ in emit.emitted] == [
-        ("token", "a b c "), ("token", "x "), ("section", None), ("progress", None), ("completed", None)]
+        ("token", "a b c "),
+        ("token", "x "),
+        ("section", None),
+        ("progress", None),
+        ("completed", None),
+    ]
 
 
 def test_jobs_over_the_limit_wait_and_are_told_their_position() -> None:
     emit, gates = Recorder(), {}
-    manager = JobManager(emit=emit, start_task=start_thread, sleep=time.sleep, run=gated_runner(gates), limit=1)
+    manager = JobManager(
+        emit=emit, start_task=start_thread, sleep=time.sleep, run=gated_runner(gates), limit=1
+    )
     first, second, third = (manager.submit(JobSpec(t)) for t in ("A", "B", "C"))
     wait_until(lambda: "A" in gates)
 
@@ -116,7 +136,9 @@ def test_jobs_over_the_limit_wait_and_are_told_their_position() -> None:
 
 def test_cancel_stops_a_running_job_and_removes_a_waiting_one() -> None:
     emit, gates = Recorder(), {}
-    manager = JobManager(emit=emit, start_task=start_thread, sleep=time.sleep, run=gated_runner(gates), limit=1)
+    manager = JobManager(
+        emit=emit, start_task=start_thread, sleep=time.sleep, run=gated_runner(gates), limit=1
+    )
     running, waiting = manager.submit(JobSpec("A")), manager.submit(JobSpec("B"))
     wait_until(lambda: "A" in gates)
 
@@ -132,7 +154,9 @@ def test_cancel_stops_a_running_job_and_removes_a_waiting_one() -> None:
 
 def test_a_runner_that_forgets_to_end_its_job_still_ends_it() -> None:
     emit = Recorder()
-    manager = JobManager(emit=emit, start_task=start_thread, sleep=time.sleep, run=lambda reporter: None, limit=1)
+    manager = JobManager(
+        emit=emit, start_task=start_thread, sleep=time.sleep, run=lambda reporter: None, limit=1
+    )
     job = manager.submit(JobSpec("A"))
     wait_until(lambda: job.finished)
     assert job.state == "failed"

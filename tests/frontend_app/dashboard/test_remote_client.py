@@ -64,11 +64,22 @@ def report() -> ReportResponse:
     now = datetime.now(UTC)
     section = Section(id="risks", title="Risks", markdown="Rates rise.")
     return ReportResponse(
-        success=True, report_id="r1", ticker="AAPL", model="gpt-oss:20b",
-        sections={"risks": section}, rating=Rating(recommendation="hold", conviction="low"),
-        grounding=ReportGrounding(), usage=Usage(completion_tokens=3),
-        metadata=ReportMetadata(started_at=now, finished_at=now, generation_time=1.0,
-                                engine="ollama", prompt_hash="x", options=GenerationOptions()),
+        success=True,
+        report_id="r1",
+        ticker="AAPL",
+        model="gpt-oss:20b",
+        sections={"risks": section},
+        rating=Rating(recommendation="hold", conviction="low"),
+        grounding=ReportGrounding(),
+        usage=Usage(completion_tokens=3),
+        metadata=ReportMetadata(
+            started_at=now,
+            finished_at=now,
+            generation_time=1.0,
+            engine="ollama",
+            prompt_hash="x",
+            options=GenerationOptions(),
+        ),
     )
 
 
@@ -99,7 +110,9 @@ def scripted(httpserver: HTTPServer, *responses: Response) -> list[dict[str, str
         seen.append(dict(request.headers))
         return queue.pop(0) if len(queue) > 1 else queue[0]
 
-    httpserver.expect_request("/generate_report/stream", method="POST").respond_with_handler(handler)
+    httpserver.expect_request("/generate_report/stream", method="POST").respond_with_handler(
+        handler
+    )
     return seen
 
 
@@ -128,7 +141,9 @@ def test_retryable_failures_are_retried_then_succeed(httpserver: HTTPServer, sta
 
 
 def test_429_waits_for_retry_after(httpserver: HTTPServer) -> None:
-    seen = scripted(httpserver, error(429, "queue_full", {"Retry-After": "0"}), ndjson(stream_body()))
+    seen = scripted(
+        httpserver, error(429, "queue_full", {"Retry-After": "0"}), ndjson(stream_body())
+    )
     sink = Sink()
     assert client(httpserver).generate(REQUEST, sink).success
     assert len(seen) == 2 and "busy" in sink.calls[0][1]
@@ -136,8 +151,12 @@ def test_429_waits_for_retry_after(httpserver: HTTPServer) -> None:
 
 @pytest.mark.parametrize(
     "status, code, words",
-    [(401, "unauthorized", "refused the API key"), (422, "invalid_request", "refused the request"),
-     (413, "payload_too_large", "too large"), (503, "model_not_pulled", "cannot reach its model")],
+    [
+        (401, "unauthorized", "refused the API key"),
+        (422, "invalid_request", "refused the request"),
+        (413, "payload_too_large", "too large"),
+        (503, "model_not_pulled", "cannot reach its model"),
+    ],
 )
 def test_unretryable_failures_are_not_retried(
     httpserver: HTTPServer, caplog: pytest.LogCaptureFixture, status, code, words
@@ -160,7 +179,10 @@ def test_a_stream_that_breaks_after_text_is_not_retried(httpserver: HTTPServer) 
 
 
 def test_an_error_event_mid_stream_ends_with_its_code(httpserver: HTTPServer) -> None:
-    body = stream_body(done=False) + '{"type":"error","code":"generation_timeout","message":"slow","retryable":true}\n'
+    body = (
+        stream_body(done=False)
+        + '{"type":"error","code":"generation_timeout","message":"slow","retryable":true}\n'
+    )
     seen = scripted(httpserver, ndjson(body))
     with pytest.raises(IntegrationError) as failure:
         client(httpserver).generate(REQUEST, Sink())

@@ -26,11 +26,18 @@ def test_defaults() -> None:
 
 
 def test_values_are_read_and_typed() -> None:
-    settings = Settings.from_env({
-        "REMOTE_LLM_INTEGRATION": "off", "OLLAMA_INTEGRATION": "YES", "ERT_LLM_TIMEOUT": "30",
-        "ERT_MODELS": " a:1b , b:2b ,", "ERT_MAX_CONCURRENT_REPORTS": "7", "GPU_HOURLY_COST": "0.5",
-        "ERT_LLM_BACKEND_URL": "https://gpu.example/", "ERT_DATA_SOURCE": "Snapshot",
-    })
+    settings = Settings.from_env(
+        {
+            "REMOTE_LLM_INTEGRATION": "off",
+            "OLLAMA_INTEGRATION": "YES",
+            "ERT_LLM_TIMEOUT": "30",
+            "ERT_MODELS": " a:1b , b:2b ,",
+            "ERT_MAX_CONCURRENT_REPORTS": "7",
+            "GPU_HOURLY_COST": "0.5",
+            "ERT_LLM_BACKEND_URL": "https://gpu.example/",
+            "ERT_DATA_SOURCE": "Snapshot",
+        }
+    )
     assert not settings.remote_llm_integration and settings.ollama_integration
     assert settings.llm_timeout == 30.0 and settings.models == ("a:1b", "b:2b")
     assert settings.max_concurrent_reports == 7 and settings.gpu_hourly_cost == 0.5
@@ -39,11 +46,13 @@ def test_values_are_read_and_typed() -> None:
 
 @pytest.mark.parametrize(
     "env, words",
-    [({"OLLAMA_INTEGRATION": "maybe"}, "OLLAMA_INTEGRATION must be true or false"),
-     ({"ERT_LLM_TIMEOUT": "soon"}, "ERT_LLM_TIMEOUT must be a number"),
-     ({"ERT_MAX_CONCURRENT_REPORTS": "0"}, "at least 1"),
-     ({"ERT_DATA_SOURCE": "bloomberg"}, "ERT_DATA_SOURCE must be"),
-     ({"ERT_MODELS": " , "}, "ERT_MODELS")],
+    [
+        ({"OLLAMA_INTEGRATION": "maybe"}, "OLLAMA_INTEGRATION must be true or false"),
+        ({"ERT_LLM_TIMEOUT": "soon"}, "ERT_LLM_TIMEOUT must be a number"),
+        ({"ERT_MAX_CONCURRENT_REPORTS": "0"}, "at least 1"),
+        ({"ERT_DATA_SOURCE": "bloomberg"}, "ERT_DATA_SOURCE must be"),
+        ({"ERT_MODELS": " , "}, "ERT_MODELS"),
+    ],
 )
 def test_bad_values_say_which_setting_is_wrong(env, words) -> None:
     with pytest.raises(ConfigError, match=words):
@@ -51,8 +60,9 @@ def test_bad_values_say_which_setting_is_wrong(env, words) -> None:
 
 
 def test_secrets_stay_out_of_the_settings_repr() -> None:
-    settings = Settings.from_env({"ERT_LLM_API_KEY": "ert-topsecret", "OPENAI_API_KEY": "sk-x",
-                                  "SECRET_KEY": "flask-secret"})
+    settings = Settings.from_env(
+        {"ERT_LLM_API_KEY": "ert-topsecret", "OPENAI_API_KEY": "sk-x", "SECRET_KEY": "flask-secret"}
+    )
     assert settings.llm_api_key == "ert-topsecret"
     assert "topsecret" not in repr(settings) and "sk-x" not in repr(settings)
     assert "flask-secret" not in repr(settings)
@@ -60,9 +70,11 @@ def test_secrets_stay_out_of_the_settings_repr() -> None:
 
 @pytest.mark.parametrize(
     "given, expected",
-    [("postgres://u:p@h:5432/db", "postgresql+psycopg://u:p@h:5432/db"),
-     ("postgresql://u:p@h/db", "postgresql+psycopg://u:p@h/db"),
-     ("sqlite:///x.db", "sqlite:///x.db")],
+    [
+        ("postgres://u:p@h:5432/db", "postgresql+psycopg://u:p@h:5432/db"),
+        ("postgresql://u:p@h/db", "postgresql+psycopg://u:p@h/db"),
+        ("sqlite:///x.db", "sqlite:///x.db"),
+    ],
 )
 def test_render_postgres_urls_use_psycopg3(given, expected) -> None:
     assert normalise_database_url(given) == expected
@@ -109,7 +121,9 @@ def test_render_health_path_answers_200(blueprint, make_app) -> None:
     assert response.status_code == 200 and response.json["status"] == "ok"
 
 
-def test_every_render_env_var_is_read_by_the_settings_and_no_secret_is_in_the_file(blueprint) -> None:
+def test_every_render_env_var_is_read_by_the_settings_and_no_secret_is_in_the_file(
+    blueprint,
+) -> None:
     env_vars = blueprint["services"][0]["envVars"]
     keys = {v["key"] for v in env_vars}
     assert keys - RENDER_ONLY <= set(ENV_DEFAULTS), keys - RENDER_ONLY - set(ENV_DEFAULTS)
