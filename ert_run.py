@@ -13,6 +13,7 @@ The functions here are reused by the browser tests and the benchmark.
 
 from __future__ import annotations
 
+import argparse
 import os
 import secrets
 import signal
@@ -41,10 +42,10 @@ class Tier:
     url: str
 
     def stop(self, timeout: float = 10.0) -> None:
-        """SIGTERM, then SIGKILL if it has not ended within `timeout`."""
+        """SIGINT (what Ctrl-C sends; gunicorn's quick shutdown), SIGKILL after `timeout`."""
         if self.process.poll() is not None:
             return
-        self.process.send_signal(signal.SIGTERM)
+        self.process.send_signal(signal.SIGINT)
         try:
             self.process.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -158,20 +159,23 @@ def wait_healthy(tier: Tier, timeout: float) -> None:
     raise RuntimeError(f"The {tier.name} did not answer {tier.url}/health within {timeout:.0f} s")
 
 
-def main() -> int:
+def say(message: str) -> None:
+    print(f"ERT: {message}", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Start the GPU tier and the dashboard.")
+    parser.add_argument("--port", type=int, default=DASHBOARD_PORT, help="dashboard port")
+    parser.add_argument("--gpu-port", type=int, default=GPU_TIER_PORT, help="GPU tier port")
+    args = parser.parse_args(argv)
+
     base = dict(os.environ)
     api_key = generate_api_key()
     gpu_env = gpu_tier_env(api_key, base)
-    print(f"ERT: GPU tier engine {gpu_env['ERT_ENGINE']}; API key for this run {api_key[:8]}…")
+    say(f"GPU tier engine {gpu_env['ERT_ENGINE']}; API key for this run {api_key[:8]}…")
     if gpu_env["ERT_ENGINE"] == "llamacpp":
-        print(
-            "ERT: no Ollama at OLLAMA_HOST; using the embedded llama.cpp engine with Gemma 3 270M"
-        )
+        say("no Ollama at OLLAMA_HOST: the embedded llama.cpp engine with Gemma 3 270M")
     tiers: list[Tier] = []
-
-    def stop_all(*_: object) -> None:
-        for tier in reversed(tiers):
-            tier.stop()
 
     def interrupted(*_: object) -> None:
         raise KeyboardInterrupt
@@ -180,30 +184,35 @@ def main() -> int:
     signal.signal(signal.SIGINT, interrupted)
     signal.signal(signal.SIGTERM, interrupted)
     try:
-        gpu = start_gpu_tier(gpu_env)
+        gpu = start_gpu_tier(gpu_env, port=args.gpu_port)
         tiers.append(gpu)
         wait_healthy(gpu, timeout=300)
-        print(f"ERT: GPU tier ready at {gpu.url}")
+        say(f"GPU tier ready at {gpu.url}")
         dash_env = dashboard_env(api_key, gpu.url, base)
         if gpu_env["ERT_ENGINE"] == "llamacpp":
             dash_env.setdefault("ERT_MODELS", BUNDLED_MODEL)
-        dashboard = start_dashboard(dash_env)
+        dashboard = start_dashboard(dash_env, port=args.port)
         tiers.append(dashboard)
         wait_healthy(dashboard, timeout=60)
-        print(f"\nERT is running: open {dashboard.url}\nPress Ctrl-C to stop both tiers.\n")
+        say(f"running: open {dashboard.url}  (Ctrl-C stops both tiers)")
         while all(t.process.poll() is None for t in tiers):
             time.sleep(0.5)
         ended = next(t for t in tiers if t.process.poll() is not None)
-        print(f"ERT: the {ended.name} stopped (status {ended.process.returncode}); stopping")
+        say(f"the {ended.name} stopped (status {ended.process.returncode}); stopping")
         return 1
     except KeyboardInterrupt:
-        print("\nERT: stopping…")
+        say("stopping…")
         return 0
     except RuntimeError as exc:
-        print(f"ERT: {exc}", file=sys.stderr)
+        say(str(exc))
         return 1
     finally:
-        stop_all()
+        # A second Ctrl-C must not leave a tier running.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        for tier in reversed(tiers):
+            tier.stop()
+        say("stopped")
 
 
 if __name__ == "__main__":

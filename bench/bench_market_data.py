@@ -1,6 +1,11 @@
 """Benchmark of the market data layer against a replayed Yahoo that answers in 200 ms.
 
-    .venv/bin/python bench/bench_market_data.py
+    .venv/bin/python bench/bench_market_data.py [--eventlet]
+
+--eventlet monkey-patches with eventlet first, as wsgi.py does for gunicorn's eventlet
+worker. The replay goes through yfinance's `requests` fallback, whose patched sockets
+and green-sleeping replay overlap under eventlet whatever the design; the curl_cffi
+path is measured by tests/frontend_app/market/test_green_fetch.py.
 
 Targets: a cold fetch of one company takes under 1.5x the slowest single yfinance
 call (the parts run in parallel); a cached fetch under 5 ms; 20 concurrent requests
@@ -9,14 +14,21 @@ for one ticker make one upstream fetch. Prints the figures; exits 1 if a target 
 
 from __future__ import annotations
 
-import os
-import statistics
 import sys
-import tempfile
-import time
-import warnings
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
+
+EVENTLET = "--eventlet" in sys.argv[1:]
+if EVENTLET:  # before anything imports socket, ssl or threading, as in wsgi.py
+    import eventlet
+
+    eventlet.monkey_patch()
+
+import os  # noqa: E402
+import statistics  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+import warnings  # noqa: E402
+from concurrent.futures import ThreadPoolExecutor  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 os.environ["YF_DISABLE_CURL_CFFI"] = "1"  # before yfinance is imported: lets us replay
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -51,7 +63,8 @@ def main() -> int:
             singles[part] = timed(lambda call=call: call(yf.Ticker(TICKER)))
         slowest_part = max(singles, key=singles.__getitem__)
         slowest = singles[slowest_part]
-        print(f"upstream answers after {DELAY * 1000:.0f} ms per call")
+        mode = "under eventlet's monkey-patching" if EVENTLET else "with real threads"
+        print(f"upstream answers after {DELAY * 1000:.0f} ms per call; {mode}")
         for part, seconds in sorted(singles.items(), key=lambda item: -item[1]):
             print(f"  single call {part:<20} {seconds * 1000:7.0f} ms")
 

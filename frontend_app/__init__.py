@@ -56,12 +56,8 @@ def create_app(config: Settings | Mapping[str, str] | None = None) -> Flask:
     chain, remote = build_chain(
         settings, start_task=socketio.start_background_task, sleep=socketio.sleep
     )
-    services = ReportServices(
-        settings=settings,
-        store=store,
-        market=MarketDataService(source=settings.data_source),
-        chain=chain,
-    )
+    market = MarketDataService(source=settings.data_source)
+    services = ReportServices(settings=settings, store=store, market=market, chain=chain)
     jobs = JobManager(
         emit=lambda name, payload, room: socketio.emit(name, payload, to=room),
         start_task=socketio.start_background_task,
@@ -70,7 +66,13 @@ def create_app(config: Settings | Mapping[str, str] | None = None) -> Flask:
         limit=settings.max_concurrent_reports,
     )
     app.extensions["ert"] = Dashboard(
-        settings=settings, socketio=socketio, store=store, jobs=jobs, chain=chain, remote=remote
+        settings=settings,
+        socketio=socketio,
+        store=store,
+        jobs=jobs,
+        chain=chain,
+        remote=remote,
+        market=market,
     )
 
     app.after_request(_security_headers)

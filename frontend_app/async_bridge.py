@@ -34,7 +34,8 @@ class AsyncIteratorThread(Generic[T]):
 
     `start_task` starts a background task in the dashboard's concurrency model and
     `sleep` yields to it (Flask-SocketIO's `start_background_task` and `sleep`).
-    Breaking out of the iteration, or calling `stop()`, cancels the async iterator.
+    Breaking out of the iteration, calling `stop()`, or `stop_when()` turning true (checked
+    while waiting for items) ends the iteration and cancels the async iterator.
     """
 
     def __init__(
@@ -43,11 +44,13 @@ class AsyncIteratorThread(Generic[T]):
         *,
         start_task: Callable[..., Any],
         sleep: Callable[[float], Any],
+        stop_when: Callable[[], bool] = lambda: False,
         poll: float = 0.02,
     ) -> None:
         self._factory = factory
         self._start_task = start_task
         self._sleep = sleep
+        self._stop_when = stop_when
         self._poll = poll
         self._items: deque[Any] = deque()
         self._stopped = False
@@ -66,6 +69,8 @@ class AsyncIteratorThread(Generic[T]):
                     if isinstance(item, _Failure):
                         raise item.error
                     yield item
+                if self._stop_when():
+                    return
                 self._sleep(self._poll)
         finally:
             self._stopped = True

@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import render_template
 from fpdf import FPDF
+from fpdf.fonts import TextStyle
 
 from .report_render import markdown_with_footnotes
 from .report_view import DISCLAIMER, ReportView
@@ -41,6 +42,10 @@ def _pdf_marks(section_html: str) -> str:
     return _FIGURE_MARK.sub(lambda m: _PDF_MARK[m[1]].format(text=m[2]), section_html)
 
 
+# Footnote labels restart at u1 in every section; one document needs them unique.
+_FOOTNOTE = re.compile(r"\[\^u(\d+)\]")
+
+
 def to_markdown(view: ReportView) -> str:
     report = view.report
     lines = [
@@ -59,7 +64,8 @@ def to_markdown(view: ReportView) -> str:
     for section in view.sections:
         lines += [f"## {section.title}", ""]
         if section.status == "ok":
-            lines += [markdown_with_footnotes(section.markdown, section.grounding).strip(), ""]
+            text = markdown_with_footnotes(section.markdown, section.grounding).strip()
+            lines += [_FOOTNOTE.sub(rf"[^{section.id}-u\1]", text), ""]
         else:
             lines += ["*This section could not be written.*", ""]
     lines += ["---", "", f"*{DISCLAIMER}*", ""]
@@ -67,7 +73,8 @@ def to_markdown(view: ReportView) -> str:
 
 
 def to_html(view: ReportView) -> str:
-    """One file that needs nothing else: the report's CSS inline, no scripts."""
+    """One file that needs nothing else: the report's CSS inline (our own file, so not
+    escaped), no scripts."""
     css = CSS_PATH.read_text(encoding="utf-8")
     return render_template(
         "export.html", view=view, css=css, disclaimer=DISCLAIMER, show_charts=False
@@ -90,6 +97,9 @@ def to_json(view: ReportView) -> dict[str, Any]:
 
 
 _NEXT_LINE: dict[str, Any] = {"new_x": "LMARGIN", "new_y": "NEXT"}
+_SECTION_HEADING = TextStyle(
+    font_family="DejaVu", font_style="B", font_size_pt=13, color="#1d2733", t_margin=4, b_margin=0.4
+)
 
 
 class _ReportPDF(FPDF):
@@ -134,7 +144,12 @@ def to_pdf(view: ReportView) -> bytes:
             if section.status == "ok"
             else "<p><i>This section could not be written.</i></p>"
         )
-        pdf.write_html(f"<h2>{html.escape(section.title)}</h2>{body}", font_family="DejaVu")
+        pdf.write_html(
+            f"<h2>{html.escape(section.title)}</h2>{body}",
+            font_family="DejaVu",
+            tag_styles={"h2": _SECTION_HEADING},
+            li_prefix_color="#5b6775",
+        )
     pdf.ln(4)
     pdf.set_font("DejaVu", "I", 8)
     pdf.multi_cell(0, 4, DISCLAIMER, **_NEXT_LINE)

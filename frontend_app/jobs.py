@@ -204,9 +204,20 @@ class JobManager:
                 if not jobs:
                     self._flusher_running = False
                     return
+            busy = set()
             for job in jobs:
-                with job.lock:
-                    self._send_pending(job)
+                # A job that is sending an event itself is skipped (it flushes its own
+                # tokens first), so one busy job never holds up the others.
+                if job.lock.acquire(blocking=False):
+                    try:
+                        self._send_pending(job)
+                    finally:
+                        job.lock.release()
+                else:
+                    busy.add(job)
+            if busy:
+                with self._lock:
+                    self._buffering |= busy
 
     def _send_pending(self, job: Job) -> None:
         """Send the job's buffered tokens; the caller holds `job.lock`."""

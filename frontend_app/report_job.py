@@ -7,6 +7,7 @@ The stages and their events are DESIGN.md's; every failure ends the job with a
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,20 +37,40 @@ class ReportServices:
 
 
 class _JobSink:
-    """The chain's sink: turns the writer's stream into the job's progress and token events."""
+    """The chain's sink: turns the writer's stream into the job's progress and token events.
 
-    def __init__(self, reporter: JobReporter, sections: list[str]) -> None:
+    The percentage follows the text: a section counts as done when the writer says so,
+    and until then by its length against the longest it may be (about 4 characters a
+    token), so the bar moves and the time-left estimate holds while sections are
+    written side by side. Text sends a progress event at most once a second, when a
+    whole percent was gained.
+    """
+
+    def __init__(self, reporter: JobReporter, request: ReportRequest) -> None:
         self._reporter = reporter
-        self._sections = sections
+        self._sections = list(request.sections)
+        self._expected_chars = 4 * request.options.max_tokens_per_section
+        self._chars: dict[str, int] = {}
         self._done: set[str] = set()
+        self._shown = GENERATING_FROM
+        self._last_update = 0.0
 
     @property
     def cancelled(self) -> bool:
         return self._reporter.cancelled
 
     def _percent(self) -> float:
-        share = len(self._done) / max(1, len(self._sections))
-        return GENERATING_FROM + (GENERATING_TO - GENERATING_FROM) * share
+        """Never lower than the last one shown, except after a restart."""
+        parts = [
+            1.0 if s in self._done else min(0.9, self._chars.get(s, 0) / self._expected_chars)
+            for s in self._sections
+        ]
+        share = sum(parts) / max(1, len(parts))
+        self._shown = max(self._shown, GENERATING_FROM + (GENERATING_TO - GENERATING_FROM) * share)
+        return self._shown
+
+    def _written(self) -> str:
+        return f"{len(self._done)} of {len(self._sections)} sections written"
 
     def notice(self, message: str) -> None:
         self._reporter.progress("generating", self._percent(), message)
@@ -57,6 +78,7 @@ class _JobSink:
     def section_started(self, section_id: str, attempt: int) -> None:
         title = SECTION_TITLES.get(section_id, section_id)
         again = " again, to fix unverified figures" if attempt > 1 else ""
+        self._chars[section_id] = 0
         self._reporter.progress(
             "generating",
             self._percent(),
@@ -67,6 +89,11 @@ class _JobSink:
 
     def token(self, section_id: str, text: str) -> None:
         self._reporter.token(section_id, text)
+        self._chars[section_id] = self._chars.get(section_id, 0) + len(text)
+        before, now = self._shown, time.monotonic()
+        if int(self._percent()) > int(before) and now - self._last_update >= 1.0:
+            self._last_update = now
+            self._reporter.progress("generating", self._shown, f"Writing: {self._written()}")
 
     def section_done(self, section: Section) -> None:
         self._done.add(section.id)
@@ -74,6 +101,8 @@ class _JobSink:
 
     def restart(self) -> None:
         self._done.clear()
+        self._chars.clear()
+        self._shown = GENERATING_FROM
         self._reporter.progress(
             "generating", self._percent(), "Starting the text again", reset=True
         )
@@ -94,9 +123,7 @@ def _fresh_inputs(
     reporter.progress("fetching_data", 5, f"Fetching market data for {ticker}")
     company = services.market.get_company(ticker)
     _check_cancel(reporter)
-    reporter.progress(
-        "computing_metrics", 15, f"Computing metrics from {company.source_label} data"
-    )
+    reporter.progress("computing_metrics", 15, f"Computing metrics ({company.source_label})")
     metrics = compute_metrics(company)
     facts = build_fact_sheet(company, metrics)
     company_data, financial_data, market_data = build_report_inputs(company, metrics)
@@ -146,7 +173,7 @@ def run_report_job(reporter: JobReporter, services: ReportServices) -> None:
         else:
             request, context = _fresh_inputs(reporter, services)
         _check_cancel(reporter)
-        sink = _JobSink(reporter, list(request.sections))
+        sink = _JobSink(reporter, request)
         model = request.model or "the default model"
         reporter.progress("generating", GENERATING_FROM, f"Writing the report with {model}")
         report, integration = services.chain.generate(request, sink)

@@ -54,6 +54,12 @@ class ReportView:
         label = rating.recommendation.replace("_", " ").upper()
         return f"{label} ({rating.conviction} conviction)" if rating.conviction else label
 
+    @property
+    def has_charts(self) -> bool:
+        charts = self.context.get("charts") or {}
+        series = (("prices", "dates"), ("annual", "periods"), ("margins", "periods"))
+        return any((charts.get(name) or {}).get(axis) for name, axis in series)
+
     def section_html(self, section: Section) -> str:
         return render_markdown_html(section.markdown, section.grounding)
 

@@ -13,6 +13,8 @@ from .config import Settings
 from .jobs import JobManager
 from .llm.chain import FallbackChain
 from .llm.remote import RemoteGpuTier
+from .market import MarketDataService
+from .market.tickers import close_matches
 from .store import ReportStore
 
 STATUS_TTL = 5.0
@@ -26,7 +28,9 @@ class Dashboard:
     jobs: JobManager
     chain: FallbackChain
     remote: RemoteGpuTier | None
+    market: MarketDataService
     _status: tuple[float, dict[str, Any]] | None = field(default=None, repr=False)
+    _models: tuple[float, list[dict[str, Any]]] | None = field(default=None, repr=False)
 
     def backend_status(self) -> dict[str, Any]:
         """The GPU tier's health (cached a few seconds) and the chain the settings built."""
@@ -46,13 +50,28 @@ class Dashboard:
         self._status = (now, status)
         return status
 
+    def ticker_suggestions(self, text: str, limit: int = 6) -> list[str]:
+        """Tickers ERT knows (bundled snapshots, past reports) that `text` may be meant as."""
+        known = set(self.market.snapshots.tickers()) | {r.ticker for r in self.store.recent(200)}
+        starting = sorted(t for t in known if t.startswith(text) and t != text)
+        return (starting or close_matches(text, known, limit))[:limit]
+
     def models(self) -> list[dict[str, Any]]:
-        """The model picker's choices: the GPU tier's /models, else the configured list."""
+        """The model picker's choices (cached a few seconds): the GPU tier's /models, else
+        the configured list."""
+        now = time.monotonic()
+        if self._models is not None and now - self._models[0] < STATUS_TTL:
+            return self._models[1]
         answer = self.remote.models() if self.remote is not None else None
         if answer is not None and answer.models:
-            return [m.model_dump() for m in answer.models]
-        default = self.settings.models[0]
-        return [{"name": m, "pulled": None, "default": m == default} for m in self.settings.models]
+            models = [m.model_dump() for m in answer.models]
+        else:
+            default = self.settings.models[0]
+            models = [
+                {"name": m, "pulled": None, "default": m == default} for m in self.settings.models
+            ]
+        self._models = (now, models)
+        return models
 
 
 def dashboard() -> Dashboard:

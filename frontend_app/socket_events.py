@@ -6,6 +6,7 @@ tab, reloading or opening a second browser never stops or forks it.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import request
@@ -14,6 +15,8 @@ from flask_socketio import SocketIO, join_room
 from .jobs import Job, JobSpec
 from .services import Dashboard
 from .ticker_input import TickerInputError, parse_generate_payload
+
+log = logging.getLogger(__name__)
 
 
 def register_socket_events(socketio: SocketIO, dashboard: Dashboard) -> None:
@@ -46,6 +49,11 @@ def register_socket_events(socketio: SocketIO, dashboard: Dashboard) -> None:
             }
         attach(job)
         return {"job_id": job.id, "state": job.state}
+
+    @socketio.on_error_default
+    def on_error(exc: Exception) -> dict[str, Any]:
+        log.exception("Socket.IO handler failed")
+        return {"error": {"code": "internal_error", "message": "Something went wrong; try again"}}
 
     @socketio.on("cancel")
     def on_cancel(data: Any) -> dict[str, Any]:

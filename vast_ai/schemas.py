@@ -70,7 +70,7 @@ class Fact(WireModel):
 
     key: str = Field(min_length=1, max_length=80)
     label: str = Field(max_length=200)
-    value: float | None
+    value: float | None = None
     display: str = Field(max_length=80)
     unit: FactUnit = "number"
     currency: str | None = Field(default=None, max_length=8)

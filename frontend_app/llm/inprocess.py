@@ -7,6 +7,7 @@ one `ReportWriter`; it runs on an OS thread with its own event loop
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -19,6 +20,8 @@ from vast_ai.writer import ReportWriter
 from ..async_bridge import AsyncIteratorThread
 from .base import GenerationCancelled, GenerationSink, IntegrationError
 from .stream import apply_event
+
+log = logging.getLogger(__name__)
 
 GROUNDING_THRESHOLD = 0.2
 
@@ -54,17 +57,26 @@ class InProcessWriter:
     def generate(self, request: ReportRequest, sink: GenerationSink) -> ReportResponse:
         model = self._model or request.model or self._default_model
         stream = AsyncIteratorThread(
-            lambda: self._events(request, model), start_task=self._start_task, sleep=self._sleep
+            lambda: self._events(request, model),
+            start_task=self._start_task,
+            sleep=self._sleep,
+            stop_when=lambda: sink.cancelled,
         )
         try:
             for event in stream:
-                if sink.cancelled:
-                    raise GenerationCancelled()
                 report = apply_event(event, sink, self.label, lambda: None)
                 if report is not None:
                     return report
         except EngineError as exc:
             raise IntegrationError(exc.code, f"{self.label} failed: {exc.message}") from None
+        except (IntegrationError, GenerationCancelled):
+            raise
+        except Exception:
+            # The next step of the chain can still write the report.
+            log.exception("%s failed unexpectedly", self.name)
+            raise IntegrationError("engine_error", f"{self.label} failed unexpectedly") from None
+        if sink.cancelled:
+            raise GenerationCancelled()
         raise IntegrationError("stream_ended", f"{self.label} stopped before the report was done")
 
     async def _events(self, request: ReportRequest, model: str) -> AsyncIterator[BaseModel]:

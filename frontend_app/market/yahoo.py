@@ -5,18 +5,27 @@ parallel in a thread pool, each awaited for at most the per-call timeout. The
 `info` part decides: unknown ticker, not an equity, rate limit or network failure
 end the fetch with an error; any other part that fails becomes a named gap.
 
-The whole fetch is ONE `run_blocking` call. Under eventlet that puts it in one real
-OS thread, where the pool's threads are green threads of that thread's own hub:
-yfinance's locks (monkey-patched into green locks) then only ever meet green threads
-of one hub. Spreading the parts over several real threads instead deadlocks on those
-locks (tests/frontend_app/test_blocking.py shows the batch keeps other clients
-served). The price: with curl_cffi, whose calls block their OS thread, the parts
-of one fetch run one after another under eventlet, and a timeout is noticed when
-the call in progress returns. Without green threads the parts run truly in parallel.
+Under a green-threaded server (gunicorn's eventlet worker) the parts still run at
+once, and other clients keep being served. The pool's threads are then green
+threads of the calling OS thread, and yfinance, with its locks, caches, cookie jar
+and loggers (all green after monkey-patching), only ever runs among them. What
+blocks is curl_cffi's transfer, and curl_cffi can hand each transfer to the green
+library's pool of real OS threads itself: `_cooperative_session` gives yfinance a
+curl_cffi session built with `thread=green_library()`. So the upstream calls of
+one fetch run in parallel real OS threads, one per call, while the Python around
+them (parsing, the per-call timeouts) stays green. Running whole parts in real
+threads instead (`run_blocking` per part) deadlocks: green locks contended from
+two OS threads never wake their waiter, and yfinance's path takes many of them,
+its own and the standard library's (`logging._lock` on every `getLogger`,
+http.cookiejar's lock on every request). Without green threads nothing of this
+applies: `green_library()` is None and the pool's threads are real threads.
+With yfinance's `requests` fallback (YF_DISABLE_CURL_CFFI, as in the tests) the
+patched sockets make the calls cooperative without any help.
 """
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -26,9 +35,11 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 import yfinance as yf
+from yfinance import _http as yf_http
+from yfinance.data import YfData
 from yfinance.exceptions import YFRateLimitError, YFTickerMissingError
 
-from frontend_app.blocking import run_blocking
+from frontend_app.blocking import green_library
 
 from .company import (
     FREQUENCIES,
@@ -78,6 +89,23 @@ STATEMENT_CALLS: dict[str, Callable[[yf.Ticker], Any]] = {
     for kind in STATEMENT_KINDS
     for frequency in FREQUENCIES
 }
+
+
+@functools.cache
+def _cooperative_session() -> None:
+    """Under green threads, make yfinance's curl_cffi transfers run in real OS threads.
+
+    yfinance keeps one session for the whole process (the YfData singleton); this
+    replaces it, once and before the first request, with one like yfinance's own
+    (Chrome impersonation) that hands every transfer to the green library's thread
+    pool. Nothing to do without green threads, or when yfinance talks through
+    `requests` (its sockets are patched). Runs in a green thread without yielding,
+    so concurrent first fetches cannot both replace the session.
+    """
+    library = green_library()
+    if library is None or not yf_http.HAS_CURL_CFFI:
+        return
+    YfData(session=yf_http.requests.Session(impersonate="chrome", thread=library))
 
 
 def classify(error: BaseException) -> Failure:
@@ -130,9 +158,7 @@ class YahooSource:
 
     def fetch(self, ticker: str, statements: StatementBundle | None = None) -> CompanyData:
         """Everything about `ticker`; reuses `statements` instead of fetching them if given."""
-        return run_blocking(self._fetch, ticker, statements)
-
-    def _fetch(self, ticker: str, statements: StatementBundle | None) -> CompanyData:
+        _cooperative_session()
         calls = dict(MARKET_CALLS)
         if statements is None:
             calls.update(STATEMENT_CALLS)

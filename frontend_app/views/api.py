@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import UTC, datetime
 
 from flask import Blueprint, abort, jsonify, request
@@ -36,11 +37,12 @@ def models() -> ResponseReturnValue:
 
 @bp.get("/api/tickers/check")
 def check_ticker() -> ResponseReturnValue:
-    """The as-you-type check: is this a ticker ERT can look up (format only, no network)."""
+    """The as-you-type check: the format (no network), and known tickers it may be meant as."""
     try:
-        return jsonify(valid=True, ticker=validate_ticker(request.args.get("q", "")))
+        ticker = validate_ticker(request.args.get("q", ""))
     except MarketDataError as exc:
-        return jsonify(valid=False, code=exc.code, message=exc.message)
+        return jsonify(valid=False, code=exc.code, message=exc.message, suggestions=[])
+    return jsonify(valid=True, ticker=ticker, suggestions=dashboard().ticker_suggestions(ticker))
 
 
 @bp.post("/api/reports")
@@ -94,6 +96,6 @@ def report_json(report_id: str) -> ResponseReturnValue:
             "report": stored.report,
             "context": stored.context,
             "grounding_headline": view.grounding_headline,
-            "cost": vars(view.cost),
+            "cost": asdict(view.cost),
         }
     )

@@ -128,3 +128,15 @@ async def test_generation_timeout_ends_the_report() -> None:
     events = [event async for event in writer.events(request(sections=["risks"]), "m")]
 
     assert isinstance(events[-1], ErrorEvent) and events[-1].code == "generation_timeout"
+
+
+async def test_a_fact_without_a_number_reaches_the_data_only_writer() -> None:
+    from vast_ai.engines.data_only import DataOnlyEngine
+
+    word_fact = {"key": "recommendation", "label": "Analyst view", "value": None, "display": "Buy"}
+    body = report_body(fact_sheet=[*report_body()["fact_sheet"], word_fact])
+    report = await ReportWriter(DataOnlyEngine(), concurrency_limit=2).write(
+        ReportRequest.model_validate(body), "data-only"
+    )
+    assert report.success, {k: s.error for k, s in report.sections.items()}
+    assert all(section.status == "ok" for section in report.sections.values())

@@ -49,8 +49,14 @@
         .then(function (r) { return r.json(); })
         .then(function (body) {
           if (input.value.trim().toUpperCase() !== value) return;
-          if (body.valid) setHint(body.ticker + " looks like a ticker.", false);
-          else setHint(body.message, true);
+          var options = $("ticker-options");
+          options.textContent = "";
+          body.suggestions.forEach(function (t) {
+            var o = document.createElement("option"); o.value = t; options.append(o);
+          });
+          if (!body.valid) { setHint(body.message, true); return; }
+          var known = body.suggestions.length ? " Known to ERT: " + body.suggestions.join(", ") + "." : "";
+          setHint(body.ticker + " looks like a ticker." + known, false);
         }).catch(function () {});
     }, 250);
     setHint(value + " …", false);

@@ -3,7 +3,12 @@ then Ollama down, then the data-only writer; each step is announced to the brows
 
 from __future__ import annotations
 
+import json
+import time
+from collections.abc import Iterator
 from typing import Any
+
+from werkzeug import Response
 
 from tests.fakes.ollama import FakeOllama, Reply, default_responder
 
@@ -112,3 +117,71 @@ def test_a_report_in_which_no_section_was_written_falls_back(
     fallback = next(m for m in messages(events) if "Falling back" in m)
     assert "the GPU tier wrote no section" in fallback and "runner process" in fallback
     assert store.get(done["report_id"]).integration == "data_only"
+
+
+def test_cancel_stops_the_in_process_writer(make_app, watcher, ollama) -> None:
+    slow = Reply(text=" ".join(["word"] * 400), chunk_delay=0.05)
+    ollama.responder = lambda body: default_responder(body) if body.get("format") else slow
+    app = make_app(OLLAMA_INTEGRATION="true", OLLAMA_HOST=ollama.url)
+    client = watcher(app)
+    job_id = client.emit("generate", {"ticker": "AAPL"})["job_id"]
+    client.wait_for("token", lambda p: p["job_id"] == job_id)
+    client.emit("cancel", {"job_id": job_id})
+    done = client.wait_done(job_id, timeout=10)
+    assert done["event"] == "failed" and done["code"] == "cancelled"
+    # The writer's streams to Ollama are closed, not left running.
+    deadline = time.monotonic() + 5
+    while ollama.in_flight and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert ollama.in_flight == 0
+
+
+def openai_stream(body: dict[str, Any]) -> Iterator[str]:
+    """An OpenAI-compatible streamed chat completion (server-sent events)."""
+    if body.get("response_format"):
+        words = ['{"recommendation": "hold", "conviction": "low", "summary": "Fair."}']
+    else:
+        words = ["Revenue ", "reached ", "$391.0B."]
+    base = {"id": "c1", "object": "chat.completion.chunk", "created": 0, "model": body["model"]}
+    for word in words:
+        choice = {"index": 0, "delta": {"content": word}, "finish_reason": None}
+        yield f"data: {json.dumps({**base, 'choices': [choice]})}\n\n"
+    usage = {"prompt_tokens": 10, "completion_tokens": len(words), "total_tokens": 10 + len(words)}
+    yield f"data: {json.dumps({**base, 'choices': [], 'usage': usage})}\n\n"
+    yield "data: [DONE]\n\n"
+
+
+def test_the_openai_compatible_server_is_the_third_step(
+    make_app, watcher, httpserver, down_url
+) -> None:
+    httpserver.expect_request("/v1/models").respond_with_json(
+        {
+            "object": "list",
+            "data": [{"id": "local", "object": "model", "created": 0, "owned_by": "me"}],
+        }
+    )
+    httpserver.expect_request("/v1/chat/completions", method="POST").respond_with_handler(
+        lambda request: Response(
+            openai_stream(request.get_json()), content_type="text/event-stream"
+        )
+    )
+    app = make_app(
+        REMOTE_LLM_INTEGRATION="true",
+        ERT_LLM_BACKEND_URL=down_url,
+        OLLAMA_INTEGRATION="true",
+        OLLAMA_HOST=down_url,
+        OPENAI_INTEGRATION="true",
+        OPENAI_BASE_URL=httpserver.url_for("/v1"),
+        OPENAI_API_KEY="sk-test-never-shown",
+        OPENAI_MODEL="local",
+    )
+    app.extensions["ert"].remote._backoff = 0
+    done, events, store = generate(app, watcher)
+
+    fallbacks = [m for m in messages(events) if "Falling back" in m]
+    assert len(fallbacks) == 2 and "OpenAI-compatible server" in fallbacks[1]
+    assert done["event"] == "completed"
+    stored = store.get(done["report_id"])
+    assert stored.integration == "openai" and stored.model == "local"
+    assert "$391.0B" in stored.report["sections"]["risks"]["markdown"]
+    assert all("sk-test" not in p.get("message", "") for _, p in events)

@@ -111,9 +111,16 @@ def test_post_reports_refuses_bad_input_with_400(make_app, body, code) -> None:
 
 def test_the_ticker_check_answers_as_you_type(make_app) -> None:
     http = make_app().test_client()
-    assert http.get("/api/tickers/check?q=brk-b").json == {"valid": True, "ticker": "BRK-B"}
+    assert http.get("/api/tickers/check?q=brk-b").json == {
+        "valid": True,
+        "ticker": "BRK-B",
+        "suggestions": [],
+    }
+    assert {"AAPL", "ABBV"} <= set(http.get("/api/tickers/check?q=a").json["suggestions"])
+    assert "AAPL" in http.get("/api/tickers/check?q=AAPLE").json["suggestions"]
+    assert "OCDO.L" in http.get("/api/tickers/check?q=OCDO").json["suggestions"]
     bad = http.get("/api/tickers/check?q=no%20way").json
-    assert bad["valid"] is False and bad["message"]
+    assert bad["valid"] is False and bad["message"] and bad["suggestions"] == []
 
 
 @pytest.mark.parametrize(
@@ -177,11 +184,14 @@ def test_exports(remote_app, report_id) -> None:
     markdown = http.get(f"/reports/{report_id}.md")
     assert markdown.mimetype == "text/markdown"
     text = markdown.get_data(as_text=True)
-    assert text.startswith("# Apple") and "## Risks" in text and "[^u1]" in text
+    assert text.startswith("# Apple") and "## Risks" in text
+    # Each section's unverified figures get footnotes whose labels are unique in the file.
+    assert "[^risks-u1]: 99.9%" in text and "[^valuation-u1]: 99.9%" in text
     assert "not investment advice" in text.lower()
 
     standalone = http.get(f"/reports/{report_id}.html").get_data(as_text=True)
     assert "<style>" in standalone and "fig-unverified" in standalone
+    assert '"Segoe UI"' in standalone  # the inline CSS is not HTML-escaped
     assert "<script" not in standalone and 'href="/static' not in standalone
 
     pdf = http.get(f"/reports/{report_id}.pdf")

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.fakes.ollama import Reply
+from tests.fakes.ollama import Reply, default_responder
 
 STAGE_ORDER = [
     "validating",
@@ -191,3 +191,38 @@ def test_subscribe_to_an_unknown_job_says_so(make_app, watcher) -> None:
     client = watcher(make_app())
     assert client.emit("subscribe", {"job_id": "nope"})["error"]["code"] == "unknown_job"
     assert client.emit("subscribe", None)["error"]["code"] == "unknown_job"
+
+
+def test_an_unexpected_error_in_a_handler_is_acknowledged_without_details(
+    make_app, watcher, monkeypatch
+) -> None:
+    app = make_app()
+
+    def broken(spec: Any) -> None:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(app.extensions["ert"].jobs, "submit", broken)
+    ack = watcher(app).emit("generate", {"ticker": "AAPL"})
+    assert ack == {
+        "error": {"code": "internal_error", "message": "Something went wrong; try again"}
+    }
+
+
+def test_the_percentage_follows_the_text_while_sections_are_written(
+    make_app, remote_env, watcher, ollama
+) -> None:
+    long_text = Reply(text=" ".join(["Revenue grew steadily"] * 60), chunk_delay=0.008)
+    ollama.responder = lambda body: default_responder(body) if body.get("format") else long_text
+    client = watcher(make_app(**remote_env))
+    job_id = client.emit("generate", {"ticker": "AAPL"})["job_id"]
+    client.wait_done(job_id, timeout=30)
+    events = client.of(job_id)
+    first_section = next(i for i, (name, _) in enumerate(events) if name == "section")
+    moving = [
+        p["percent"]
+        for name, p in events[:first_section]
+        if name == "progress" and "sections written" in p["message"]
+    ]
+    assert moving and 25 < max(moving) < 90
+    percents = [p["percent"] for name, p in events if name == "progress"]
+    assert percents == sorted(percents)
