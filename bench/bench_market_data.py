@@ -22,22 +22,22 @@ if EVENTLET:  # before anything imports socket, ssl or threading, as in wsgi.py
 
     eventlet.monkey_patch()
 
-import os  # noqa: E402
-import statistics  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-import warnings  # noqa: E402
-from concurrent.futures import ThreadPoolExecutor  # noqa: E402
-from pathlib import Path  # noqa: E402
+import os
+import statistics
+import tempfile
+import time
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 os.environ["YF_DISABLE_CURL_CFFI"] = "1"  # before yfinance is imported: lets us replay
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import yfinance as yf  # noqa: E402
+import yfinance as yf
 
-from frontend_app.market import MarketDataService  # noqa: E402
-from frontend_app.market.yahoo import MARKET_CALLS, STATEMENT_CALLS  # noqa: E402
-from tests.fakes.yahoo import replay_yahoo  # noqa: E402
+from frontend_app.market import MarketDataService
+from frontend_app.market.yahoo import MARKET_CALLS, STATEMENT_CALLS
+from tests.fakes.yahoo import replay_yahoo
 
 DELAY = 0.2
 TICKER = "AAPL"
