@@ -33,7 +33,7 @@ import httpx  # noqa: E402
 from ollama import AsyncClient  # noqa: E402
 
 from tests.fakes.ollama import FakeOllama, Reply, rating_json  # noqa: E402
-from tests.vast_ai.live import serve  # noqa: E402
+from tests.fakes.live import serve  # noqa: E402
 from vast_ai.app import create_app  # noqa: E402
 from vast_ai.settings import Settings  # noqa: E402
 

@@ -42,10 +42,6 @@ def _pdf_marks(section_html: str) -> str:
     return _FIGURE_MARK.sub(lambda m: _PDF_MARK[m[1]].format(text=m[2]), section_html)
 
 
-# Footnote labels restart at u1 in every section; one document needs them unique.
-_FOOTNOTE = re.compile(r"\[\^u(\d+)\]")
-
-
 def to_markdown(view: ReportView) -> str:
     report = view.report
     lines = [
@@ -64,8 +60,10 @@ def to_markdown(view: ReportView) -> str:
     for section in view.sections:
         lines += [f"## {section.title}", ""]
         if section.status == "ok":
-            text = markdown_with_footnotes(section.markdown, section.grounding).strip()
-            lines += [_FOOTNOTE.sub(rf"[^{section.id}-u\1]", text), ""]
+            text = markdown_with_footnotes(
+                section.markdown, section.grounding, label_prefix=f"{section.id}-u"
+            )
+            lines += [text.strip(), ""]
         else:
             lines += ["*This section could not be written.*", ""]
     lines += ["---", "", f"*{DISCLAIMER}*", ""]

@@ -95,9 +95,12 @@ def render_markdown_html(markdown: str, grounding: SectionGrounding | None) -> s
     return _marks_in(clean, figures, nonce)
 
 
-def markdown_with_footnotes(markdown: str, grounding: SectionGrounding | None) -> str:
+def markdown_with_footnotes(
+    markdown: str, grounding: SectionGrounding | None, label_prefix: str = "u"
+) -> str:
     """The Markdown export: each unverified figure gets a footnote reference, and the
-    footnotes ("[^u1]: 12.5% — not found in the data") follow the text."""
+    footnotes ("[^u1]: 12.5% — not found in the data") follow the text. A document of
+    several sections gives each its own `label_prefix` so the labels stay unique."""
     unverified = [f for f in _figures_in(markdown, grounding) if f.status == "unverified"]
     if not unverified:
         return markdown
@@ -105,8 +108,9 @@ def markdown_with_footnotes(markdown: str, grounding: SectionGrounding | None) -
     notes: list[str] = []
     cursor = 0
     for n, fig in enumerate(unverified, start=1):
-        parts += [markdown[cursor : fig.end], f"[^u{n}]"]
-        notes.append(f"[^u{n}]: {fig.text} — {UNVERIFIED_TITLE}")
+        label = f"[^{label_prefix}{n}]"
+        parts += [markdown[cursor : fig.end], label]
+        notes.append(f"{label}: {fig.text} — {UNVERIFIED_TITLE}")
         cursor = fig.end
     parts.append(markdown[cursor:])
     return "".join(parts).rstrip("\n") + "\n\n" + "\n".join(notes) + "\n"

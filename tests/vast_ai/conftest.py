@@ -4,7 +4,7 @@ in-process (httpx + ASGITransport) and, where a real socket matters, on uvicorn.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
@@ -57,19 +57,6 @@ def report_body(**overrides: Any) -> dict[str, Any]:
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-
-
-@pytest.fixture(scope="session")
-def ollama_session() -> Iterator[FakeOllama]:
-    with FakeOllama() as fake:
-        yield fake
-
-
-@pytest.fixture
-def ollama(ollama_session: FakeOllama) -> Iterator[FakeOllama]:
-    ollama_session.reset()
-    yield ollama_session
-    ollama_session.reset()
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from ert_run import free_port
 
 ENTRYPOINT = Path(__file__).resolve().parents[2] / "vast_ai" / "entrypoint.sh"
 API_KEY = "ert-" + "k" * 32
@@ -101,12 +102,6 @@ def _group_gone(pgid: int, within: float) -> bool:
     return False
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def run_entrypoint(tmp_path: Path):
     bin_dir = tmp_path / "bin"
@@ -122,7 +117,7 @@ def run_entrypoint(tmp_path: Path):
         env = {
             "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
             "FAKE_LOG": str(log_file),
-            "OLLAMA_HOST": f"127.0.0.1:{_free_port()}",
+            "OLLAMA_HOST": f"127.0.0.1:{free_port()}",
             "ERT_API_KEY": API_KEY,
             "ERT_READY_TIMEOUT": "10",
         }

@@ -10,9 +10,9 @@ from collections.abc import Callable
 import httpx
 import pytest
 
+from tests.fakes.live import serve
 from tests.fakes.ollama import FakeOllama, Reply, rating_json
 from tests.vast_ai.conftest import AUTH, report_body, wait_until
-from tests.vast_ai.live import serve
 from vast_ai.app import create_app
 from vast_ai.queue import AdmissionQueue, QueueFull
 from vast_ai.settings import Settings

@@ -97,7 +97,7 @@ class LlamaCppEngine:
     name = "llamacpp"
 
     def __init__(
-        self, model_path: str | None = None, n_ctx: int = 4096, n_threads: int | None = None
+        self, model_path: str | None = None, n_ctx: int = 8192, n_threads: int | None = None
     ) -> None:
         self._model_path = Path(model_path) if model_path else None
         self._n_ctx = n_ctx

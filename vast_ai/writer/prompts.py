@@ -56,6 +56,9 @@ RATING_PROMPT = (
 
 _TASK_BLOCK = re.compile(r"<report_task>\s*(\{.*?\})\s*</report_task>", re.DOTALL)
 _DESCRIPTION_LIMIT = 1500
+# What the prompt shows of each fact: the model quotes `display`; raw values would only
+# invite it to recompute figures, and cost tokens (digits tokenise one by one).
+_PROMPT_FACT_FIELDS = {"key", "label", "display", "unit", "period"}
 Messages = list[dict[str, str]]
 
 
@@ -100,9 +103,13 @@ def _task_block(section: str, request: ReportRequest) -> str:
         "ticker": request.ticker,
         "company": company_name(request),
         "profile": _profile(request),
-        "facts": [fact.model_dump(exclude_none=True) for fact in request.fact_sheet],
+        "facts": [
+            fact.model_dump(include=_PROMPT_FACT_FIELDS, exclude_none=True)
+            for fact in request.fact_sheet
+        ],
     }
-    return f"<report_task>\n{json.dumps(task, ensure_ascii=False, indent=1)}\n</report_task>"
+    compact = json.dumps(task, ensure_ascii=False, separators=(",", ":"))
+    return f"<report_task>\n{compact}\n</report_task>"
 
 
 def read_task(messages: Sequence[Mapping[str, str]]) -> ReportTask | None:

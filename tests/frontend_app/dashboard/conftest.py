@@ -3,18 +3,16 @@ wait for events, and a real GPU tier (vast_ai on uvicorn) in front of the fake O
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-import uvicorn
 from flask import Flask
 from flask_socketio import SocketIOTestClient
 
-from ert_run import free_port
 from frontend_app import create_app
+from tests.fakes.live import serve
 from tests.fakes.ollama import FakeOllama, refused_url
 from vast_ai.app import create_app as create_gpu_tier
 from vast_ai.settings import Settings as GpuTierSettings
@@ -31,55 +29,17 @@ BASE_ENV = {
 }
 
 
-class GpuTier:
-    """vast_ai's real app on uvicorn in a thread, on 127.0.0.1."""
-
-    def __init__(self, ollama_url: str) -> None:
-        settings = GpuTierSettings(
-            ert_api_key=API_KEY,
-            ert_engine="ollama",
-            ollama_host=ollama_url,
-            ert_generation_timeout=20.0,
-        )
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(
-            create_gpu_tier(settings), host="127.0.0.1", port=self.port, log_level="warning"
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> GpuTier:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("the GPU tier did not start")
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(5)
-
-
 @pytest.fixture(scope="session")
-def ollama_session() -> Iterator[FakeOllama]:
-    with FakeOllama() as fake:
-        yield fake
-
-
-@pytest.fixture
-def ollama(ollama_session: FakeOllama) -> Iterator[FakeOllama]:
-    ollama_session.reset()
-    yield ollama_session
-    ollama_session.reset()
-
-
-@pytest.fixture(scope="session")
-def gpu_tier(ollama_session: FakeOllama) -> Iterator[GpuTier]:
-    with GpuTier(ollama_session.url) as tier:
-        yield tier
+def gpu_tier(ollama_session: FakeOllama) -> Iterator[str]:
+    """vast_ai's real app on uvicorn on 127.0.0.1, in front of the fake Ollama: its URL."""
+    settings = GpuTierSettings(
+        ert_api_key=API_KEY,
+        ert_engine="ollama",
+        ollama_host=ollama_session.url,
+        ert_generation_timeout=20.0,
+    )
+    with serve(create_gpu_tier(settings)) as url:
+        yield url
 
 
 @pytest.fixture
@@ -99,10 +59,10 @@ def make_app(tmp_path: Any) -> Iterator[Callable[..., Flask]]:
 
 
 @pytest.fixture
-def remote_env(gpu_tier: GpuTier) -> dict[str, str]:
+def remote_env(gpu_tier: str) -> dict[str, str]:
     return {
         "REMOTE_LLM_INTEGRATION": "true",
-        "ERT_LLM_BACKEND_URL": gpu_tier.url,
+        "ERT_LLM_BACKEND_URL": gpu_tier,
         "ERT_LLM_API_KEY": API_KEY,
     }
 

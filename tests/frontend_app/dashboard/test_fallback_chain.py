@@ -77,7 +77,7 @@ def test_remote_and_ollama_down_fall_back_to_the_data_only_writer(
 def test_a_wrong_key_is_not_retried_and_falls_back(make_app, watcher, gpu_tier) -> None:
     app = make_app(
         REMOTE_LLM_INTEGRATION="true",
-        ERT_LLM_BACKEND_URL=gpu_tier.url,
+        ERT_LLM_BACKEND_URL=gpu_tier,
         ERT_LLM_API_KEY="ert-wrong-key-wrong-key-wrong-key-xx",
     )
     done, events, store = generate(app, watcher)

@@ -18,10 +18,10 @@ import httpx
 import pytest
 import socketio
 
-from ert_run import Tier, start_dashboard, wait_healthy
+from ert_run import Tier, free_port, start_dashboard, wait_healthy
 from tests.fakes.ollama import Reply, default_responder
 
-from .conftest import API_KEY, BASE_ENV, free_port
+from .conftest import API_KEY, BASE_ENV
 
 
 @pytest.fixture
