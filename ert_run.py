@@ -170,7 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     base = dict(os.environ)
-    api_key = generate_api_key()
+    # A key from the environment lets the user curl the GPU tier; otherwise one per run.
+    api_key = base.get("ERT_API_KEY") or generate_api_key()
     gpu_env = gpu_tier_env(api_key, base)
     say(f"GPU tier engine {gpu_env['ERT_ENGINE']}; API key for this run {api_key[:8]}…")
     if gpu_env["ERT_ENGINE"] == "llamacpp":

@@ -36,8 +36,10 @@ def test_the_dashboard_talks_to_the_gpu_tier_with_the_same_key() -> None:
 
 def test_run_starts_both_tiers_prints_the_url_and_ctrl_c_stops_both(ollama, tmp_path) -> None:
     port, gpu_port = free_port(), free_port()
+    chosen_key = "ert-" + "k" * 32  # a key of the user's: the GPU tier must accept it
     env = {
         **os.environ,
+        "ERT_API_KEY": chosen_key,
         "OLLAMA_HOST": ollama.url,
         "ERT_DATA_SOURCE": "snapshot",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'run.sqlite3'}",
@@ -60,6 +62,11 @@ def test_run_starts_both_tiers_prints_the_url_and_ctrl_c_stops_both(ollama, tmp_
         health = httpx.get(f"http://127.0.0.1:{port}/health").json()
         assert health["backend"]["remote"]["status"] == "healthy"
         assert health["backend"]["remote"]["engine"] == "ollama"
+        models = httpx.get(
+            f"http://127.0.0.1:{gpu_port}/models",
+            headers={"Authorization": f"Bearer {chosen_key}"},
+        )
+        assert models.status_code == 200
         run.send_signal(signal.SIGINT)
         assert run.wait(30) == 0
     finally:
