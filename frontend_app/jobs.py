@@ -74,6 +74,14 @@ class Job:
     def finished(self) -> bool:
         return self.state in TERMINAL_STATES
 
+    @property
+    def error(self) -> dict[str, Any] | None:
+        """What the `failed` event said (code, message, suggestions...), if the job failed."""
+        for event in reversed(self.events):
+            if event.name == "failed":
+                return {k: v for k, v in event.payload.items() if k not in ("job_id", "seq")}
+        return None
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "job_id": self.id,
@@ -86,6 +94,7 @@ class Job:
             "report_id": self.report_id,
             "url": f"/reports/{self.report_id}" if self.report_id else None,
             "events": len(self.events),
+            "error": self.error,
         }
 
 

@@ -24,6 +24,7 @@ def wait_for_report(app: Flask, job_id: str) -> str:
     while True:
         job = http.get(f"/api/jobs/{job_id}").json
         if job["state"] == "completed":
+            assert job["error"] is None
             return job["report_id"]
         assert job["state"] in ("queued", "running"), job
         assert time.monotonic() < deadline
@@ -107,6 +108,17 @@ def test_models_come_from_the_gpu_tier_or_the_settings(make_app, remote_env, oll
 def test_post_reports_refuses_bad_input_with_400(make_app, body, code) -> None:
     response = make_app().test_client().post("/api/reports", json=body)
     assert response.status_code == 400 and response.json["error"]["code"] == code
+
+
+def test_a_failed_job_says_why_over_http(make_app) -> None:
+    http = make_app().test_client()
+    job_id = http.post("/api/reports", json={"ticker": "QQQ"}).json["job_id"]
+    deadline = time.monotonic() + 30
+    while (job := http.get(f"/api/jobs/{job_id}").json)["state"] != "failed":
+        assert job["state"] in ("queued", "running") and time.monotonic() < deadline, job
+        time.sleep(0.05)
+    assert job["error"]["code"] == "not_an_equity"
+    assert "QQQ is an ETF" in job["error"]["message"]
 
 
 def test_the_ticker_check_answers_as_you_type(make_app) -> None:
