@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 from typing import Literal
 
@@ -14,6 +15,10 @@ from .tickers import validate_ticker
 from .yahoo import StatementBundle, YahooSource
 
 DataSource = Literal["yfinance", "snapshot", "auto"]
+
+# After Yahoo proved unreachable, "auto" serves bundled companies without asking it
+# again for this long, so each new ticker does not wait out the network timeout.
+OFFLINE_SECONDS = 60.0
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +55,7 @@ class MarketDataService:
         self._companies: TTLCache[CompanyData] = TTLCache()
         self._statements: TTLCache[StatementBundle] = TTLCache()
         self._flights: SingleFlight[CompanyData] = SingleFlight()
+        self._offline_until = 0.0
 
     def get_company(self, ticker: str) -> CompanyData:
         """Company data for `ticker`, raising a MarketDataError subclass when there is none."""
@@ -75,9 +81,13 @@ class MarketDataService:
         return company
 
     def _fetch_live(self, ticker: str) -> CompanyData:
+        offline = self.source == "auto" and time.monotonic() < self._offline_until
+        if offline and self.snapshots.has(ticker):
+            return self.snapshots.fetch(ticker)
         try:
             company = self.yahoo.fetch(ticker, self._statements.get(ticker))
         except DataSourceUnreachable:
+            self._offline_until = time.monotonic() + OFFLINE_SECONDS
             if self.source == "auto" and self.snapshots.has(ticker):
                 log.warning("Yahoo Finance unreachable; serving the bundled snapshot of %s", ticker)
                 return self.snapshots.fetch(ticker)

@@ -141,6 +141,16 @@ def test_auto_falls_back_to_the_bundled_snapshot_with_a_visible_label(yahoo: Yah
     assert company.source_label == "offline snapshot as of 2025-02-14"
 
 
+def test_auto_remembers_an_outage_and_serves_snapshots_at_once(yahoo: YahooReplay) -> None:
+    yahoo.fail("quoteSummary", exception=requests.ConnectionError("Connection refused"))
+    service = MarketDataService(source="auto", timeout=5.0, backoff=0.01)
+    assert service.get_company("AAPL").source == "snapshot"
+    asked = yahoo.count("quoteSummary")
+    assert asked >= 1
+    assert service.get_company("SPOT").source == "snapshot"
+    assert yahoo.count("quoteSummary") == asked  # Yahoo was not asked again
+
+
 def test_auto_without_a_snapshot_reports_the_outage(yahoo: YahooReplay, tmp_path: Path) -> None:
     yahoo.fail("quoteSummary", exception=requests.ConnectionError("Connection refused"))
     service = MarketDataService(source="auto", timeout=5.0, snapshot_dir=tmp_path)
