@@ -16,11 +16,15 @@ from typing import Any
 import pytest
 
 from vast_ai.engines.base import ChatChunk, ChatRequest, EngineError
+from tests.vast_ai.conftest import report_body
 from vast_ai.engines.llamacpp_engine import (
     DEFAULT_MODEL_NAME,
     LlamaCppEngine,
+    document_prompt,
     merge_system_into_user,
 )
+from vast_ai.schemas import ReportRequest
+from vast_ai.writer.prompts import RATING_SCHEMA, rating_messages, section_messages
 
 MESSAGES = [
     {"role": "system", "content": "You write equity research. Be concise."},
@@ -136,6 +140,27 @@ def test_system_text_goes_before_the_first_user_turn() -> None:
     ]
 
 
+# --- a base model gets the report task as a document to continue -----------------------
+
+REPORT = ReportRequest.model_validate(report_body())
+
+
+def test_a_section_task_becomes_a_note_that_ends_where_the_answer_starts() -> None:
+    document = document_prompt(section_messages("valuation", REPORT))
+    assert document is not None
+    assert document.text.startswith("Equity research note on Apple Inc. (AAPL), Technology.")
+    assert "$391.0B" in document.text  # the fact sheet's display strings
+    assert "You are an equity research analyst" not in document.text  # no instructions
+    assert document.text.endswith("Valuation. Apple Inc.")
+    assert document.lead == "Apple Inc."
+
+
+def test_the_rating_task_asks_for_json_and_chats_without_a_task_stay_chats() -> None:
+    rating = document_prompt(rating_messages(REPORT, {"risks": "Some risk."}))
+    assert rating is not None and rating.text.endswith("summary): ") and rating.lead == ""
+    assert document_prompt(MESSAGES) is None
+
+
 # --- threading and streaming, with a stand-in for llama_cpp.Llama ------------------------
 
 
@@ -156,6 +181,16 @@ class FakeLlama:
         self.calls.append(kwargs)
         self.last_prompt_tokens = 7
         return self._stream()
+
+    def create_completion(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        """Like create_completion(stream=True): `text` pieces instead of chat deltas."""
+        self.calls.append(kwargs)
+        self.last_prompt_tokens = 9
+        return (
+            {"choices": [{"text": chunk["choices"][0]["delta"].get("content", "")}]}
+            for chunk in self._stream()
+            if "content" in chunk["choices"][0]["delta"]
+        )
 
     def _stream(self) -> Iterator[dict[str, Any]]:
         with self._guard:
@@ -187,6 +222,17 @@ def fake_engine(gguf_file: Path, monkeypatch: pytest.MonkeyPatch):
         return LlamaCppEngine(model_path=model_path)
 
     return make
+
+
+def test_the_bundled_base_model_continues_a_document(fake_engine) -> None:
+    fake = FakeLlama(tokens=3)
+    engine = fake_engine(fake, model_path=None)  # the bundled GGUF: a base model
+    chunks = asyncio.run(collect(engine, request(messages=section_messages("risks", REPORT))))
+    assert text_of(chunks) == "Apple Inc.t0 t1 t2 "  # the lead, then the model's words
+    call = fake.calls[0]
+    assert call["prompt"].endswith("Risks. Apple Inc.") and call["repeat_penalty"] > 1
+    usage = chunks[-1].usage
+    assert usage is not None and (usage.prompt_tokens, usage.completion_tokens) == (9, 3)
 
 
 def test_streams_text_then_done_with_usage(fake_engine) -> None:
@@ -285,6 +331,17 @@ def test_real_gemma_generates_deterministically() -> None:
                 "first": await collect(engine, request()),
                 "second": await collect(engine, request()),
                 "rated": await collect(engine, request(json_schema=rating_schema, max_tokens=32)),
+                "section": await collect(
+                    engine, request(messages=section_messages("valuation", REPORT), max_tokens=40)
+                ),
+                "rating": await collect(
+                    engine,
+                    request(
+                        messages=rating_messages(REPORT, {"risks": "Competition."}),
+                        json_schema=RATING_SCHEMA,
+                        max_tokens=120,
+                    ),
+                ),
                 "models": await engine.list_models(),
                 "digest": await engine.model_digest(DEFAULT_MODEL_NAME),
             }
@@ -300,5 +357,10 @@ def test_real_gemma_generates_deterministically() -> None:
     assert done.usage.eval_seconds > 0
     assert text_of(got["second"]) == text_of(first)  # same seed, temperature 0: same text
     assert json.loads(text_of(got["rated"]))["rating"] in {"buy", "hold", "sell"}
+    section = text_of(got["section"])  # prose after the lead, not the prompt echoed
+    assert section.startswith("Apple Inc.") and len(section) > len("Apple Inc.") + 20
+    assert "report_task" not in section and "You are an equity" not in section
+    rating = json.loads(text_of(got["rating"]))  # the grammar keeps it to the schema
+    assert rating["recommendation"] in {"buy", "hold", "sell"}
     assert got["models"] == [DEFAULT_MODEL_NAME]
     assert got["digest"] == gemma.EXPECTED_SHA256

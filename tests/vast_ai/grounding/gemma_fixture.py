@@ -31,7 +31,7 @@ class Draft:
 
 # As the report writer asks by default; and sampled hot, where the model makes figures up.
 WRITER_DEFAULTS = Draft("writer", temperature=0.2, seed=42, max_tokens=700)
-HOT = Draft("hot", temperature=1.0, seed=7, max_tokens=300)
+HOT = Draft("hot", temperature=0.8, seed=2, max_tokens=160)
 DRAFTS = (WRITER_DEFAULTS, HOT)
 
 
