@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,7 @@ from ert_run import (
 from frontend_app.store import ReportStore
 from generate_api_key import generate_api_key
 from tests.fakes.ollama import FakeOllama, Reply, default_responder
+from tests.fakes.reports import store_hostile_report
 
 pytestmark = pytest.mark.slow
 
@@ -183,32 +183,9 @@ def test_hostile_model_output_runs_nothing_live_or_stored(servers, page, ollama)
     assert page.evaluate("() => window.__pwned") is None
 
     store = ReportStore(servers["database"])
-    now = datetime.now(UTC).isoformat()
-    stored = store.save(
-        report={
-            "success": True,
-            "report_id": "x",
-            "ticker": "AAPL",
-            "model": "evil:1b",
-            "sections": {"risks": {"id": "risks", "title": "Risks", "markdown": HOSTILE}},
-            "rating": {"recommendation": "sell", "conviction": "high", "summary": HOSTILE},
-            "grounding": {},
-            "usage": {},
-            "metadata": {
-                "started_at": now,
-                "finished_at": now,
-                "generation_time": 1.0,
-                "engine": "ollama",
-                "prompt_hash": "h",
-                "options": {},
-            },
-        },
-        inputs={"ticker": "AAPL", "fact_sheet": []},
-        context={"company_name": "Apple Inc.", "charts": {}},
-        integration="remote",
-    )
+    stored_id = store_hostile_report(store, HOSTILE, HOSTILE)
     store.dispose()
-    page.goto(f"{servers['url']}/reports/{stored.id}")
+    page.goto(f"{servers['url']}/reports/{stored_id}")
     page.wait_for_selector("#risks")
     page.wait_for_timeout(300)
     assert page.evaluate("() => window.__pwned") is None

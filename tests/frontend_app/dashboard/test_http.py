@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from flask import Flask
 
 from tests.fakes.ollama import Reply, default_responder
+from tests.fakes.reports import store_hostile_report
 
 HOSTILE = (
     "Revenue grew.\n\n<script>window.__pwned = 1</script>\n\n"
@@ -42,37 +42,6 @@ def report_id(remote_app: Flask, ollama) -> str:
     ollama.responder = lambda body: default_responder(body) if body.get("format") else text
     job_id = remote_app.test_client().post("/api/reports", json={"ticker": "AAPL"}).json["job_id"]
     return wait_for_report(remote_app, job_id)
-
-
-def store_hostile_report(app: Flask) -> str:
-    """A stored report whose section text is an attack, as a compromised model might write it."""
-    now = datetime.now(UTC).isoformat()
-    section = {"id": "risks", "title": "Risks", "status": "ok", "markdown": HOSTILE}
-    report = {
-        "success": True,
-        "report_id": "x",
-        "ticker": "AAPL",
-        "model": "evil:1b",
-        "sections": {"risks": section},
-        "rating": {"recommendation": "buy", "conviction": "high", "summary": "<b>bold</b>"},
-        "grounding": {},
-        "usage": {},
-        "metadata": {
-            "started_at": now,
-            "finished_at": now,
-            "generation_time": 1.0,
-            "engine": "ollama",
-            "prompt_hash": "h",
-            "options": {},
-        },
-    }
-    stored = app.extensions["ert"].store.save(
-        report=report,
-        inputs={"ticker": "AAPL", "fact_sheet": []},
-        context={"company_name": "Apple Inc.", "charts": {}},
-        integration="remote",
-    )
-    return stored.id
 
 
 def test_health_is_200_and_reports_the_gpu_tier(make_app, remote_env, down_url) -> None:
@@ -246,7 +215,7 @@ def test_regenerate_sends_the_same_inputs_model_and_seed(remote_app, report_id, 
 
 def test_model_output_never_becomes_markup(make_app) -> None:
     app = make_app()
-    report_id = store_hostile_report(app)
+    report_id = store_hostile_report(app.extensions["ert"].store, HOSTILE, "<b>bold</b>")
     http = app.test_client()
     page = http.get(f"/reports/{report_id}").get_data(as_text=True)
     section = page.split('id="risks"', 1)[1].split("</section>", 1)[0]
