@@ -6,16 +6,12 @@ timeout so that a deadlock fails the test instead of hanging it.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
+from tests.fakes.green_probe import run_probe
 
 # Replays Yahoo with 0.3 s per call through yfinance's `requests` fallback and counts,
 # in the replay's own callback, how many upstream calls are in flight at once, while
@@ -31,20 +27,13 @@ import json, tempfile, time, warnings
 from pathlib import Path
 from eventlet.patcher import original
 from frontend_app.market import MarketDataService
+from tests.fakes.green_probe import start_ticking
 from tests.fakes.yahoo import replay_yahoo
 
 warnings.filterwarnings("ignore")
 lock = original("threading").Lock()
 in_flight = {"now": 0, "max": 0}
-ticks = []
-
-def tick():
-    while True:
-        ticks.append(time.monotonic())
-        eventlet.sleep(0.02)
-
-eventlet.spawn(tick)
-eventlet.sleep(0.05)
+ticks = start_ticking()
 with replay_yahoo(delay=0.3) as yahoo:
     answer = yahoo.answer
 
@@ -96,6 +85,7 @@ from curl_cffi import CurlOpt
 from curl_cffi import requests as curl_requests
 import yfinance as yf
 from frontend_app.market import MarketDataService
+from tests.fakes.green_probe import start_ticking
 from tests.fakes.yahoo import YahooReplay
 
 warnings.filterwarnings("ignore")
@@ -135,15 +125,7 @@ class LocalYahoo(curl_requests.Session):  # what _cooperative_session builds, se
         super().__init__(verify=False, curl_options=options, **kwargs)
 
 curl_requests.Session = LocalYahoo
-ticks = []
-
-def tick():
-    while True:
-        ticks.append(time.monotonic())
-        eventlet.sleep(0.02)
-
-eventlet.spawn(tick)
-eventlet.sleep(0.05)
+ticks = start_ticking()
 service = MarketDataService(source="yfinance", snapshot_dir=work / "snapshots")
 started = time.monotonic()
 company = service.get_company("AAPL")
@@ -161,10 +143,9 @@ print(json.dumps({
 
 
 def _run(probe: str) -> dict[str, object]:
+    """Each probe decides itself whether yfinance may use curl_cffi."""
     env = {key: value for key, value in os.environ.items() if key != "YF_DISABLE_CURL_CFFI"}
-    done = subprocess.run([sys.executable, "-c", probe], cwd=REPO_ROOT, capture_output=True,
-                          text=True, timeout=60, check=True, env=env)
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_probe(probe, env=env)
 
 
 def test_under_eventlet_the_parts_of_one_fetch_are_fetched_at_once() -> None:
