@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from vast_ai.schemas import ModelsResponse, ReportRequest, ReportResponse, parse_event
 
 from .base import GenerationCancelled, GenerationSink, IntegrationError
-from .stream import apply_event, coalesce_tokens
+from .stream import apply_event
 
 log = logging.getLogger(__name__)
 
@@ -142,13 +142,12 @@ class RemoteGpuTier:
                     if response.status_code == 429:
                         raise _Retry(error, _retry_after(response, self._backoff))
                     raise error
-                for batch in _event_batches(response):
+                for event in _events(response):
                     if sink.cancelled:
                         raise GenerationCancelled()
-                    for event in coalesce_tokens(batch):
-                        report = apply_event(event, sink, self.label, mark_streamed)
-                        if report is not None:
-                            return report
+                    report = apply_event(event, sink, self.label, mark_streamed)
+                    if report is not None:
+                        return report
         except httpx.TimeoutException as exc:
             retryable = isinstance(exc, httpx.ConnectTimeout)
             raise IntegrationError(
@@ -165,21 +164,17 @@ class RemoteGpuTier:
         raise IntegrationError("stream_ended", "The GPU tier's stream ended before the report")
 
 
-def _event_batches(response: httpx.Response) -> Iterator[list[BaseModel]]:
-    """The stream's events, grouped by the network read that brought them.
-
-    A busy worker reads less often and so gets bigger batches, whose tokens are then
-    sent to the browser as one event: the load adapts the batching, and an idle
-    worker still forwards every token the moment it arrives.
-    """
+def _events(response: httpx.Response) -> Iterator[BaseModel]:
+    """The stream's events, one per NDJSON line, as the network brings them. (The job
+    merges a section's tokens and sends them every 50 ms, whatever the reads.)"""
     pending = b""
     for chunk in response.iter_bytes():
         *lines, pending = (pending + chunk).split(b"\n")
-        batch = [_parse(line) for line in lines if line.strip()]
-        if batch:
-            yield batch
+        for line in lines:
+            if line.strip():
+                yield _parse(line)
     if pending.strip():
-        yield [_parse(pending)]
+        yield _parse(pending)
 
 
 def _parse(line: bytes) -> BaseModel:

@@ -18,22 +18,6 @@ from vast_ai.schemas import (
 from .base import GenerationSink, IntegrationError
 
 
-def coalesce_tokens(events: list[BaseModel]) -> list[BaseModel]:
-    """Merge runs of token events for one section into one event (same text, fewer sends)."""
-    merged: list[BaseModel] = []
-    for event in events:
-        last = merged[-1] if merged else None
-        if (
-            isinstance(event, TokenEvent)
-            and isinstance(last, TokenEvent)
-            and last.section == event.section
-        ):
-            merged[-1] = TokenEvent(section=event.section, text=last.text + event.text)
-        else:
-            merged.append(event)
-    return merged
-
-
 def apply_event(
     event: BaseModel, sink: GenerationSink, label: str, on_text: Callable[[], None]
 ) -> ReportResponse | None:
