@@ -23,9 +23,6 @@ from .stream import apply_event
 
 log = logging.getLogger(__name__)
 
-GROUNDING_THRESHOLD = 0.2
-
-
 class InProcessWriter:
     def __init__(
         self,
@@ -84,12 +81,7 @@ class InProcessWriter:
         try:
             if self._check_engine:
                 await engine.list_models()
-            writer = ReportWriter(
-                engine,
-                concurrency_limit=1,
-                grounding_threshold=GROUNDING_THRESHOLD,
-                engine_name=engine.name,
-            )
+            writer = ReportWriter(engine, concurrency_limit=1, engine_name=engine.name)
             async for event in writer.events(request, model):
                 yield event
         finally:
