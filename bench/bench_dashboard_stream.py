@@ -31,8 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ert_run import free_port, start_dashboard, wait_healthy  # noqa: E402
-from vast_ai.schemas import (  # noqa: E402
+from ert_run import free_port, start_dashboard, wait_healthy
+from vast_ai.schemas import (
     SECTION_IDS,
     SECTION_TITLES,
     DoneEvent,

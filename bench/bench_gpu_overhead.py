@@ -29,13 +29,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import httpx  # noqa: E402
-from ollama import AsyncClient  # noqa: E402
+import httpx
+from ollama import AsyncClient
 
-from tests.fakes.ollama import FakeOllama, Reply, rating_json  # noqa: E402
-from tests.fakes.live import serve  # noqa: E402
-from vast_ai.app import create_app  # noqa: E402
-from vast_ai.settings import Settings  # noqa: E402
+from tests.fakes.live import serve
+from tests.fakes.ollama import FakeOllama, Reply, rating_json
+from vast_ai.app import create_app
+from vast_ai.settings import Settings
 
 API_KEY = "ert-bench-key"
 MODEL = "gpt-oss:20b"

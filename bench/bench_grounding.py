@@ -64,8 +64,16 @@ def make_facts(rng: random.Random) -> list[Fact]:
     facts = []
     for i in range(80):
         value = rng.uniform(-1e3, 1e3) * 10 ** rng.randint(0, 9)
-        facts.append(Fact(key=f"f{i}", label=f"Fact {i}", value=value, display=f"{value:.2f}",
-                          unit=units[i % len(units)], currency="USD" if i % 2 else None))
+        facts.append(
+            Fact(
+                key=f"f{i}",
+                label=f"Fact {i}",
+                value=value,
+                display=f"{value:.2f}",
+                unit=units[i % len(units)],
+                currency="USD" if i % 2 else None,
+            )
+        )
     return facts
 
 
@@ -91,9 +99,11 @@ def main() -> None:
         timings.append((time.perf_counter() - started) * 1000)
     # The best run is the machine's speed; the median shows what a busy machine adds.
     best, median = min(timings), statistics.median(timings)
-    print(f"grounding check: {words} words, {figures} figures, {len(facts)} facts, "
-          f"2000 raw leaves: best {best:.1f} ms, median {median:.1f} ms "
-          f"(target < {TARGET_MS:.0f} ms)")
+    print(
+        f"grounding check: {words} words, {figures} figures, {len(facts)} facts, "
+        f"2000 raw leaves: best {best:.1f} ms, median {median:.1f} ms "
+        f"(target < {TARGET_MS:.0f} ms)"
+    )
     if best >= TARGET_MS:
         raise SystemExit(1)
 

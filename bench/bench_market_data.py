@@ -72,13 +72,17 @@ def main() -> int:
         service = MarketDataService(source="yfinance", snapshot_dir=snapshots)
         cold = timed(lambda: service.get_company(TICKER))
         ratio = cold / slowest
-        print(f"cold fetch of {TICKER} ({len(singles)} parts)   {cold * 1000:7.0f} ms = "
-              f"{ratio:.2f}x the slowest single call ({slowest_part})")
+        print(
+            f"cold fetch of {TICKER} ({len(singles)} parts)   {cold * 1000:7.0f} ms = "
+            f"{ratio:.2f}x the slowest single call ({slowest_part})"
+        )
         results.append(("cold fetch < 1.5x slowest single call", ratio < 1.5))
 
         warm = [timed(lambda: service.get_company(TICKER)) for _ in range(200)]
-        print(f"cached fetch                   median {statistics.median(warm) * 1e6:.0f} us, "
-              f"max {max(warm) * 1e6:.0f} us")
+        print(
+            f"cached fetch                   median {statistics.median(warm) * 1e6:.0f} us, "
+            f"max {max(warm) * 1e6:.0f} us"
+        )
         results.append(("cached fetch < 5 ms", max(warm) < 0.005))
 
         yf.data.YfData().cache_get.cache_clear()
@@ -89,8 +93,10 @@ def main() -> int:
             companies = list(pool.map(service.get_company, [TICKER] * 20))
             together = time.perf_counter() - started
         fetches = yahoo.count("quoteSummary", TICKER) - before
-        print(f"20 concurrent requests         {together * 1000:7.0f} ms, {fetches} upstream "
-              f"fetch(es), {len({id(c) for c in companies})} distinct result(s)")
+        print(
+            f"20 concurrent requests         {together * 1000:7.0f} ms, {fetches} upstream "
+            f"fetch(es), {len({id(c) for c in companies})} distinct result(s)"
+        )
         results.append(("20 concurrent requests -> 1 upstream fetch", fetches == 1))
 
     for name, ok in results:

@@ -26,10 +26,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from vast_ai.engines.base import ChatChunk, ChatRequest, ChunkUsage  # noqa: E402
-from vast_ai.schemas import ReportRequest  # noqa: E402
-from vast_ai.writer import ReportWriter  # noqa: E402
-from vast_ai.writer.prompts import read_task  # noqa: E402
+from vast_ai.engines.base import ChatChunk, ChatRequest, ChunkUsage
+from vast_ai.schemas import ReportRequest
+from vast_ai.writer import ReportWriter
+from vast_ai.writer.prompts import read_task
 
 GPU_SLOTS = 4
 BODY_TOKENS, SUMMARY_TOKENS, RATING_TOKENS = 250, 150, 120

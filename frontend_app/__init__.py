@@ -21,7 +21,7 @@ from .store import ReportStore
 from .version import __version__
 from .views import api, errors, pages
 
-__all__ = ["create_app", "__version__"]
+__all__ = ["__version__", "create_app"]
 
 log = logging.getLogger(__name__)
 

@@ -29,8 +29,30 @@ _MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable(
 # no attribute value can then hold a ">", which _TAG_OR_TEXT relies on.
 _SANITISER = nh3.Cleaner(
     tags={
-        "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "del", "code",
-        "pre", "blockquote", "ul", "ol", "li", "a", "table", "thead", "tbody", "tr", "th",
+        "p",
+        "br",
+        "hr",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "strong",
+        "em",
+        "del",
+        "code",
+        "pre",
+        "blockquote",
+        "ul",
+        "ol",
+        "li",
+        "a",
+        "table",
+        "thead",
+        "tbody",
+        "tr",
+        "th",
         "td",
     },
     clean_content_tags={"script", "style"},
@@ -117,7 +139,7 @@ def markdown_with_footnotes(
 
 
 def grounding_headline(g: ReportGrounding) -> str:
-    """"41 of 43 figures verified"."""
+    """ "41 of 43 figures verified"."""
     if g.found == 0:
         return "No figures to verify"
     noun = "figure" if g.found == 1 else "figures"

@@ -58,8 +58,11 @@ def main() -> int:
     yf.set_tz_cache_location(tempfile.mkdtemp(prefix="ert-yf-tz-"))
     args.out.mkdir(parents=True, exist_ok=True)
     index_path = args.out / INDEX_FILE
-    index = (json.loads(index_path.read_text(encoding="utf-8")) if index_path.is_file()
-             else {"companies": {}, "not_equities": {}})
+    index = (
+        json.loads(index_path.read_text(encoding="utf-8"))
+        if index_path.is_file()
+        else {"companies": {}, "not_equities": {}}
+    )
     source = YahooSource(timeout=30.0)
     replay: AbstractContextManager[object] = nullcontext() if args.live else replay_yahoo()
     with replay:
@@ -75,8 +78,9 @@ def main() -> int:
                 print(f"{ticker}: skipped, {error.message}")
                 continue
             path = args.out / f"{ticker}.json"
-            path.write_text(json.dumps(company.to_dict(), indent=1, sort_keys=True) + "\n",
-                            encoding="utf-8")
+            path.write_text(
+                json.dumps(company.to_dict(), indent=1, sort_keys=True) + "\n", encoding="utf-8"
+            )
             index["companies"][ticker] = company.as_of.isoformat()
             index["not_equities"].pop(ticker, None)
             gaps = ", ".join(gap.part for gap in company.gaps) or "none"

@@ -97,9 +97,9 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     # Starlette types handlers as taking any Exception; each of these gets only its own type.
-    app.add_exception_handler(ApiError, _api_error)
-    app.add_exception_handler(EngineError, _engine_error)
-    app.add_exception_handler(QueueFull, _queue_full)
-    app.add_exception_handler(RequestValidationError, _invalid_request)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(ApiError, _api_error)  # type: ignore[arg-type]
+    app.add_exception_handler(EngineError, _engine_error)  # type: ignore[arg-type]
+    app.add_exception_handler(QueueFull, _queue_full)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response, StreamingResponse
@@ -39,7 +39,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
         504: "Generation timed out",
     }.items()
 }
-_AUTH_ERRORS = {401: _ERRORS[401]}
+_AUTH_ERRORS: dict[int | str, dict[str, Any]] = {401: _ERRORS[401]}
 
 router = APIRouter()
 protected = APIRouter(dependencies=[Depends(require_api_key)], responses=_AUTH_ERRORS)
@@ -57,6 +57,7 @@ async def health(request: Request) -> HealthResponse:
     models = await service.models()
     status = await service.status.get()
     available = [name for name in models if status.has(name)]
+    verdict: Literal["healthy", "degraded", "unhealthy"]
     if not status.online:
         verdict = "unhealthy"
     elif status.has(models[0]):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 
@@ -75,6 +75,9 @@ class Fact(WireModel):
     unit: FactUnit = "number"
     currency: str | None = Field(default=None, max_length=8)
     period: str | None = Field(default=None, max_length=40)
+    # The ticker of the company the figure is about when it is not the report's own
+    # (a peer's P/E); None for the report's company.
+    subject: str | None = Field(default=None, max_length=12)
 
 
 class GenerationOptions(WireModel):
@@ -122,16 +125,30 @@ class FigureCheck(WireModel):
     end: int
     value: float
     kind: Literal["money", "percent", "multiple", "per_share", "number"]
-    status: Literal["verified", "unverified"]
+    # verified: value and the metric it is stated for agree with a fact; mismatch: the
+    # value is in the data, but for another metric, period or sign than the text states;
+    # unverified: no such value in the data.
+    status: Literal["verified", "mismatch", "unverified"]
+    # How a verified figure was matched: to the metric its clause names, by value alone
+    # (its clause names no metric, and it is precise enough), or recomputed from two facts.
+    basis: Literal["metric", "value_only", "derived"] | None = None
+    # The fact it states (verified) or really is (mismatch).
     fact_key: str | None = None
     fact_label: str | None = None
     fact_display: str | None = None
+    # For people: "24.3% is the net margin, not the operating margin", or how a derived
+    # figure was recomputed.
+    note: str | None = None
 
 
 class SectionGrounding(WireModel):
     found: int = 0
     verified: int = 0
+    mismatch: int = 0
     unverified: int = 0
+    # Of the verified: matched by value alone, and recomputed from two facts.
+    value_only: int = 0
+    derived: int = 0
     figures: list[FigureCheck] = Field(default_factory=list)
     rewritten: bool = False
 
@@ -139,7 +156,10 @@ class SectionGrounding(WireModel):
 class ReportGrounding(WireModel):
     found: int = 0
     verified: int = 0
+    mismatch: int = 0
     unverified: int = 0
+    value_only: int = 0
+    derived: int = 0
     sections_rewritten: list[str] = Field(default_factory=list)
     threshold: float = 0.2
 
@@ -235,15 +255,13 @@ class ErrorEvent(WireModel):
 
 
 StreamEvent = Annotated[
-    Union[
-        StartedEvent,
-        SectionStartedEvent,
-        TokenEvent,
-        SectionDoneEvent,
-        RatingEvent,
-        DoneEvent,
-        ErrorEvent,
-    ],
+    StartedEvent
+    | SectionStartedEvent
+    | TokenEvent
+    | SectionDoneEvent
+    | RatingEvent
+    | DoneEvent
+    | ErrorEvent,
     Field(discriminator="type"),
 ]
 
@@ -253,7 +271,8 @@ STREAM_EVENT_ADAPTER: TypeAdapter[Any] = TypeAdapter(StreamEvent)
 
 def parse_event(line: str | bytes) -> BaseModel:
     """Parse one NDJSON line of `/generate_report/stream` into its event model."""
-    return STREAM_EVENT_ADAPTER.validate_json(line)
+    event: BaseModel = STREAM_EVENT_ADAPTER.validate_json(line)
+    return event
 
 
 class ErrorBody(WireModel):

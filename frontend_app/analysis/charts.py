@@ -40,9 +40,14 @@ def chart_series(company: CompanyData) -> dict[str, Any]:
         price_block[f"sma{window}"] = moving_average(closes, window)
 
     revenue = _by_year(company, "TotalRevenue")
-    lines = {key: _by_year(company, item) for key, item in
-             (("net_income", "NetIncome"), ("gross", "GrossProfit"),
-              ("operating", "OperatingIncome"))}
+    lines = {
+        key: _by_year(company, item)
+        for key, item in (
+            ("net_income", "NetIncome"),
+            ("gross", "GrossProfit"),
+            ("operating", "OperatingIncome"),
+        )
+    }
     years = sorted(revenue)
 
     def margin(key: str, year: str) -> float | None:

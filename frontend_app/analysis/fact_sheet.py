@@ -29,9 +29,17 @@ def _annual_facts(company: CompanyData) -> list[Fact]:
     for kind, item, key, label, unit in ANNUAL_LINES:
         for end, value in annual_series(company, kind, item):  # type: ignore[arg-type]
             period = fiscal_label(end)
-            facts.append(Fact(key=f"{key}_{period.lower()}", label=f"{label} {period}",
-                              value=value, display=display(value, unit, currency), unit=unit,
-                              currency=currency, period=period))
+            facts.append(
+                Fact(
+                    key=f"{key}_{period.lower()}",
+                    label=f"{label} {period}",
+                    value=value,
+                    display=display(value, unit, currency),
+                    unit=unit,
+                    currency=currency,
+                    period=period,
+                )
+            )
     return facts
 
 
@@ -41,8 +49,15 @@ def build_fact_sheet(company: CompanyData, metrics: Metrics) -> list[Fact]:
     Words (the analysts' recommendation) are not figures: they travel in market_data.
     """
     facts = [
-        Fact(key=m.key, label=m.label, value=m.value, display=m.display, unit=m.unit,
-             currency=m.currency, period=m.period)
+        Fact(
+            key=m.key,
+            label=m.label,
+            value=m.value,
+            display=m.display,
+            unit=m.unit,
+            currency=m.currency,
+            period=m.period,
+        )
         for m in metrics
         if m.value is not None
     ]
@@ -73,8 +88,12 @@ def build_report_inputs(
     }
     groups: dict[str, dict[str, Any]] = {}
     for metric in metrics:
-        entry = {"label": metric.label, "value": metric.value, "display": metric.display,
-                 "period": metric.period}
+        entry = {
+            "label": metric.label,
+            "value": metric.value,
+            "display": metric.display,
+            "period": metric.period,
+        }
         if not metric.present:
             entry["unavailable"] = metric.reason
         groups.setdefault(metric.group, {})[metric.key] = entry
@@ -90,7 +109,9 @@ def build_report_inputs(
         "quote": quote.model_dump(mode="json"),
         "metrics": {g: v for g, v in groups.items() if g in market_groups},
         "analysts": company.analysts.model_dump(mode="json"),
-        "price_history": None if prices is None else {
+        "price_history": None
+        if prices is None
+        else {
             "currency": prices.currency,
             "start": prices.dates[0].isoformat(),
             "end": prices.dates[-1].isoformat(),

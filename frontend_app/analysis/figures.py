@@ -36,8 +36,11 @@ def annual_series(company: CompanyData, kind: StatementKind, item: str) -> list[
     if statement is None:
         return []
     values = statement.items.get(item, [])
-    pairs = [(end, value) for end, value in zip(statement.periods, values, strict=False)
-             if value is not None]
+    pairs = [
+        (end, value)
+        for end, value in zip(statement.periods, values, strict=False)
+        if value is not None
+    ]
     return sorted(pairs)
 
 
@@ -57,17 +60,24 @@ def annual_at(company: CompanyData, kind: StatementKind, item: str, period: str)
     return None
 
 
-def ttm(company: CompanyData, kind: StatementKind, item: str,
-        fallback: float | None = None) -> Figure | None:
+def ttm(
+    company: CompanyData, kind: StatementKind, item: str, fallback: float | None = None
+) -> Figure | None:
     """A flow over the last twelve months: four quarters, else latest FY, else `fallback`."""
     statement = company.statement(kind, "quarterly")
     if statement is not None and len(statement.periods) >= 4:
         values = statement.items.get(item, [])[:4]
         ends = statement.periods[:4]
-        if len(values) == 4 and all(v is not None for v in values) and \
-                (ends[0] - ends[3]).days <= _MAX_TTM_SPAN_DAYS:
-            return Figure(sum(values), f"TTM to {ends[0].isoformat()}",  # type: ignore[arg-type]
-                          _currency(company, kind))
+        if (
+            len(values) == 4
+            and all(v is not None for v in values)
+            and (ends[0] - ends[3]).days <= _MAX_TTM_SPAN_DAYS
+        ):
+            return Figure(
+                sum(values),
+                f"TTM to {ends[0].isoformat()}",  # type: ignore[arg-type]
+                _currency(company, kind),
+            )
     annual = latest_annual(company, kind, item)
     if annual is not None:
         return annual

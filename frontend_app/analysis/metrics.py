@@ -153,8 +153,9 @@ def _absent(key: str, reason: str) -> Metric:
 def _from_figure(key: str, figure: Figure | None, reason: str, *, money: bool = True) -> Metric:
     if figure is None:
         return _absent(key, reason)
-    return _metric(key, value=figure.value, period=figure.period,
-                   currency=figure.currency if money else None)
+    return _metric(
+        key, value=figure.value, period=figure.period, currency=figure.currency if money else None
+    )
 
 
 def _ratio(key: str, value: float | None, period: str | None, reason: str) -> Metric:
@@ -178,24 +179,33 @@ class _Calculator:
         self.price = company.quote.price
         self.quote_currency = company.quote.currency
         self.same_currency = currencies_match(company)
-        self.mismatch = (f"prices are in {self.quote_currency} but financials in "
-                         f"{financial_currency(company)}")
+        self.mismatch = (
+            f"prices are in {self.quote_currency} but financials in {financial_currency(company)}"
+        )
         self.revenue = ttm(company, "income", "TotalRevenue", self.stats.revenue_ttm)
         self.net_income = ttm(company, "income", "NetIncome", self.stats.net_income_ttm)
         # Yahoo's per-share figures are in an unstated currency when the two differ.
-        self.eps = ttm(company, "income", "DilutedEPS",
-                       self.stats.trailing_eps if self.same_currency else None)
+        self.eps = ttm(
+            company, "income", "DilutedEPS", self.stats.trailing_eps if self.same_currency else None
+        )
         self.ebitda = ttm(company, "income", "EBITDA", self.stats.ebitda_ttm)
         self.fcf = ttm(company, "cashflow", "FreeCashFlow", self.stats.free_cash_flow_ttm)
         self.capex = ttm(company, "cashflow", "CapitalExpenditure")
         self.debt = latest_balance(company, "TotalDebt", self.stats.total_debt)
-        self.cash = latest_balance(company, "CashCashEquivalentsAndShortTermInvestments",
-                                   self.stats.total_cash)
+        self.cash = latest_balance(
+            company, "CashCashEquivalentsAndShortTermInvestments", self.stats.total_cash
+        )
 
     def all(self) -> list[Metric]:
         groups: list[Callable[[], list[Metric]]] = [
-            self.overview, self.valuation, self.growth, self.profitability,
-            self.balance_sheet, self.cash_flow, self.market, self.analysts,
+            self.overview,
+            self.valuation,
+            self.growth,
+            self.profitability,
+            self.balance_sheet,
+            self.cash_flow,
+            self.market,
+            self.analysts,
         ]
         return [metric for group in groups for metric in group()]
 
@@ -204,15 +214,21 @@ class _Calculator:
         quote = self.c.quote
         as_of = f"as of {self.c.as_of.isoformat()}"
         return [
-            _absent("price", "no price from Yahoo Finance") if quote.price is None else
-            _metric("price", value=quote.price, currency=quote.currency, period=as_of),
+            _absent("price", "no price from Yahoo Finance")
+            if quote.price is None
+            else _metric("price", value=quote.price, currency=quote.currency, period=as_of),
             _absent("market_cap", "no market capitalisation from Yahoo Finance")
-            if quote.market_cap is None else
-            _metric("market_cap", value=quote.market_cap, currency=quote.currency, period=as_of),
+            if quote.market_cap is None
+            else _metric(
+                "market_cap", value=quote.market_cap, currency=quote.currency, period=as_of
+            ),
             _from_figure("revenue_ttm", self.revenue, "no revenue reported"),
             _from_figure("net_income_ttm", self.net_income, "no net income reported"),
-            _from_figure("eps_ttm", self.eps, "no earnings per share reported"
-                         if self.same_currency else self.mismatch),
+            _from_figure(
+                "eps_ttm",
+                self.eps,
+                "no earnings per share reported" if self.same_currency else self.mismatch,
+            ),
         ]
 
     # -- valuation --------------------------------------------------------------------
@@ -221,8 +237,9 @@ class _Calculator:
             self._earnings_multiple("pe_trailing", self.eps),
             self._earnings_multiple(
                 "pe_forward",
-                None if self.stats.forward_eps is None else
-                Figure(self.stats.forward_eps, "next fiscal year (estimate)"),
+                None
+                if self.stats.forward_eps is None
+                else Figure(self.stats.forward_eps, "next fiscal year (estimate)"),
             ),
             self._peg(),
             self._price_to_sales(),
@@ -276,8 +293,9 @@ class _Calculator:
             return _absent("price_to_book", "not meaningful: book value is negative")
         if not self.same_currency:
             return _absent("price_to_book", self.mismatch)
-        return _ratio("price_to_book", _divide(self.price, book.value), book.period,
-                      "no share price")
+        return _ratio(
+            "price_to_book", _divide(self.price, book.value), book.period, "no share price"
+        )
 
     def _enterprise(self) -> list[Metric]:
         keys = ("enterprise_value", "ev_to_ebitda", "ev_to_revenue")
@@ -288,19 +306,25 @@ class _Calculator:
             reason = "needs market capitalisation, total debt and cash"
             return [_absent(key, reason) for key in keys]
         ev = cap + self.debt.value - self.cash.value
-        result = [_metric("enterprise_value", value=ev, currency=self.quote_currency,
-                          period=self.debt.period)]
+        result = [
+            _metric(
+                "enterprise_value", value=ev, currency=self.quote_currency, period=self.debt.period
+            )
+        ]
         if self.ebitda is None or self.ebitda.value <= 0:
-            result.append(_absent("ev_to_ebitda", "not meaningful: EBITDA is negative or "
-                                                  "not reported"))
+            result.append(
+                _absent("ev_to_ebitda", "not meaningful: EBITDA is negative or not reported")
+            )
         else:
-            result.append(_metric("ev_to_ebitda", value=ev / self.ebitda.value,
-                                  period=self.ebitda.period))
+            result.append(
+                _metric("ev_to_ebitda", value=ev / self.ebitda.value, period=self.ebitda.period)
+            )
         if self.revenue is None or self.revenue.value <= 0:
             result.append(_absent("ev_to_revenue", "no revenue reported"))
         else:
-            result.append(_metric("ev_to_revenue", value=ev / self.revenue.value,
-                                  period=self.revenue.period))
+            result.append(
+                _metric("ev_to_revenue", value=ev / self.revenue.value, period=self.revenue.period)
+            )
         return result
 
     def _fcf_yield(self) -> Metric:
@@ -308,8 +332,12 @@ class _Calculator:
             return _absent("fcf_yield", "no free cash flow reported")
         if not self.same_currency:
             return _absent("fcf_yield", self.mismatch)
-        return _ratio("fcf_yield", _divide(self.fcf.value, self.c.quote.market_cap),
-                      self.fcf.period, "no market capitalisation")
+        return _ratio(
+            "fcf_yield",
+            _divide(self.fcf.value, self.c.quote.market_cap),
+            self.fcf.period,
+            "no market capitalisation",
+        )
 
     def _dividend_yield(self) -> Metric:
         value = self.stats.dividend_yield
@@ -339,8 +367,11 @@ class _Calculator:
             (_, before), (end, after) = series[-2], series[-1]
             if before <= 0:
                 return _absent(key, "not meaningful: the prior year was negative or zero")
-            return _metric(key, value=after / before - 1,
-                           period=f"{fiscal_label(end)} vs {fiscal_label(series[-2][0])}")
+            return _metric(
+                key,
+                value=after / before - 1,
+                period=f"{fiscal_label(end)} vs {fiscal_label(series[-2][0])}",
+            )
         if yahoo is not None:
             return _metric(key, value=yahoo, period="latest quarter, year on year")
         return _absent(key, "needs two fiscal years")
@@ -352,8 +383,11 @@ class _Calculator:
         (start, first), (end, last) = series[-4], series[-1]
         if first <= 0 or last <= 0:
             return _absent(key, "not meaningful: negative or zero at an end")
-        return _metric(key, value=(last / first) ** (1 / 3) - 1,
-                       period=f"{fiscal_label(start)}-{fiscal_label(end)}")
+        return _metric(
+            key,
+            value=(last / first) ** (1 / 3) - 1,
+            period=f"{fiscal_label(start)}-{fiscal_label(end)}",
+        )
 
     # -- profitability ----------------------------------------------------------------
     def profitability(self) -> list[Metric]:
@@ -397,8 +431,7 @@ class _Calculator:
         pretax = annual_at(self.c, "income", "PretaxIncome", period)
         capital = annual_at(self.c, "balance", "InvestedCapital", period)
         if tax is None or pretax is None or pretax.value <= 0 or capital is None:
-            return _absent("roic", "needs tax, pre-tax income and invested capital for "
-                                   f"{period}")
+            return _absent("roic", f"needs tax, pre-tax income and invested capital for {period}")
         if capital.value <= 0:
             return _absent("roic", "not meaningful: invested capital is negative")
         nopat = ebit.value * (1 - tax.value / pretax.value)
@@ -408,30 +441,40 @@ class _Calculator:
     def balance_sheet(self) -> list[Metric]:
         equity = latest_balance(self.c, "StockholdersEquity")
         if self.debt is not None and equity is not None and equity.period == self.debt.period:
-            debt_to_equity = (_absent("debt_to_equity", "not meaningful: equity is negative")
-                              if equity.value <= 0 else
-                              _metric("debt_to_equity", value=self.debt.value / equity.value,
-                                      period=equity.period))
+            debt_to_equity = (
+                _absent("debt_to_equity", "not meaningful: equity is negative")
+                if equity.value <= 0
+                else _metric(
+                    "debt_to_equity", value=self.debt.value / equity.value, period=equity.period
+                )
+            )
         elif self.stats.debt_to_equity is not None:
-            debt_to_equity = _metric("debt_to_equity", value=self.stats.debt_to_equity,
-                                     period="latest quarter")
+            debt_to_equity = _metric(
+                "debt_to_equity", value=self.stats.debt_to_equity, period="latest quarter"
+            )
         else:
             debt_to_equity = _absent("debt_to_equity", "no debt or equity reported")
 
         if self.debt is not None and self.cash is not None:
-            net_debt = _metric("net_debt", value=self.debt.value - self.cash.value,
-                               currency=self.debt.currency, period=self.debt.period)
+            net_debt = _metric(
+                "net_debt",
+                value=self.debt.value - self.cash.value,
+                currency=self.debt.currency,
+                period=self.debt.period,
+            )
         else:
             net_debt = _absent("net_debt", "no debt or cash reported")
 
         assets = latest_balance(self.c, "CurrentAssets")
         liabilities = latest_balance(self.c, "CurrentLiabilities")
         if assets is not None and liabilities is not None and liabilities.value > 0:
-            current = _metric("current_ratio", value=assets.value / liabilities.value,
-                              period=assets.period)
+            current = _metric(
+                "current_ratio", value=assets.value / liabilities.value, period=assets.period
+            )
         elif self.stats.current_ratio is not None:
-            current = _metric("current_ratio", value=self.stats.current_ratio,
-                              period="latest quarter")
+            current = _metric(
+                "current_ratio", value=self.stats.current_ratio, period="latest quarter"
+            )
         else:
             current = _absent("current_ratio", "no current assets or liabilities reported")
         return [debt_to_equity, net_debt, current, self._interest_coverage()]
@@ -454,16 +497,21 @@ class _Calculator:
         elif self.fcf.period != revenue.period:
             margin = _absent("fcf_margin", "free cash flow and revenue cover different periods")
         else:
-            margin = _metric("fcf_margin", value=self.fcf.value / revenue.value,
-                             period=revenue.period)
+            margin = _metric(
+                "fcf_margin", value=self.fcf.value / revenue.value, period=revenue.period
+            )
         if self.capex is None or revenue is None or revenue.value <= 0:
             capex = _absent("capex_to_revenue", "needs capital expenditure and revenue")
         elif self.capex.period != revenue.period:
-            capex = _absent("capex_to_revenue", "capital expenditure and revenue cover "
-                                                "different periods")
+            capex = _absent(
+                "capex_to_revenue", "capital expenditure and revenue cover different periods"
+            )
         else:
-            capex = _metric("capex_to_revenue", value=abs(self.capex.value) / revenue.value,
-                            period=revenue.period)
+            capex = _metric(
+                "capex_to_revenue",
+                value=abs(self.capex.value) / revenue.value,
+                period=revenue.period,
+            )
         return [fcf, margin, capex]
 
     # -- market -----------------------------------------------------------------------
@@ -473,14 +521,20 @@ class _Calculator:
         if self.price is None or high is None or low is None or high <= low:
             position = _absent("position_in_52w_range", "needs price and 52-week high and low")
         else:
-            position = _metric("position_in_52w_range", value=(self.price - low) / (high - low),
-                               period=f"as of {self.c.as_of.isoformat()}")
+            position = _metric(
+                "position_in_52w_range",
+                value=(self.price - low) / (high - low),
+                period=f"as of {self.c.as_of.isoformat()}",
+            )
         metrics = [position]
         metrics.extend(self._return(key, days) for key, days in TRADING_DAYS.items())
         metrics.extend(self._risk())
         beta = self.stats.beta
-        metrics.append(_absent("beta", "no beta reported") if beta is None else
-                       _metric("beta", value=beta, period="5 years monthly (Yahoo Finance)"))
+        metrics.append(
+            _absent("beta", "no beta reported")
+            if beta is None
+            else _metric("beta", value=beta, period="5 years monthly (Yahoo Finance)")
+        )
         return metrics
 
     def _return(self, key: str, days: int) -> Metric:
@@ -489,9 +543,11 @@ class _Calculator:
         if prices is None or have <= days:
             return _absent(key, f"needs {days + 1} trading days of prices; have {have}")
         start, end = prices.close[-1 - days], prices.close[-1]
-        return _metric(key, value=end / start - 1,
-                       period=f"{prices.dates[-1 - days].isoformat()} to "
-                              f"{prices.dates[-1].isoformat()}")
+        return _metric(
+            key,
+            value=end / start - 1,
+            period=f"{prices.dates[-1 - days].isoformat()} to {prices.dates[-1].isoformat()}",
+        )
 
     def _risk(self) -> list[Metric]:
         prices = self.c.prices
@@ -509,31 +565,40 @@ class _Calculator:
             peak = max(peak, close)
             drawdown = min(drawdown, close / peak - 1)
         whole = f"{prices.dates[0].isoformat()} to {prices.dates[-1].isoformat()}"
-        return [_metric("volatility", value=math.sqrt(variance * 252), period=window),
-                _metric("max_drawdown", value=drawdown, period=whole)]
+        return [
+            _metric("volatility", value=math.sqrt(variance * 252), period=window),
+            _metric("max_drawdown", value=drawdown, period=whole),
+        ]
 
     # -- analysts ---------------------------------------------------------------------
     def analysts(self) -> list[Metric]:
         a = self.c.analysts
         currency = self.quote_currency
         targets = [
-            _absent(key, "no analyst target reported") if value is None else
-            _metric(key, value=value, currency=currency, period="12-month target")
-            for key, value in (("target_mean", a.target_mean), ("target_high", a.target_high),
-                               ("target_low", a.target_low))
+            _absent(key, "no analyst target reported")
+            if value is None
+            else _metric(key, value=value, currency=currency, period="12-month target")
+            for key, value in (
+                ("target_mean", a.target_mean),
+                ("target_high", a.target_high),
+                ("target_low", a.target_low),
+            )
         ]
         upside = _divide(a.target_mean, self.price)
         return [
             *targets,
-            _absent("upside_to_mean", "needs price and mean target") if upside is None else
-            _metric("upside_to_mean", value=upside - 1, period="12-month target"),
-            _absent("recommendation", "no analyst recommendation") if a.recommendation is None
+            _absent("upside_to_mean", "needs price and mean target")
+            if upside is None
+            else _metric("upside_to_mean", value=upside - 1, period="12-month target"),
+            _absent("recommendation", "no analyst recommendation")
+            if a.recommendation is None
             else _metric("recommendation", text=a.recommendation.replace("_", " ").title()),
             _absent("recommendation_mean", "no analyst recommendation")
-            if a.recommendation_mean is None else
-            _metric("recommendation_mean", value=a.recommendation_mean),
-            _absent("analyst_count", "no analysts reported") if not a.analyst_count else
-            _metric("analyst_count", value=float(a.analyst_count)),
+            if a.recommendation_mean is None
+            else _metric("recommendation_mean", value=a.recommendation_mean),
+            _absent("analyst_count", "no analysts reported")
+            if not a.analyst_count
+            else _metric("analyst_count", value=float(a.analyst_count)),
         ]
 
 

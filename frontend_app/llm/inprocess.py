@@ -23,6 +23,7 @@ from .stream import apply_event
 
 log = logging.getLogger(__name__)
 
+
 class InProcessWriter:
     def __init__(
         self,

@@ -99,4 +99,3 @@ class MarketDataService:
         if bundle.complete and self._statements.get(ticker) is None:
             self._statements.put(ticker, bundle, self.statement_ttl)
         return company
-

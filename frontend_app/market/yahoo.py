@@ -167,8 +167,9 @@ class YahooSource:
             started = time.monotonic()
             futures = {part: pool.submit(self._call, call, ticker) for part, call in calls.items()}
             info = self._info(ticker, futures.pop("info"), started)
-            results = {part: self._result(part, future, started)
-                       for part, future in futures.items()}
+            results = {
+                part: self._result(part, future, started) for part, future in futures.items()
+            }
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
         return self._assemble(ticker, info, results, statements)
@@ -226,8 +227,11 @@ class YahooSource:
             return Gap(part=part, reason=f"no answer within {self.timeout:g} s", retryable=True)
         except Exception as error:
             failure = classify(error)
-            return Gap(part=part, reason=_GAP_REASONS[failure],
-                       retryable=failure in ("rate_limited", "unreachable"))
+            return Gap(
+                part=part,
+                reason=_GAP_REASONS[failure],
+                retryable=failure in ("rate_limited", "unreachable"),
+            )
 
     def _assemble(
         self,
@@ -279,8 +283,9 @@ class YahooSource:
                     continue
                 statement = statement_from_frame(result, kind, frequency, currency)
                 if statement is None:
-                    gaps.append(Gap(part=part, reason=f"Yahoo Finance has no {frequency} "
-                                                      f"{kind} statement"))
+                    gaps.append(
+                        Gap(part=part, reason=f"Yahoo Finance has no {frequency} {kind} statement")
+                    )
                 else:
                     statements[part] = statement
         return StatementBundle(statements=statements, gaps=gaps)

@@ -115,19 +115,17 @@ def _timeseries_body(ticker: str, types: list[str]) -> dict[str, Any]:
             name = series["meta"]["type"][0]
             if name in series:
                 by_type[name] = series
-    result = [
-        by_type.get(name, {"meta": {"symbol": [ticker], "type": [name]}}) for name in types
-    ]
+    result = [by_type.get(name, {"meta": {"symbol": [ticker], "type": [name]}}) for name in types]
     return {"timeseries": {"result": result, "error": None}}
 
 
 def _not_found(kind: str, ticker: str) -> tuple[int, dict[str, Any]]:
     description = f"Quote not found for symbol: {ticker}"
     if kind == "chart":
-        return 404, {"chart": {"result": None, "error": {"code": "Not Found",
-                                                         "description": description}}}
-    return 404, {kind: {"result": None, "error": {"code": "Not Found",
-                                                  "description": description}}}
+        return 404, {
+            "chart": {"result": None, "error": {"code": "Not Found", "description": description}}
+        }
+    return 404, {kind: {"result": None, "error": {"code": "Not Found", "description": description}}}
 
 
 @dataclass
@@ -164,8 +162,7 @@ class YahooReplay:
         """Make an endpoint (for one ticker, or all) answer `status` (with `body`), raise,
         or answer late; for the next `times` calls only, or for good. The latest wins."""
         with self._lock:
-            self._failures.append(
-                _Failure(endpoint, ticker, status, exception, delay, body, times))
+            self._failures.append(_Failure(endpoint, ticker, status, exception, delay, body, times))
 
     def count(self, endpoint: Endpoint | None = None, ticker: str | None = None) -> int:
         """How many upstream calls were made (to one endpoint / for one ticker)."""
@@ -201,8 +198,11 @@ class YahooReplay:
             if failure.exception is not None:
                 raise failure.exception
             if failure.status is not None:
-                text = ("Too Many Requests" if failure.status == 429 else "") \
-                    if failure.body is None else json.dumps(failure.body)
+                text = (
+                    ("Too Many Requests" if failure.status == 429 else "")
+                    if failure.body is None
+                    else json.dumps(failure.body)
+                )
                 return failure.status, {"Content-Type": "application/json"}, text
         status, body = _recorded_answer(endpoint, ticker, request.url)
         text = body if isinstance(body, str) else json.dumps(body)
@@ -219,8 +219,11 @@ def _classify(url: str) -> tuple[Endpoint, str]:
         return "search", query.get("q", [""])[0]
     if "/v7/finance/quote" in path:
         return "quote", query.get("symbols", [""])[0]
-    for marker, endpoint in (("quoteSummary/", "quoteSummary"), ("timeseries/", "timeseries"),
-                             ("chart/", "chart")):
+    for marker, endpoint in (
+        ("quoteSummary/", "quoteSummary"),
+        ("timeseries/", "timeseries"),
+        ("chart/", "chart"),
+    ):
         if marker in path:
             return endpoint, path.rsplit("/", 1)[-1]  # type: ignore[return-value]
     return "cookie", ""
@@ -273,8 +276,11 @@ def replay_yahoo(delay: float = 0.0) -> Iterator[YahooReplay]:
     _clear_yfinance_state()
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         for method in (responses.GET, responses.POST):
-            mock.add_callback(method, re.compile(r"https?://[^/]*yahoo\.com/.*"),
-                              callback=lambda request: replay.answer(request))
+            mock.add_callback(
+                method,
+                re.compile(r"https?://[^/]*yahoo\.com/.*"),
+                callback=lambda request: replay.answer(request),
+            )
         try:
             yield replay
         finally:

@@ -29,6 +29,7 @@ print(json.dumps({"offload": green_offload() is not None, "library": green_libra
                   "through_helper": through_helper, "direct": direct}))
 """
 
+
 def test_without_green_threads_it_is_a_plain_call_in_this_thread() -> None:
     assert green_offload() is None
     assert green_library() is None

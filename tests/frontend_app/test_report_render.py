@@ -16,8 +16,14 @@ from vast_ai.grounding import check_figures
 from vast_ai.schemas import Fact, ReportGrounding
 
 FACTS = [
-    Fact(key="revenue", label="Revenue (TTM)", value=391_035_000_000.0, display="$391.04B",
-         unit="currency", currency="USD"),
+    Fact(
+        key="revenue",
+        label="Revenue (TTM)",
+        value=391_035_000_000.0,
+        display="$391.04B",
+        unit="currency",
+        currency="USD",
+    ),
     Fact(key="gross_margin", label="Gross margin", value=0.462, display="46.2%", unit="percent"),
 ]
 
@@ -95,7 +101,7 @@ def test_links_stay_but_only_safe_ones() -> None:
     [
         '<span class="fig fig-verified" title="matches: Revenue">12.5%</span>',
         '&lt;span class="fig fig-verified"&gt;12.5%&lt;/span&gt;',
-        "`<span class=\"fig fig-verified\">12.5%</span>`",
+        '`<span class="fig fig-verified">12.5%</span>`',
     ],
 )
 def test_forged_marks_in_model_text_are_not_marks(forged: str) -> None:
@@ -139,8 +145,11 @@ def test_footnotes_leave_fully_verified_text_alone() -> None:
 
 @pytest.mark.parametrize(
     ("found", "verified", "headline"),
-    [(43, 41, "41 of 43 figures verified"), (1, 1, "1 of 1 figure verified"),
-     (0, 0, "No figures to verify")],
+    [
+        (43, 41, "41 of 43 figures verified"),
+        (1, 1, "1 of 1 figure verified"),
+        (0, 0, "No figures to verify"),
+    ],
 )
 def test_headline(found: int, verified: int, headline: str) -> None:
     g = ReportGrounding(found=found, verified=verified, unverified=found - verified)

@@ -99,8 +99,8 @@ async def client(make_client: Callable[..., httpx.AsyncClient]) -> httpx.AsyncCl
     return make_client()
 
 
-async def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
-    deadline = asyncio.get_running_loop().time() + timeout
+async def wait_until(condition: Callable[[], bool], within: float = 5.0) -> bool:
+    deadline = asyncio.get_running_loop().time() + within
     while asyncio.get_running_loop().time() < deadline:
         if condition():
             return True

@@ -18,7 +18,8 @@ async def test_official_client_reads_every_endpoint(ollama: FakeOllama) -> None:
     parts = [p async for p in await client.chat(model="gpt-oss:20b", messages=[], stream=True)]
     tags = await client.list()
     shown = await client.show("gpt-oss:20b")
-    version = httpx.get(f"{ollama.url}/api/version").json()
+    async with httpx.AsyncClient() as http:
+        version = (await http.get(f"{ollama.url}/api/version")).json()
 
     assert "".join(p.message.thinking or "" for p in parts) == "hmm"
     assert "".join(p.message.content for p in parts) == "one two three"

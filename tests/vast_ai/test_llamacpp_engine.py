@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from vast_ai.engines.base import ChatChunk, ChatRequest, EngineError
 from tests.vast_ai.conftest import report_body
+from vast_ai.engines.base import ChatChunk, ChatRequest, EngineError
 from vast_ai.engines.llamacpp_engine import (
     DEFAULT_MODEL_NAME,
     LlamaCppEngine,

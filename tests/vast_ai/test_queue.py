@@ -103,7 +103,7 @@ async def test_closing_the_stream_cancels_and_frees_the_slot(
                 busy = await client.post("/generate_report", headers=AUTH, json=report_body())
                 assert busy.status_code == 429
             # The client hung up: the generation stops and Ollama's stream is closed.
-            await wait_until(lambda: queue.active == 0 and ollama.in_flight == 0, timeout=3)
+            await wait_until(lambda: queue.active == 0 and ollama.in_flight == 0, within=3)
             assert (queue.active, ollama.in_flight) == (0, 0)
             calls_before = len(ollama.chat_requests)
             await asyncio.sleep(0.1)

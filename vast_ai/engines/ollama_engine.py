@@ -118,7 +118,8 @@ class OllamaEngine:
         tags = await self._call(self._client.list())
         for entry in tags.models:
             if entry.model and same_model(entry.model, model):
-                return entry.digest
+                digest: str | None = entry.digest
+                return digest
         return None
 
     async def _call(self, awaitable: Any) -> Any:
@@ -132,4 +133,4 @@ class OllamaEngine:
             raise EngineUnreachable(f"Ollama is not reachable at {self.host}") from exc
 
     async def close(self) -> None:
-        await self._client.close()
+        await self._client.close()  # type: ignore[no-untyped-call]

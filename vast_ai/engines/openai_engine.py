@@ -42,9 +42,9 @@ class OpenAIEngine:
                 "json_schema": {"name": "answer", "schema": request.json_schema},
             }
         try:
-            stream = await self._client.chat.completions.create(
+            stream = await self._client.chat.completions.create(  # type: ignore[call-overload]
                 model=request.model,
-                messages=request.messages,  # type: ignore[arg-type]
+                messages=request.messages,
                 temperature=request.temperature,
                 seed=request.seed,
                 max_tokens=request.max_tokens,

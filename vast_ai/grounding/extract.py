@@ -41,16 +41,44 @@ _CURRENCY_SYMBOLS: dict[str, frozenset[str]] = {
     "kr": _KRONER,
     "Fr.": frozenset({"CHF"}),
 }
-_ISO_CODES = (
-    "USD EUR GBP JPY CNY HKD DKK SEK NOK ISK CHF CAD AUD NZD INR IDR KRW TWD SGD BRL "
-    "MXN ZAR"
-).split()
+_ISO_CODES = [
+    "USD",
+    "EUR",
+    "GBP",
+    "JPY",
+    "CNY",
+    "HKD",
+    "DKK",
+    "SEK",
+    "NOK",
+    "ISK",
+    "CHF",
+    "CAD",
+    "AUD",
+    "NZD",
+    "INR",
+    "IDR",
+    "KRW",
+    "TWD",
+    "SGD",
+    "BRL",
+    "MXN",
+    "ZAR",
+]
 
 _SCALES: dict[str, float] = {
-    "k": 1e3, "thousand": 1e3,
-    "m": 1e6, "mm": 1e6, "mn": 1e6, "million": 1e6,
-    "b": 1e9, "bn": 1e9, "billion": 1e9,
-    "t": 1e12, "tn": 1e12, "trillion": 1e12,
+    "k": 1e3,
+    "thousand": 1e3,
+    "m": 1e6,
+    "mm": 1e6,
+    "mn": 1e6,
+    "million": 1e6,
+    "b": 1e9,
+    "bn": 1e9,
+    "billion": 1e9,
+    "t": 1e12,
+    "tn": 1e12,
+    "trillion": 1e12,
 }
 
 _BASIS_POINT = 0.01  # in percent points
@@ -123,9 +151,7 @@ _SCAN = re.compile(
 )
 _RANGE_GAP = re.compile(rf"{_SP}*(?:[-–—]|to){_SP}*")
 _PER_SHARE_AFTER = re.compile(rf"{_SP}*(?:per|/|a){_SP}*(?:(?:diluted|basic){_SP}+)?share\b")
-_PER_SHARE_BEFORE = re.compile(
-    r"(?:\bEPS|\bper[\s-]share)\b[^.\n\d$€£¥]{0,30}$", re.IGNORECASE
-)
+_PER_SHARE_BEFORE = re.compile(r"(?:\bEPS|\bper[\s-]share)\b[^.\n\d$€£¥]{0,30}$", re.IGNORECASE)
 _LOOKBEHIND = 40
 
 

@@ -75,9 +75,12 @@ def _percent_points(fact: Fact, value: float) -> float:
     """A percent fact's value in percent points: 0.243 and 24.3 both become 24.3,
     told apart by the fact's display ("24.3%")."""
     shown = extract_figures(fact.display)
-    if len(shown) == 1 and shown[0].kind == "percent":
-        if abs(abs(shown[0].value) - abs(value)) <= shown[0].tolerance * 1.001:
-            return value
+    if (
+        len(shown) == 1
+        and shown[0].kind == "percent"
+        and abs(abs(shown[0].value) - abs(value)) <= shown[0].tolerance * 1.001
+    ):
+        return value
     return value * 100.0
 
 
@@ -121,9 +124,10 @@ def _raw_leaves(raw: Mapping[str, Any]) -> tuple[list[tuple[str, float]], set[st
             elif kind is str:
                 if key in _CURRENCY_KEYS and child:
                     currencies.add(child.upper())
-            elif kind is dict or kind is list or kind is tuple or isinstance(child, Mapping):
-                if _is_figure_key(key):
-                    stack.append((_child_path(path, key), child))
+            elif (
+                kind is dict or kind is list or kind is tuple or isinstance(child, Mapping)
+            ) and _is_figure_key(key):
+                stack.append((_child_path(path, key), child))
     return leaves, currencies
 
 
@@ -189,7 +193,9 @@ def index_for(facts: Sequence[Fact], raw: Mapping[str, Any] | None) -> FactIndex
         if (
             known_facts is facts
             and len(known_items) == len(items)
-            and all(k1 == k2 and v1 is v2 for (k1, v1), (k2, v2) in zip(known_items, items))
+            and all(
+                k1 == k2 and v1 is v2 for (k1, v1), (k2, v2) in zip(known_items, items, strict=True)
+            )
         ):
             return index
     index = FactIndex(facts, raw)

@@ -76,8 +76,9 @@ class ReportTask:
 def company_name(request: ReportRequest) -> str:
     data = request.company_data
     for key in ("name", "longName", "shortName", "company_name"):
-        if isinstance(data.get(key), str) and data[key].strip():
-            return data[key].strip()
+        value = data.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
     return request.ticker
 
 

@@ -53,6 +53,7 @@ from vast_ai.schemas import (
     Section,
     SectionDoneEvent,
     SectionGrounding,
+    SectionId,
     SectionStartedEvent,
     StartedEvent,
     TokenEvent,
@@ -84,13 +85,13 @@ class _Sink:
     def emit(self, event: Event) -> None:
         return None
 
-    def token(self, section: str, text: str) -> None:
+    def token(self, section: SectionId, text: str) -> None:
         return None
 
 
 @dataclass
 class _Tokens:
-    section: str
+    section: SectionId
     parts: list[str]
 
 
@@ -107,7 +108,7 @@ class _EventBuffer(_Sink):
         self._pending.append(event)
         self._ready.set()
 
-    def token(self, section: str, text: str) -> None:
+    def token(self, section: SectionId, text: str) -> None:
         last = self._pending[-1] if self._pending else None
         if isinstance(last, _Tokens) and last.section == section:
             last.parts.append(text)
@@ -280,7 +281,7 @@ class ReportWriter:
             digest_task.cancel()
         run.emit(RatingEvent(rating=rating))
 
-        ordered = {sid: sections[sid] for sid in wanted}
+        ordered: dict[str, Section] = {sid: sections[sid] for sid in wanted}
         grounding = total_grounding(
             {sid: s.grounding for sid, s in ordered.items()}, self.grounding_threshold
         )
@@ -307,7 +308,7 @@ class ReportWriter:
         )
 
     async def _section(
-        self, run: _Run, sid: str, context: Mapping[str, str] | None = None
+        self, run: _Run, sid: SectionId, context: Mapping[str, str] | None = None
     ) -> Section:
         """Write, check and, if too many figures are unverified, rewrite one section.
 
@@ -345,7 +346,7 @@ class ReportWriter:
     async def _rewrite(
         self,
         run: _Run,
-        sid: str,
+        sid: SectionId,
         context: Mapping[str, str] | None,
         first: _Draft,
         grounding: SectionGrounding,
@@ -388,7 +389,7 @@ class ReportWriter:
     async def _draft(
         self,
         run: _Run,
-        sid: str | None,
+        sid: SectionId | None,
         messages: Messages,
         json_schema: dict[str, Any] | None = None,
     ) -> _Draft:

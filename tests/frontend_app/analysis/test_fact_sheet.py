@@ -25,7 +25,12 @@ def test_fact_sheet_has_stable_keys_and_display_strings(aapl: CompanyData) -> No
     assert len(by_key) == len(facts)
     revenue = by_key["revenue_fy2024"]
     assert (revenue.value, revenue.display, revenue.unit, revenue.currency, revenue.period) == (
-        391035000000, "$391.04B", "currency", "USD", "FY2024")
+        391035000000,
+        "$391.04B",
+        "currency",
+        "USD",
+        "FY2024",
+    )
     assert by_key["net_margin"].display == "24.0%"
     assert by_key["net_margin"].period == "FY2024"
     assert by_key["pe_trailing"].unit == "multiple"
@@ -39,9 +44,13 @@ def test_report_inputs_make_a_valid_request(companies: SnapshotSource, ticker: s
     company = companies.fetch(ticker)
     metrics = compute_metrics(company)
     company_data, financial_data, market_data = build_report_inputs(company, metrics)
-    request = ReportRequest(ticker=ticker, company_data=company_data,
-                            financial_data=financial_data, market_data=market_data,
-                            fact_sheet=build_fact_sheet(company, metrics))
+    request = ReportRequest(
+        ticker=ticker,
+        company_data=company_data,
+        financial_data=financial_data,
+        market_data=market_data,
+        fact_sheet=build_fact_sheet(company, metrics),
+    )
     assert len(request.model_dump_json()) < 256 * 1024
     assert company_data["source_label"] == company.source_label
     json.dumps(chart_series(company))
@@ -71,13 +80,21 @@ def test_moving_average() -> None:
     assert moving_average([5], 3) == [None]
 
 
-@pytest.mark.parametrize("value, unit, currency, shown", [
-    (391.035e9, "currency", "USD", "$391.04B"), (-97.1e6, "currency", "GBP", "-£97.10M"),
-    (125.94e9, "currency", "DKK", "DKK 125.94B"), (3.67e12, "currency", "USD", "$3.67T"),
-    (244.6, "per_share", "USD", "$244.60"), (5818.97e9, "currency", "IDR", "IDR 5.82T"),
-    (0.2431, "percent", None, "24.3%"), (38.81, "multiple", None, "38.8x"),
-    (40, "count", None, "40"), (1.2, "number", None, "1.20"),
-])
+@pytest.mark.parametrize(
+    "value, unit, currency, shown",
+    [
+        (391.035e9, "currency", "USD", "$391.04B"),
+        (-97.1e6, "currency", "GBP", "-£97.10M"),
+        (125.94e9, "currency", "DKK", "DKK 125.94B"),
+        (3.67e12, "currency", "USD", "$3.67T"),
+        (244.6, "per_share", "USD", "$244.60"),
+        (5818.97e9, "currency", "IDR", "IDR 5.82T"),
+        (0.2431, "percent", None, "24.3%"),
+        (38.81, "multiple", None, "38.8x"),
+        (40, "count", None, "40"),
+        (1.2, "number", None, "1.20"),
+    ],
+)
 def test_display(value: float, unit: str, currency: str | None, shown: str) -> None:
     assert display(value, unit, currency) == shown  # type: ignore[arg-type]
 

@@ -76,8 +76,11 @@ def test_valuation(metrics) -> None:
     check(metrics, "price_to_sales", MARKET_CAP / four_quarters("TotalRevenue"))
     book_per_share = quarter_end("StockholdersEquity") / quarter_end("OrdinarySharesNumber")
     check(metrics, "price_to_book", PRICE / book_per_share, "as of 2024-12-31")
-    ev = MARKET_CAP + quarter_end("TotalDebt") - quarter_end(
-        "CashCashEquivalentsAndShortTermInvestments")
+    ev = (
+        MARKET_CAP
+        + quarter_end("TotalDebt")
+        - quarter_end("CashCashEquivalentsAndShortTermInvestments")
+    )
     check(metrics, "enterprise_value", ev)
     check(metrics, "ev_to_ebitda", ev / four_quarters("EBITDA"))
     check(metrics, "ev_to_revenue", ev / four_quarters("TotalRevenue"))
@@ -87,8 +90,12 @@ def test_valuation(metrics) -> None:
 
 
 def test_growth(metrics) -> None:
-    check(metrics, "revenue_growth_yoy",
-          annual("TotalRevenue") / annual("TotalRevenue", FY2023) - 1, "FY2024 vs FY2023")
+    check(
+        metrics,
+        "revenue_growth_yoy",
+        annual("TotalRevenue") / annual("TotalRevenue", FY2023) - 1,
+        "FY2024 vs FY2023",
+    )
     check(metrics, "eps_growth_yoy", annual("DilutedEPS") / annual("DilutedEPS", FY2023) - 1)
     assert not metrics["revenue_cagr_3y"].present
     assert metrics["revenue_cagr_3y"].reason == "needs 4 fiscal years; Yahoo Finance has 3"
@@ -107,10 +114,14 @@ def test_profitability(metrics) -> None:
 
 def test_balance_sheet_and_cash_flow(metrics) -> None:
     check(metrics, "debt_to_equity", quarter_end("TotalDebt") / quarter_end("StockholdersEquity"))
-    check(metrics, "net_debt", quarter_end("TotalDebt") -
-          quarter_end("CashCashEquivalentsAndShortTermInvestments"))
-    check(metrics, "current_ratio", quarter_end("CurrentAssets") /
-          quarter_end("CurrentLiabilities"))
+    check(
+        metrics,
+        "net_debt",
+        quarter_end("TotalDebt") - quarter_end("CashCashEquivalentsAndShortTermInvestments"),
+    )
+    check(
+        metrics, "current_ratio", quarter_end("CurrentAssets") / quarter_end("CurrentLiabilities")
+    )
     assert metrics["interest_coverage"].reason == "no interest expense reported for FY2024"
     revenue = four_quarters("TotalRevenue")
     check(metrics, "free_cash_flow", four_quarters("FreeCashFlow"))

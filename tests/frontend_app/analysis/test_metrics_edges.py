@@ -25,8 +25,9 @@ def test_loss_maker_has_no_pe_but_says_why(companies: SnapshotSource) -> None:
     for key in ("pe_trailing", "peg"):
         assert metrics[key].value is None
         assert metrics[key].reason == "not meaningful: earnings per share are negative (-0.47)"
-    assert metrics["pe_forward"].reason == ("not meaningful: earnings per share are negative "
-                                            "(-0.33)")
+    assert metrics["pe_forward"].reason == (
+        "not meaningful: earnings per share are negative (-0.33)"
+    )
     assert metrics["payout_ratio"].reason == "not meaningful: net income is negative"
     assert metrics["ev_to_ebitda"].value is None
     assert metrics["net_income_ttm"].value == pytest.approx(-98512000)

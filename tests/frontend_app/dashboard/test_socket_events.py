@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -91,7 +92,7 @@ def test_subscribe_replays_a_finished_job_to_a_new_browser(
     # On replay, each run of tokens for one section comes as one event.
     assert not any(
         a[0] == b[0] == "token" and a[1]["section"] == b[1]["section"]
-        for a, b in zip(replayed, replayed[1:], strict=False)
+        for a, b in pairwise(replayed)
     )
 
 

@@ -75,8 +75,9 @@ def test_twenty_concurrent_requests_make_one_upstream_fetch(tmp_path: Path) -> N
     assert yahoo.count("timeseries", "AAPL") == 7  # six statements and the PEG ratio
 
 
-def test_cached_company_is_served_without_asking_again(live: MarketDataService,
-                                                       yahoo: YahooReplay) -> None:
+def test_cached_company_is_served_without_asking_again(
+    live: MarketDataService, yahoo: YahooReplay
+) -> None:
     first = live.get_company("AAPL")
     calls = len(yahoo.calls)
     assert live.get_company(" aapl ") is first
@@ -84,8 +85,9 @@ def test_cached_company_is_served_without_asking_again(live: MarketDataService,
 
 
 def test_statements_outlive_the_quote(yahoo: YahooReplay, tmp_path: Path) -> None:
-    service = MarketDataService(source="yfinance", quote_ttl=0, statement_ttl=3600,
-                                snapshot_dir=tmp_path)
+    service = MarketDataService(
+        source="yfinance", quote_ttl=0, statement_ttl=3600, snapshot_dir=tmp_path
+    )
     service.get_company("AAPL")
     statement_calls = yahoo.count("timeseries")
     again = service.get_company("AAPL")  # quote expired at once; statements still fresh
@@ -97,8 +99,7 @@ def test_statements_outlive_the_quote(yahoo: YahooReplay, tmp_path: Path) -> Non
 
 def test_statements_with_a_transient_gap_are_not_kept(yahoo: YahooReplay, tmp_path: Path) -> None:
     yahoo.fail("timeseries", delay=1.5)
-    service = MarketDataService(source="yfinance", quote_ttl=0, timeout=1.0,
-                                snapshot_dir=tmp_path)
+    service = MarketDataService(source="yfinance", quote_ttl=0, timeout=1.0, snapshot_dir=tmp_path)
     with pytest.raises(DataSourceUnreachable):  # info's PEG-ratio call is slow too
         service.get_company("AAPL")
     assert service._statements.get("AAPL") is None

@@ -39,9 +39,16 @@ def test_debt_to_equity_percent_becomes_a_ratio() -> None:
 
 
 def test_london_pence_become_pounds_but_market_cap_and_eps_stay() -> None:
-    info = {"currency": "GBp", "regularMarketPrice": 308.8, "fiftyTwoWeekHigh": 541.346,
-            "fiftyTwoWeekLow": 270, "marketCap": 2554603520, "targetMeanPrice": 441.38498,
-            "trailingEps": -0.26, "financialCurrency": "GBP"}
+    info = {
+        "currency": "GBp",
+        "regularMarketPrice": 308.8,
+        "fiftyTwoWeekHigh": 541.346,
+        "fiftyTwoWeekLow": 270,
+        "marketCap": 2554603520,
+        "targetMeanPrice": 441.38498,
+        "trailingEps": -0.26,
+        "financialCurrency": "GBP",
+    }
     quote = quote_from_info(info)
     assert quote.currency == "GBP"
     assert quote.price == pytest.approx(3.088)

@@ -18,10 +18,25 @@ pytestmark = pytest.mark.filterwarnings(YFINANCE_PANDAS_NOISE)
 
 
 def test_every_recorded_equity_is_bundled() -> None:
-    assert BUNDLED == ["AAPL", "ABBV", "BABA", "BFLY", "CRM", "CRON", "EPAC", "OCDO.L",
-                       "ORSTED.CO", "SPOT"]
-    assert INDEX["not_equities"] == {"BTC-USD": "CRYPTOCURRENCY", "EURUSD=X": "CURRENCY",
-                                     "GC=F": "FUTURE", "QQQ": "ETF", "WSKT.JK": "MUTUALFUND"}
+    assert BUNDLED == [
+        "AAPL",
+        "ABBV",
+        "BABA",
+        "BFLY",
+        "CRM",
+        "CRON",
+        "EPAC",
+        "OCDO.L",
+        "ORSTED.CO",
+        "SPOT",
+    ]
+    assert INDEX["not_equities"] == {
+        "BTC-USD": "CRYPTOCURRENCY",
+        "EURUSD=X": "CURRENCY",
+        "GC=F": "FUTURE",
+        "QQQ": "ETF",
+        "WSKT.JK": "MUTUALFUND",
+    }
 
 
 @pytest.mark.parametrize("ticker", BUNDLED)

@@ -42,9 +42,14 @@ def test_every_recorded_equity_loads_with_named_gaps(live: MarketDataService, ti
 def test_aapl_has_every_part(live: MarketDataService) -> None:
     company = live.get_company("AAPL")
     assert company.gaps == []
-    assert set(company.statements) == {"income_annual", "income_quarterly", "balance_annual",
-                                       "balance_quarterly", "cashflow_annual",
-                                       "cashflow_quarterly"}
+    assert set(company.statements) == {
+        "income_annual",
+        "income_quarterly",
+        "balance_annual",
+        "balance_quarterly",
+        "cashflow_annual",
+        "cashflow_quarterly",
+    }
     income = company.statements["income_annual"]
     assert income.currency == "USD"
     assert income.periods[0].isoformat() == "2024-09-30"
@@ -83,23 +88,35 @@ def test_loss_maker_keeps_negative_figures(live: MarketDataService) -> None:
     assert "prices" in {gap.part for gap in bfly.gaps}  # no chart recorded for BFLY
 
 
-@pytest.mark.parametrize("ticker, kind", [
-    ("QQQ", "an ETF"), ("BTC-USD", "a cryptocurrency"), ("EURUSD=X", "a currency"),
-    ("GC=F", "a futures contract"), ("WSKT.JK", "a mutual fund"),
-])
-def test_non_equities_are_refused_by_quote_type(live: MarketDataService, ticker: str,
-                                                kind: str) -> None:
+@pytest.mark.parametrize(
+    "ticker, kind",
+    [
+        ("QQQ", "an ETF"),
+        ("BTC-USD", "a cryptocurrency"),
+        ("EURUSD=X", "a currency"),
+        ("GC=F", "a futures contract"),
+        ("WSKT.JK", "a mutual fund"),
+    ],
+)
+def test_non_equities_are_refused_by_quote_type(
+    live: MarketDataService, ticker: str, kind: str
+) -> None:
     with pytest.raises(NotAnEquity) as caught:
         live.get_company(ticker)
     assert caught.value.message == f"ERT writes equity research; {ticker} is {kind}"
     assert caught.value.code == "not_an_equity"
 
 
-def test_unknown_ticker_is_named_and_gets_suggestions(live: MarketDataService,
-                                                      yahoo: YahooReplay) -> None:
-    search = {"quotes": [{"symbol": "XYZ", "quoteType": "EQUITY"},
-                         {"symbol": "XYZQX", "quoteType": "MUTUALFUND"},
-                         {"symbol": "XYZQ.L", "quoteType": "EQUITY"}]}
+def test_unknown_ticker_is_named_and_gets_suggestions(
+    live: MarketDataService, yahoo: YahooReplay
+) -> None:
+    search = {
+        "quotes": [
+            {"symbol": "XYZ", "quoteType": "EQUITY"},
+            {"symbol": "XYZQX", "quoteType": "MUTUALFUND"},
+            {"symbol": "XYZQ.L", "quoteType": "EQUITY"},
+        ]
+    }
     yahoo.fail("search", status=200, body=search)
     with pytest.raises(UnknownTicker) as caught:
         live.get_company("XYZQ")
@@ -107,19 +124,22 @@ def test_unknown_ticker_is_named_and_gets_suggestions(live: MarketDataService,
     assert caught.value.suggestions == ["XYZ", "XYZQ.L"]
 
 
-def test_rate_limit_is_retried_with_backoff_then_reported(live: MarketDataService,
-                                                          yahoo: YahooReplay) -> None:
+def test_rate_limit_is_retried_with_backoff_then_reported(
+    live: MarketDataService, yahoo: YahooReplay
+) -> None:
     yahoo.fail("quoteSummary", status=429)
     with pytest.raises(RateLimited) as caught:
         live.get_company("AAPL")
-    assert caught.value.message == ("Yahoo Finance is rate-limiting this server; "
-                                    "try again in a minute")
+    assert caught.value.message == (
+        "Yahoo Finance is rate-limiting this server; try again in a minute"
+    )
     # yfinance itself asks twice per attempt (it retries with the other cookie strategy)
     assert yahoo.count("quoteSummary") == 2 * (1 + live.yahoo.retries)
 
 
-def test_a_rate_limit_that_clears_is_absorbed_by_the_retry(live: MarketDataService,
-                                                           yahoo: YahooReplay) -> None:
+def test_a_rate_limit_that_clears_is_absorbed_by_the_retry(
+    live: MarketDataService, yahoo: YahooReplay
+) -> None:
     yahoo.fail("quoteSummary", status=429, times=2)  # yfinance's own two tries of attempt 1
     assert live.get_company("AAPL").profile.name == "Apple Inc."
     assert yahoo.count("quoteSummary") == 3
@@ -172,23 +192,31 @@ def test_a_slow_part_becomes_a_gap_not_a_stall(yahoo: YahooReplay, tmp_path: Pat
 def test_a_slow_info_call_is_unreachable(yahoo: YahooReplay, tmp_path: Path) -> None:
     yahoo.fail("quoteSummary", delay=2.0)
     service = MarketDataService(source="yfinance", timeout=0.5, snapshot_dir=tmp_path)
-    with pytest.raises(DataSourceUnreachable, match="no answer within 0.5 s"):
+    with pytest.raises(DataSourceUnreachable, match=r"no answer within 0\.5 s"):
         service.get_company("AAPL")
 
 
-def test_empty_statement_answers_are_named_gaps_never_zeros(live: MarketDataService,
-                                                            yahoo: YahooReplay) -> None:
+def test_empty_statement_answers_are_named_gaps_never_zeros(
+    live: MarketDataService, yahoo: YahooReplay
+) -> None:
     yahoo.fail("timeseries", status=200, body={"timeseries": {"result": [], "error": None}})
     company = live.get_company("AAPL")
     gaps = {gap.part: gap for gap in company.gaps}
-    assert set(gaps) == {"income_annual", "income_quarterly", "balance_annual",
-                         "balance_quarterly", "cashflow_annual", "cashflow_quarterly"}
+    assert set(gaps) == {
+        "income_annual",
+        "income_quarterly",
+        "balance_annual",
+        "balance_quarterly",
+        "cashflow_annual",
+        "cashflow_quarterly",
+    }
     assert company.statements == {}
     assert company.quote.price == 244.6
 
 
-def test_half_missing_quote_summary_leaves_fields_empty(live: MarketDataService,
-                                                        yahoo: YahooReplay) -> None:
+def test_half_missing_quote_summary_leaves_fields_empty(
+    live: MarketDataService, yahoo: YahooReplay
+) -> None:
     body = json.loads(json.dumps(recording("quoteSummary-all-AAPL.json")))
     result = body["quoteSummary"]["result"][0]
     del result["financialData"], result["defaultKeyStatistics"]
@@ -208,8 +236,9 @@ def test_malformed_chart_answer_is_a_gap(live: MarketDataService, yahoo: YahooRe
 
 
 @pytest.mark.parametrize("raw", ["", "AAPL;DROP TABLE", "<script>", "../../etc/passwd", "ÄPPLE"])
-def test_bad_tickers_never_reach_yahoo(live: MarketDataService, yahoo: YahooReplay,
-                                       raw: str) -> None:
+def test_bad_tickers_never_reach_yahoo(
+    live: MarketDataService, yahoo: YahooReplay, raw: str
+) -> None:
     with pytest.raises(InvalidTicker):
         live.get_company(raw)
     assert yahoo.calls == []

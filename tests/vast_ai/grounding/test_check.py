@@ -8,17 +8,35 @@ from vast_ai.grounding import check_figures, total_grounding, unverified_share
 from vast_ai.schemas import Fact, SectionGrounding
 
 FACTS = [
-    Fact(key="revenue", label="Revenue (TTM)", value=391_035_000_000.0, display="$391.04B",
-         unit="currency", currency="USD"),
+    Fact(
+        key="revenue",
+        label="Revenue (TTM)",
+        value=391_035_000_000.0,
+        display="$391.04B",
+        unit="currency",
+        currency="USD",
+    ),
     Fact(key="gross_margin", label="Gross margin", value=0.46206, display="46.2%", unit="percent"),
     Fact(key="revenue_growth", label="Revenue growth", value=2.02, display="2.0%", unit="percent"),
-    Fact(key="net_change", label="Net income change", value=-45_200_000.0, display="-$45.2M",
-         unit="currency", currency="USD"),
-    Fact(key="margin_change", label="Gross margin change", value=0.0125, display="+1.25pp",
-         unit="percent"),
+    Fact(
+        key="net_change",
+        label="Net income change",
+        value=-45_200_000.0,
+        display="-$45.2M",
+        unit="currency",
+        currency="USD",
+    ),
+    Fact(
+        key="margin_change",
+        label="Gross margin change",
+        value=0.0125,
+        display="+1.25pp",
+        unit="percent",
+    ),
     Fact(key="pe", label="P/E (TTM)", value=38.81, display="38.8x", unit="multiple"),
-    Fact(key="eps", label="EPS (TTM)", value=6.08, display="$6.08", unit="per_share",
-         currency="USD"),
+    Fact(
+        key="eps", label="EPS (TTM)", value=6.08, display="$6.08", unit="per_share", currency="USD"
+    ),
     Fact(key="employees", label="Employees", value=164_000, display="164,000", unit="count"),
     Fact(key="beta", label="Beta", value=1.24, display="1.24", unit="number"),
     Fact(key="missing", label="Forward P/E", value=None, display="n/a", unit="multiple"),
@@ -100,7 +118,9 @@ def test_percent_matches_a_fraction_at_the_edge_of_rounding() -> None:
 def test_verified_figures_name_the_fact_they_match() -> None:
     (fig,) = check_figures("Revenue was $391.04B.", FACTS).figures
     assert (fig.fact_key, fig.fact_label, fig.fact_display) == (
-        "revenue", "Revenue (TTM)", "$391.04B",
+        "revenue",
+        "Revenue (TTM)",
+        "$391.04B",
     )
     assert (fig.start, fig.end, fig.value) == (12, 20, pytest.approx(391.04e9))
 

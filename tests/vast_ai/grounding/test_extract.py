@@ -33,9 +33,14 @@ def found(text: str) -> list[tuple[str, float, str]]:
         ("up 3.2 percentage points", [("3.2 percentage points", 3.2, "percent")]),
         ("up 1.5pp", [("1.5pp", 1.5, "percent")]),
         ("100–150bps", [("100", 1.0, "percent"), ("150bps", 1.5, "percent")]),
-        ("US$5B and HK$12 and C$1.2bn", [
-            ("US$5B", 5e9, "money"), ("HK$12", 12.0, "money"), ("C$1.2bn", 1.2e9, "money"),
-        ]),
+        (
+            "US$5B and HK$12 and C$1.2bn",
+            [
+                ("US$5B", 5e9, "money"),
+                ("HK$12", 12.0, "money"),
+                ("C$1.2bn", 1.2e9, "money"),
+            ],
+        ),
         ("at 38.8x earnings", [("38.8x", 38.8, "multiple")]),
         ("at 38.8× earnings", [("38.8×", 38.8, "multiple")]),
         ("38.8 times earnings", [("38.8 times", 38.8, "multiple")]),
@@ -51,9 +56,13 @@ def found(text: str) -> list[tuple[str, float, str]]:
         ("$10 to 12 billion", [("$10", 10e9, "money"), ("12 billion", 12e9, "money")]),
         ("24.3%\nnext", [("24.3%", 24.3, "percent")]),
         ("line ends with 38.8x", [("38.8x", 38.8, "multiple")]),
-        ("| Revenue | $391.04B |\n| Net | (45.2) |", [
-            ("$391.04B", 391.04e9, "money"), ("(45.2)", -45.2, "number"),
-        ]),
+        (
+            "| Revenue | $391.04B |\n| Net | (45.2) |",
+            [
+                ("$391.04B", 391.04e9, "money"),
+                ("(45.2)", -45.2, "number"),
+            ],
+        ),
         ("- margin 24.3%\n- P/E 29.5", [("24.3%", 24.3, "percent"), ("29.5", 29.5, "number")]),
         ("1. Revenue grew 5%", [("5%", 5.0, "percent")]),
         ("margins (24.3%) rose", [("24.3%", 24.3, "percent")]),
@@ -120,8 +129,16 @@ def test_tolerance_is_half_the_last_place_shown(text: str, tolerance: float) -> 
 
 @pytest.mark.parametrize(
     ("text", "currencies"),
-    [("$5", {"USD"}), ("£5", {"GBP"}), ("€5", {"EUR"}), ("DKK 5", {"DKK"}), ("kr 5", {"SEK"}),
-     ("HK$5", {"HKD"}), ("Rp 5", {"IDR"}), ("¥5", {"JPY"})],
+    [
+        ("$5", {"USD"}),
+        ("£5", {"GBP"}),
+        ("€5", {"EUR"}),
+        ("DKK 5", {"DKK"}),
+        ("kr 5", {"SEK"}),
+        ("HK$5", {"HKD"}),
+        ("Rp 5", {"IDR"}),
+        ("¥5", {"JPY"}),
+    ],
 )
 def test_currency_is_recognised(text: str, currencies: set[str]) -> None:
     (fig,) = extract_figures(text)
