@@ -34,10 +34,11 @@ from ollama import AsyncClient
 
 from tests.fakes.live import serve
 from tests.fakes.ollama import FakeOllama, Reply, rating_json
+from vast_ai.api_key import generate_api_key
 from vast_ai.app import create_app
 from vast_ai.settings import Settings
 
-API_KEY = "ert-bench-key"
+API_KEY = generate_api_key()
 MODEL = "gpt-oss:20b"
 
 

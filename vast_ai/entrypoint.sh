@@ -2,9 +2,11 @@
 # GPU tier start-up: start Ollama, make sure the model is pulled and loaded, then
 # replace this shell with the API server (uvicorn vast_ai.app:app).
 #
-# `ollama`, `curl` and `uvicorn` are taken from PATH (the image puts its virtual
-# environment first), so tests can put stand-ins there.
+# `ollama`, `curl`, `python3` and `uvicorn` are taken from PATH (the image puts its
+# virtual environment first), so tests can put stand-ins there.
 set -euo pipefail
+# The folder holding the vast_ai package, for `python3 -m` and uvicorn, wherever this starts.
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 OLLAMA_HOST="${OLLAMA_HOST:-127.0.0.1:11434}"
 OLLAMA_MODEL="${OLLAMA_MODEL:-gpt-oss:20b}"
@@ -20,9 +22,9 @@ export OLLAMA_HOST OLLAMA_MODEL OLLAMA_KEEP_ALIVE
 log() { printf '[entrypoint] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
-if [[ -z "${ERT_API_KEY:-}" ]]; then
-    die "ERT_API_KEY is not set. Generate one with 'python generate_api_key.py' and pass it as an environment variable (-e ERT_API_KEY=...)."
-fi
+# The API's own check of its settings (ERT_API_KEY first of all) says what is wrong now,
+# not after minutes of pulling a model.
+python3 -m vast_ai.settings || die "the settings above stop the API from starting"
 [[ "$ERT_READY_TIMEOUT" =~ ^[0-9]+$ ]] || die "ERT_READY_TIMEOUT must be a whole number of seconds"
 
 # OLLAMA_HOST may be host:port (as `ollama serve` takes it) or a full URL.

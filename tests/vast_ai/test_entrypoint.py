@@ -110,6 +110,10 @@ def run_entrypoint(tmp_path: Path):
         script = bin_dir / name
         script.write_text(f"#!{sys.executable}\n{source}")
         script.chmod(0o755)
+    # The real Python with the GPU tier installed, as the image's virtual environment has it.
+    python = bin_dir / "python3"
+    python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    python.chmod(0o755)
     log_file = tmp_path / "calls.jsonl"
     out_file = tmp_path / "output.txt"
 
@@ -160,12 +164,22 @@ def run_entrypoint(tmp_path: Path):
     return run
 
 
-@pytest.mark.parametrize("key", [None, ""])
-def test_refuses_to_start_without_api_key(run_entrypoint, key) -> None:
+@pytest.mark.parametrize(
+    ("key", "reason"),
+    [
+        (None, "ERT_API_KEY is not set"),
+        ("", "ERT_API_KEY is not set"),
+        (API_KEY + "\n", "ERT_API_KEY has spaces or a line break around it"),
+        ("ert-short-key", "ERT_API_KEY is shorter than the 36 characters"),
+    ],
+)
+def test_refuses_to_start_without_a_usable_api_key(run_entrypoint, key, reason) -> None:
     result = run_entrypoint(ERT_API_KEY=key)
     assert result.returncode != 0
-    assert "ERT_API_KEY is not set" in result.output
+    assert reason in result.output
+    assert "Traceback" not in result.output
     assert result.calls == []  # neither ollama nor uvicorn was started
+    assert not key or key.strip() not in result.output
 
 
 def test_refuses_a_timeout_that_is_not_whole_seconds(run_entrypoint) -> None:
