@@ -11,7 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.types import Receive, Scope, Send
 
 from vast_ai import __version__
-from vast_ai.auth import require_api_key
+from vast_ai.auth import bearer_scheme
 from vast_ai.engines.base import EngineError
 from vast_ai.queue import Admission, QueueFull
 from vast_ai.schemas import (
@@ -30,7 +30,7 @@ from vast_ai.service import Service
 _ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": text}
     for status, text in {
-        400: "Body that cannot be parsed (not UTF-8 JSON) or a malformed Content-Length",
+        400: "Body that is not UTF-8 JSON, or a malformed Content-Length",
         401: "Missing or wrong API key",
         413: "Request body larger than 256 KiB",
         422: "Invalid request, or a model this server does not offer",
@@ -42,7 +42,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 _AUTH_ERRORS: dict[int | str, dict[str, Any]] = {401: _ERRORS[401]}
 
 router = APIRouter()
-protected = APIRouter(dependencies=[Depends(require_api_key)], responses=_AUTH_ERRORS)
+protected = APIRouter(dependencies=[Depends(bearer_scheme)], responses=_AUTH_ERRORS)
 
 
 def get_service(request: Request) -> Service:

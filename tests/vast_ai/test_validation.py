@@ -1,4 +1,5 @@
-"""Bad requests get 422 (or 413, too large) with a readable JSON error, never a 500."""
+"""Bad requests get 422 (400 when the body is not JSON, 413 when too large) with a readable
+JSON error, never a 500."""
 
 from __future__ import annotations
 
@@ -74,13 +75,36 @@ async def test_unknown_model_is_422_and_names_the_choices(
 
 
 @pytest.mark.parametrize(
-    "content",
-    [b"{not json", b"", b"[]", b'"AAPL"', b"null"],
-    ids=["broken", "empty", "array", "string", "null"],
+    ("content", "where"),
+    [(b"{not json", "at character 1"), (b'{"ticker": "AAPL"', "at character 17")],
+    ids=["broken", "cut short"],
 )
-async def test_body_that_is_not_a_json_object_is_422(
-    client: httpx.AsyncClient, content: bytes
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+async def test_malformed_json_is_400_and_names_where(
+    client: httpx.AsyncClient, ollama: FakeOllama, endpoint: str, content: bytes, where: str
 ) -> None:
+    headers = {**AUTH, "Content-Type": "application/json"}
+    response = await client.post(endpoint, headers=headers, content=content)
+
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "bad_request"
+    assert error["message"].startswith("The body is not valid JSON: ") and where in error["message"]
+    assert "AAPL" not in error["message"]
+    assert ollama.chat_requests == []
+
+
+async def test_body_that_is_not_utf8_is_400(client: httpx.AsyncClient) -> None:
+    headers = {**AUTH, "Content-Type": "application/json"}
+    response = await client.post("/generate_report", headers=headers, content=b"\xff\xfe{}")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "bad_request"
+
+
+@pytest.mark.parametrize(
+    "content", [b"", b"[]", b'"AAPL"', b"null"], ids=["empty", "array", "string", "null"]
+)
+async def test_json_that_is_not_an_object_is_422(client: httpx.AsyncClient, content: bytes) -> None:
     headers = {**AUTH, "Content-Type": "application/json"}
     response = await client.post("/generate_report", headers=headers, content=content)
 
