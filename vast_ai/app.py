@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from vast_ai import __version__
 from vast_ai.auth import RequireApiKey
-from vast_ai.body_limit import BodySizeLimit
+from vast_ai.body_limit import BodyLimit
 from vast_ai.engines import build_engine
 from vast_ai.engines.base import Engine
 from vast_ai.errors import install_error_handlers
@@ -37,7 +37,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(router)
     app.include_router(protected)
     # The last added runs first: metrics, then the key, then the body is read.
-    app.add_middleware(BodySizeLimit)
+    app.add_middleware(BodyLimit, timeout=settings.ert_body_timeout)
     app.add_middleware(RequireApiKey, api_key=settings.ert_api_key.get_secret_value())
     app.add_middleware(MetricsMiddleware, metrics=service.metrics)
     return app

@@ -20,7 +20,8 @@ from vast_ai.errors import error_response
 PUBLIC_PATHS = frozenset({"/health"})
 # Declares the scheme in the OpenAPI schema; the check itself is RequireApiKey's.
 bearer_scheme = HTTPBearer(auto_error=False, description="The server's ERT_API_KEY")
-_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="ert"'}
+# The connection is closed too: a body the client may still be sending is never read.
+_REFUSAL_HEADERS = {"WWW-Authenticate": 'Bearer realm="ert"', "Connection": "close"}
 
 
 def keys_match(given: str, expected: str) -> bool:
@@ -36,7 +37,7 @@ class RequireApiKey:
         if scope["type"] == "http" and scope["path"] not in PUBLIC_PATHS:
             problem = self._problem(Headers(scope=scope).get("authorization"))
             if problem is not None:
-                response = error_response(401, "unauthorized", problem, headers=_CHALLENGE)
+                response = error_response(401, "unauthorized", problem, headers=_REFUSAL_HEADERS)
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)

@@ -32,6 +32,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     for status, text in {
         400: "Body that is not UTF-8 JSON, or a malformed Content-Length",
         401: "Missing or wrong API key",
+        408: "The request body did not arrive within ERT_BODY_TIMEOUT seconds",
         413: "Request body larger than 256 KiB",
         422: "Invalid request, or a model this server does not offer",
         429: "Queue full; retry after the Retry-After header's seconds",
