@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Any, Literal
+import asyncio
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import suppress
+from typing import Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response, StreamingResponse
@@ -13,6 +15,7 @@ from starlette.types import Receive, Scope, Send
 from vast_ai import __version__
 from vast_ai.auth import bearer_scheme
 from vast_ai.engines.base import EngineError
+from vast_ai.errors import ApiError
 from vast_ai.queue import Admission, QueueFull
 from vast_ai.schemas import (
     DoneEvent,
@@ -114,18 +117,49 @@ async def _admit(service: Service, body: ReportRequest) -> tuple[str, Admission]
         raise
 
 
+_T = TypeVar("_T")
+
+
+async def _until_disconnect(request: Request) -> None:
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
+async def _cancelled_on_disconnect(request: Request, work: Coroutine[Any, Any, _T]) -> _T:
+    """`work`'s result; if the client hangs up first, `work` is cancelled (its clean-up
+    runs: the engine's stream closed, the queue slot freed) and a 499 is raised for the
+    metrics, since nobody is left to read it."""
+    task = asyncio.create_task(work)
+    watcher = asyncio.create_task(_until_disconnect(request))
+    try:
+        await asyncio.wait({task, watcher}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for pending in (task, watcher):
+            pending.cancel()
+        with suppress(asyncio.CancelledError):
+            await asyncio.wait({task, watcher})
+    if task.cancelled():
+        raise ApiError(499, "client_disconnected", "The client hung up; the report was stopped")
+    return task.result()
+
+
 @protected.post(
     "/generate_report", response_model=ReportResponse, responses=_ERRORS, tags=["reports"]
 )
 async def generate_report(body: ReportRequest, request: Request) -> ReportResponse:
+    """The whole report when done; a client that disconnects cancels its generation."""
     service = get_service(request)
     model, admission = await _admit(service, body)
-    async with admission:
-        try:
-            report = await service.writer.write(body, model)
-        except EngineError as exc:
-            service.metrics.report_failed(exc.code)
-            raise
+
+    async def write() -> ReportResponse:
+        async with admission:
+            try:
+                return await service.writer.write(body, model)
+            except EngineError as exc:
+                service.metrics.report_failed(exc.code)
+                raise
+
+    report = await _cancelled_on_disconnect(request, write())
     service.metrics.report_finished(report)
     return report
 

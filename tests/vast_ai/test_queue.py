@@ -1,11 +1,14 @@
-"""The queue: full gives 429 with Retry-After, the concurrency limit holds, and a closed
-stream cancels its generation and frees its slot."""
+"""The queue: full gives 429 with Retry-After, the concurrency limit holds, and a client
+that hangs up (on the stream or on the whole report) cancels its generation and frees
+its slot."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Callable
+from contextlib import suppress
 
 import httpx
 import pytest
@@ -108,6 +111,44 @@ async def test_closing_the_stream_cancels_and_frees_the_slot(
             calls_before = len(ollama.chat_requests)
             await asyncio.sleep(0.1)
             assert len(ollama.chat_requests) == calls_before  # no section started after the hang-up
+
+            ollama.reply = None
+            again = await client.post(
+                "/generate_report", headers=AUTH, json=report_body(sections=["risks"])
+            )
+            assert again.status_code == 200
+
+
+async def test_hanging_up_on_a_whole_report_cancels_it_and_frees_the_slot(
+    make_settings: Callable[..., Settings], ollama: FakeOllama
+) -> None:
+    app = create_app(make_settings(ert_max_concurrency=1, ert_max_queue=0))
+    queue = app.state.service.queue
+    ollama.reply = LONG
+    with serve(app) as url:
+        async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+            hung_up = httpx.AsyncClient(base_url=url, timeout=10)
+            report = asyncio.create_task(
+                hung_up.post("/generate_report", headers=AUTH, json=report_body(sections=["risks"]))
+            )
+            assert await wait_until(lambda: ollama.in_flight == 1 and queue.active == 1)
+            busy = await client.post("/generate_report", headers=AUTH, json=report_body())
+            assert busy.status_code == 429
+
+            started = time.monotonic()
+            report.cancel()  # the client gives up and closes its connection
+            with suppress(asyncio.CancelledError):
+                await report
+            await hung_up.aclose()
+
+            # Ollama's stream is closed long before the reply's 8 s, and the slot is free.
+            assert await wait_until(lambda: queue.active == 0 and ollama.in_flight == 0, 3)
+            assert time.monotonic() - started < 3
+            calls_before = len(ollama.chat_requests)
+            await asyncio.sleep(0.1)
+            assert len(ollama.chat_requests) == calls_before  # the rating was never asked for
+            metrics = (await client.get("/metrics", headers=AUTH)).text
+            assert 'route="/generate_report",status="499"} 1.0' in metrics
 
             ollama.reply = None
             again = await client.post(
