@@ -159,7 +159,10 @@ async def generate_report(body: ReportRequest, request: Request) -> ReportRespon
                 service.metrics.report_failed(exc.code)
                 raise
 
-    report = await _cancelled_on_disconnect(request, write())
+    try:
+        report = await _cancelled_on_disconnect(request, write())
+    finally:
+        admission.release()  # also if this request is cancelled before `write` began
     service.metrics.report_finished(report)
     return report
 

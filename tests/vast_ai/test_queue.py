@@ -8,6 +8,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import suppress
+from typing import Any
 
 import httpx
 import pytest
@@ -148,6 +149,46 @@ async def test_hanging_up_on_a_whole_report_cancels_it_and_frees_the_slot(
     await _assert_stopped_and_freed(client, queue, ollama)
     metrics = (await client.get("/metrics", headers=AUTH)).text
     assert 'route="/generate_report",status="499"} 1.0' in metrics
+
+
+async def test_a_client_gone_as_soon_as_its_body_is_sent_leaves_no_place_taken(
+    make_settings: Callable[..., Settings], ollama: FakeOllama
+) -> None:
+    """Straight to the ASGI app: the body, then at once the disconnect."""
+    app = create_app(make_settings(ert_max_concurrency=1, ert_max_queue=0))
+    ollama.reply = LONG
+    body = json.dumps(report_body(sections=["risks"])).encode()
+    messages: list[dict[str, Any]] = [{"type": "http.request", "body": body}]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop() if messages else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    headers = [(b"authorization", AUTH["Authorization"].encode())]
+    headers += [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/generate_report",
+        "raw_path": b"/generate_report",
+        "root_path": "",
+        "query_string": b"",
+        "headers": headers,
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+    }
+    await asyncio.wait_for(app(scope, receive, send), timeout=5)
+
+    queue = app.state.service.queue
+    assert (queue.active, queue.waiting) == (0, 0)
+    assert sent[0]["status"] == 499
+    assert await wait_until(lambda: ollama.in_flight == 0, within=3)
 
 
 async def test_admission_released_once_and_on_cancel() -> None:
