@@ -54,7 +54,7 @@ def parse_fingerprint(text: str) -> str:
     value = text.strip()
     if "=" in value:  # openssl's "sha256 Fingerprint=AB:CD:..."
         label, _, value = value.partition("=")
-        if label.strip().lower() not in ("sha256 fingerprint", "sha2-256 fingerprint"):
+        if label.strip().lower() != "sha256 fingerprint":
             raise ValueError("is not a SHA-256 fingerprint")
     digits = re.sub(r"[\s:]", "", value).upper()
     if not _HEX64.fullmatch(digits):
