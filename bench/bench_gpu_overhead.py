@@ -9,9 +9,12 @@ Fake Ollama, service and client each run in their own process, as in production
 Reported: time to first token, and tokens/s while streaming (first to last token) and
 overall (request to last token), direct vs through the service.
 Targets: streaming throughput through the service >= 95% of direct, TTFT within 10 ms.
+`--tls` serves the service over HTTPS with a certificate of its own, pinned by the client,
+as the image does.
 
     .venv/bin/python bench/bench_gpu_overhead.py            # 2,000 tokens, best of 5
     .venv/bin/python bench/bench_gpu_overhead.py --runs 2
+    .venv/bin/python bench/bench_gpu_overhead.py --tls
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ import argparse
 import asyncio
 import json
 import multiprocessing
+import ssl
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,10 +39,12 @@ from ollama import AsyncClient
 
 from tests.fakes.live import serve
 from tests.fakes.ollama import FakeOllama, Reply, rating_json
+from vast_ai.api_key import generate_api_key
 from vast_ai.app import create_app
 from vast_ai.settings import Settings
+from vast_ai.tls import CERT_FILE, KEY_FILE, ensure_certificate, pinned_context
 
-API_KEY = "ert-bench-key"
+API_KEY = generate_api_key()
 MODEL = "gpt-oss:20b"
 
 
@@ -91,14 +98,14 @@ async def direct(url: str) -> Run:
     return run
 
 
-async def through_service(url: str) -> Run:
+async def through_service(url: str, verify: ssl.SSLContext | bool) -> Run:
     """POST /generate_report/stream for one section, read until that section is done.
 
     Token events carry whatever text is ready, so tokens are counted in the text (the fake
     sends one word per token), not as events."""
     headers = {"Authorization": f"Bearer {API_KEY}"}
     run = Run()
-    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+    async with httpx.AsyncClient(base_url=url, timeout=60, verify=verify) as client:
         started = time.perf_counter()
         async with client.stream(
             "POST", "/generate_report/stream", headers=headers, json=body()
@@ -121,30 +128,41 @@ def run_fake_ollama(tokens: int, urls: multiprocessing.Queue, stop: multiprocess
         stop.wait()
 
 
-def run_service(ollama_url: str, urls: multiprocessing.Queue, stop: multiprocessing.Event) -> None:
+def run_service(
+    ollama_url: str, tls: bool, urls: multiprocessing.Queue, stop: multiprocessing.Event
+) -> None:
     settings = Settings(ert_api_key=API_KEY, ollama_host=ollama_url, ert_generation_timeout=120)
-    with serve(create_app(settings)) as url:
-        urls.put(url)
-        stop.wait()
+    with tempfile.TemporaryDirectory() as folder:
+        pin, options = "", {}
+        if tls:
+            pin, _ = ensure_certificate(Path(folder))
+            options = {
+                "ssl_certfile": f"{folder}/{CERT_FILE}",
+                "ssl_keyfile": f"{folder}/{KEY_FILE}",
+            }
+        with serve(create_app(settings), **options) as url:
+            urls.put((url, pin))
+            stop.wait()
 
 
-async def main(tokens: int, runs: int) -> int:
+async def main(tokens: int, runs: int, tls: bool) -> int:
     urls: multiprocessing.Queue = multiprocessing.Queue()
     stop = multiprocessing.Event()
     fake = multiprocessing.Process(target=run_fake_ollama, args=(tokens, urls, stop))
     fake.start()
     ollama_url = urls.get(timeout=30)
-    service = multiprocessing.Process(target=run_service, args=(ollama_url, urls, stop))
+    service = multiprocessing.Process(target=run_service, args=(ollama_url, tls, urls, stop))
     service.start()
-    url = urls.get(timeout=30)
+    url, pin = urls.get(timeout=30)
+    verify = pinned_context(url, pin, timeout=10) if tls else False
     try:
-        await through_service(url)  # warm-up: connections, imports, caches
+        await through_service(url, verify)  # warm-up: connections, imports, caches
         await direct(ollama_url)
         service_runs = []
         direct_runs = []
         for _ in range(runs):
             direct_runs.append(await direct(ollama_url))
-            service_runs.append(await through_service(url))
+            service_runs.append(await through_service(url, verify))
     finally:
         stop.set()
         service.join(timeout=15)
@@ -159,14 +177,14 @@ async def main(tokens: int, runs: int) -> int:
         )
         for name, runs_ in (
             ("direct (ollama client)", direct_runs),
-            ("through the GPU tier", service_runs),
+            ("through the GPU tier" + (" (TLS)" if tls else ""), service_runs),
         )
     }
     print(f"tokens per run: {tokens}, best of {runs}")
-    print(f"{'':24}  {'TTFT':>10}  {'streaming':>16}  {'overall':>16}")
+    print(f"{'':26}  {'TTFT':>10}  {'streaming':>16}  {'overall':>16}")
     for name, (ttft, streaming, overall) in figures.items():
         print(
-            f"{name:24}  {ttft * 1000:7.2f} ms  {streaming:9.0f} tokens/s  {overall:9.0f} tokens/s"
+            f"{name:26}  {ttft * 1000:7.2f} ms  {streaming:9.0f} tokens/s  {overall:9.0f} tokens/s"
         )
     (direct_ttft, direct_rate, direct_overall), (service_ttft, service_rate, service_overall) = (
         figures.values()
@@ -185,5 +203,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tokens", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--tls", action="store_true", help="HTTPS with a pinned certificate")
     args = parser.parse_args()
-    sys.exit(asyncio.run(main(args.tokens, args.runs)))
+    sys.exit(asyncio.run(main(args.tokens, args.runs, args.tls)))
