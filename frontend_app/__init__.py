@@ -10,12 +10,12 @@ from flask import Flask, Response
 from flask_socketio import SocketIO
 
 from .blocking import green_offload
-from .config import Settings
 from .jobs import JobManager
 from .llm.factory import build_chain
 from .market import MarketDataService
 from .report_job import ReportServices, run_report_job
 from .services import Dashboard
+from .settings import Settings
 from .socket_events import register_socket_events
 from .store import ReportStore
 from .version import __version__
@@ -44,7 +44,9 @@ def create_app(config: Settings | Mapping[str, str] | None = None) -> Flask:
     """The app factory. `config`: a Settings, an environment-like mapping, or None (os.environ)."""
     settings = config if isinstance(config, Settings) else Settings.from_env(config)
     app = Flask(__name__, instance_relative_config=True)
-    app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=64 * 1024)
+    app.config.update(
+        SECRET_KEY=settings.secret_key.get_secret_value(), MAX_CONTENT_LENGTH=64 * 1024
+    )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     # Under a monkey-patched worker let Flask-SocketIO pick the green mode; else threads.
@@ -56,14 +58,14 @@ def create_app(config: Settings | Mapping[str, str] | None = None) -> Flask:
     chain, remote = build_chain(
         settings, start_task=socketio.start_background_task, sleep=socketio.sleep
     )
-    market = MarketDataService(source=settings.data_source)
+    market = MarketDataService(source=settings.ert_data_source)
     services = ReportServices(settings=settings, store=store, market=market, chain=chain)
     jobs = JobManager(
         emit=lambda name, payload, room: socketio.emit(name, payload, to=room),
         start_task=socketio.start_background_task,
         sleep=socketio.sleep,
         run=lambda reporter: run_report_job(reporter, services),
-        limit=settings.max_concurrent_reports,
+        limit=settings.ert_max_concurrent_reports,
     )
     app.extensions["ert"] = Dashboard(
         settings=settings,
@@ -83,6 +85,6 @@ def create_app(config: Settings | Mapping[str, str] | None = None) -> Flask:
     log.info(
         "ERT dashboard ready: integrations %s, data source %s",
         [i.name for i in chain.integrations],
-        settings.data_source,
+        settings.ert_data_source,
     )
     return app

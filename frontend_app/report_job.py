@@ -14,12 +14,12 @@ from typing import Any
 from vast_ai.schemas import SECTION_TITLES, ReportRequest, Section
 
 from .analysis import build_fact_sheet, build_report_inputs, chart_series, compute_metrics
-from .config import Settings
 from .jobs import JobReporter
 from .llm.base import GenerationCancelled, IntegrationError
 from .llm.chain import FallbackChain
 from .market import MarketDataError, MarketDataService, validate_ticker
 from .report_render import grounding_headline
+from .settings import Settings
 from .store import ReportStore
 
 log = logging.getLogger(__name__)

@@ -9,12 +9,12 @@ from typing import Any
 from flask import current_app
 from flask_socketio import SocketIO
 
-from .config import Settings
 from .jobs import JobManager
 from .llm.chain import FallbackChain
 from .llm.remote import RemoteGpuTier
 from .market import MarketDataService
 from .market.tickers import close_matches
+from .settings import Settings
 from .store import ReportStore
 
 STATUS_TTL = 5.0
@@ -66,9 +66,10 @@ class Dashboard:
         if answer is not None and answer.models:
             models = [m.model_dump() for m in answer.models]
         else:
-            default = self.settings.models[0]
+            default = self.settings.ert_models[0]
             models = [
-                {"name": m, "pulled": None, "default": m == default} for m in self.settings.models
+                {"name": m, "pulled": None, "default": m == default}
+                for m in self.settings.ert_models
             ]
         self._models = (now, models)
         return models

@@ -33,7 +33,7 @@ def parse_generate_payload(data: Any, dashboard: Dashboard) -> tuple[str, str | 
         raise TickerInputError(exc.code, exc.message) from None
     model = data.get("model") or None
     if model is not None:
-        allowed = {m["name"] for m in dashboard.models()} | set(dashboard.settings.models)
+        allowed = {m["name"] for m in dashboard.models()} | set(dashboard.settings.ert_models)
         if not isinstance(model, str) or model not in allowed:
             raise TickerInputError(
                 "unknown_model", f"Choose one of the offered models: {', '.join(sorted(allowed))}"

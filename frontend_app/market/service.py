@@ -45,8 +45,6 @@ class MarketDataService:
         backoff: float = 1.0,
         snapshot_dir: Path = SNAPSHOT_DIR,
     ) -> None:
-        if source not in ("yfinance", "snapshot", "auto"):
-            raise ValueError(f"source must be yfinance, snapshot or auto, not {source!r}")
         self.source = source
         self.quote_ttl = quote_ttl
         self.statement_ttl = statement_ttl

@@ -21,7 +21,7 @@ def _view(report_id: str) -> ReportView:
 
 @bp.get("/")
 def index() -> ResponseReturnValue:
-    return render_template("dashboard.html", models=dashboard().settings.models)
+    return render_template("dashboard.html", models=dashboard().settings.ert_models)
 
 
 @bp.get("/reports/<report_id>")
