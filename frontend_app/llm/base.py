@@ -6,6 +6,8 @@ from typing import Protocol
 
 from vast_ai.schemas import ReportRequest, ReportResponse, Section
 
+from ..errors import ErtError
+
 
 class GenerationSink(Protocol):
     """Where an integration sends the report as it is written (the job, in practice)."""
@@ -27,18 +29,15 @@ class GenerationSink(Protocol):
         """Forget the text streamed so far: another integration writes it again."""
 
 
-class IntegrationError(Exception):
+class IntegrationError(ErtError):
     """An integration could not write the report; the chain tries the next one."""
 
-    def __init__(self, code: str, message: str, *, retryable: bool = False) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.retryable = retryable
 
-
-class GenerationCancelled(Exception):
+class GenerationCancelled(ErtError):
     """The person cancelled the job while the text was being written."""
+
+    def __init__(self) -> None:
+        super().__init__("cancelled", "Cancelled")
 
 
 class Integration(Protocol):

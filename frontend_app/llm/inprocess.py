@@ -17,9 +17,9 @@ from vast_ai.engines.base import Engine, EngineError
 from vast_ai.schemas import ReportRequest, ReportResponse
 from vast_ai.writer import ReportWriter
 
-from ..async_bridge import AsyncIteratorThread
 from .base import GenerationCancelled, GenerationSink, IntegrationError
 from .stream import apply_event
+from .thread_bridge import AsyncIteratorThread
 
 log = logging.getLogger(__name__)
 

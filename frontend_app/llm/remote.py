@@ -81,8 +81,8 @@ class RemoteGpuTier:
             headers={"Authorization": f"Bearer {api_key}"} if api_key else {},
             limits=httpx.Limits(max_connections=None, max_keepalive_connections=20),
         )
-        self._retries = retries
-        self._backoff = backoff
+        self.retries = retries
+        self.backoff = backoff
 
     def health(self) -> dict[str, Any]:
         """The GPU tier's /health, or `{"status": "unreachable", ...}`; never raises."""
@@ -121,9 +121,9 @@ class RemoteGpuTier:
             except _Retry as retry:
                 error, delay = retry.error, retry.delay
             except IntegrationError as exc:
-                error, delay = exc, self._backoff * attempt
+                error, delay = exc, self.backoff * attempt
             # A retry would repeat text already shown, so only a clean failure is retried.
-            if not error.retryable or streamed or attempt > self._retries:
+            if not error.retryable or streamed or attempt > self.retries:
                 raise error
             log.info("GPU tier attempt %d failed (%s); retrying", attempt, error.code)
             sink.notice(f"{error.message}; trying again in {delay:.0f} s")
@@ -140,7 +140,7 @@ class RemoteGpuTier:
                     response.read()
                     error = _error_from_response(response)
                     if response.status_code == 429:
-                        raise _Retry(error, _retry_after(response, self._backoff))
+                        raise _Retry(error, _retry_after(response, self.backoff))
                     raise error
                 for event in _events(response):
                     if sink.cancelled:

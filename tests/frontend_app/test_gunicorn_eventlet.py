@@ -20,8 +20,7 @@ import socketio
 
 from ert_run import Tier, free_port, start_dashboard, wait_healthy
 from tests.fakes.ollama import Reply, default_responder
-
-from .conftest import API_KEY, BASE_ENV
+from tests.frontend_app.conftest import API_KEY, BASE_ENV
 
 
 @pytest.fixture

@@ -2,8 +2,8 @@
 
 The vast_ai report writer is asyncio code; the dashboard runs under gunicorn's
 eventlet worker, where an event loop sharing the hub with green threads is fragile.
-So the writer gets a real OS thread (through the blocking-call helper, which uses
-eventlet's thread pool under the worker) with its own event loop, and hands its
+So the writer gets a real OS thread (frontend_app.green.run_blocking, which uses
+the green library's thread pool under the worker) with its own event loop, and hands its
 items back through a deque: `append`/`popleft` are atomic, so neither side needs a
 lock that would belong to one world or the other. The consuming side polls with a
 cooperative sleep, which costs a few wake-ups a second and adds at most `poll`
@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, Generic, TypeVar
 
-from . import blocking
+from ..green import run_blocking
 
 T = TypeVar("T")
 
@@ -34,8 +34,8 @@ class AsyncIteratorThread(Generic[T]):
 
     `start_task` starts a background task in the dashboard's concurrency model and
     `sleep` yields to it (Flask-SocketIO's `start_background_task` and `sleep`).
-    Breaking out of the iteration, calling `stop()`, or `stop_when()` turning true (checked
-    while waiting for items) ends the iteration and cancels the async iterator.
+    Breaking out of the iteration, or `stop_when()` turning true (checked while waiting
+    for items), ends the iteration and cancels the async iterator.
     """
 
     def __init__(
@@ -55,11 +55,8 @@ class AsyncIteratorThread(Generic[T]):
         self._items: deque[Any] = deque()
         self._stopped = False
 
-    def stop(self) -> None:
-        self._stopped = True
-
     def __iter__(self) -> Iterator[T]:
-        self._start_task(blocking.run_blocking, self._run_loop)
+        self._start_task(run_blocking, self._run_loop)
         try:
             while True:
                 while self._items:

@@ -7,6 +7,8 @@ import time
 from typing import Any
 
 from frontend_app.jobs import JobManager, JobReporter, JobSpec
+from frontend_app.llm.base import GenerationCancelled
+from frontend_app.market import validate_ticker
 
 
 class Recorder:
@@ -40,11 +42,16 @@ def gated_runner(gates: dict[str, threading.Event]) -> Any:
         gate = gates.setdefault(reporter.job.spec.ticker, threading.Event())
         while not gate.wait(0.01):
             if reporter.cancelled:
-                reporter.failed("cancelled", "Cancelled")
+                reporter.failed(GenerationCancelled())
                 return
-        reporter.completed("r-" + reporter.job.spec.ticker)
+        report_id = "r-" + reporter.job.spec.ticker
+        reporter.completed(report_id, f"/reports/{report_id}")
 
     return run
+
+
+def spec(ticker: str) -> JobSpec:
+    return JobSpec(validate_ticker(ticker))
 
 
 def test_events_are_numbered_sent_to_the_room_and_replayed_with_tokens_merged() -> None:
@@ -53,18 +60,18 @@ def test_events_are_numbered_sent_to_the_room_and_replayed_with_tokens_merged() 
     def run(reporter: JobReporter) -> None:
         reporter.progress("generating", 50, "writing")
         reporter.token("risks", "Rates ")
-        wait_until(lambda: len(reporter.job.events) == 2)  # the flusher sent it
+        wait_until(lambda: len(emit.emitted) == 2)  # the flusher sent it
         reporter.token("risks", "rise.")
-        wait_until(lambda: len(reporter.job.events) == 3)
-        reporter.completed("r-1")
+        wait_until(lambda: len(emit.emitted) == 3)
+        reporter.completed("r-1", "/reports/r-1")
 
     manager = JobManager(
         emit=emit, start_task=start_thread, sleep=time.sleep, run=run, limit=2, token_interval=0.01
     )
-    job = manager.submit(JobSpec("AAPL"))
+    job = manager.submit(spec("AAPL"))
     wait_until(lambda: job.state == "completed")
 
-    assert [e.seq for e in job.events] == [1, 2, 3, 4, 5]
+    assert [p["seq"] for _, p, _ in emit.emitted] == [1, 2, 3, 4, 5]
     assert [n for n, _, _ in emit.emitted] == [
         "progress",
         "token",
@@ -73,7 +80,7 @@ def test_events_are_numbered_sent_to_the_room_and_replayed_with_tokens_merged() 
         "completed",
     ]
     assert {room for _, _, room in emit.emitted} == {job.id}
-    replay = manager.replay(job)
+    replay = job.replay()
     assert [e.name for e in replay] == ["progress", "token", "progress", "completed"]
     assert replay[1].payload["text"] == "Rates rise."
     # The merged token carries the seq of its last part, so live duplicates are dropped.
@@ -94,12 +101,12 @@ def test_tokens_are_batched_but_never_overtake_other_events() -> None:
             reporter.token("risks", word)
         reporter.token("valuation", "x ")
         reporter.section({"id": "valuation"})
-        reporter.completed("r1")
+        reporter.completed("r1", "/reports/r1")
 
     manager = JobManager(
         emit=emit, start_task=start_thread, sleep=time.sleep, run=run, limit=1, token_interval=10
     )
-    job = manager.submit(JobSpec("A"))
+    job = manager.submit(spec("A"))
     wait_until(lambda: job.finished)
     assert [(n, p.get("text")) for n, p, _ in emit.emitted] == [
         ("token", "a b c "),
@@ -115,7 +122,7 @@ def test_jobs_over_the_limit_wait_and_are_told_their_position() -> None:
     manager = JobManager(
         emit=emit, start_task=start_thread, sleep=time.sleep, run=gated_runner(gates), limit=1
     )
-    first, second, third = (manager.submit(JobSpec(t)) for t in ("A", "B", "C"))
+    first, second, third = (manager.submit(spec(t)) for t in ("A", "B", "C"))
     wait_until(lambda: "A" in gates)
 
     assert (first.state, second.state, third.state) == ("running", "queued", "queued")
@@ -139,7 +146,7 @@ def test_cancel_stops_a_running_job_and_removes_a_waiting_one() -> None:
     manager = JobManager(
         emit=emit, start_task=start_thread, sleep=time.sleep, run=gated_runner(gates), limit=1
     )
-    running, waiting = manager.submit(JobSpec("A")), manager.submit(JobSpec("B"))
+    running, waiting = manager.submit(spec("A")), manager.submit(spec("B"))
     wait_until(lambda: "A" in gates)
 
     assert manager.cancel(waiting.id) is True
@@ -157,7 +164,33 @@ def test_a_runner_that_forgets_to_end_its_job_still_ends_it() -> None:
     manager = JobManager(
         emit=emit, start_task=start_thread, sleep=time.sleep, run=lambda reporter: None, limit=1
     )
-    job = manager.submit(JobSpec("A"))
+    job = manager.submit(spec("A"))
     wait_until(lambda: job.finished)
     assert job.state == "failed"
     assert job.events[-1].payload["code"] == "internal_error"
+
+
+def test_a_replay_holds_only_text_already_sent_live() -> None:
+    emit, sent_first = Recorder(), threading.Event()
+    release = threading.Event()
+
+    def run(reporter: JobReporter) -> None:
+        reporter.token("risks", "Rates ")
+        sent_first.set()
+        release.wait(5)
+        reporter.progress("generating", 50, "writing")  # sends the text first
+        reporter.completed("r-1", "/reports/r-1")
+
+    manager = JobManager(
+        emit=emit, start_task=start_thread, sleep=time.sleep, run=run, limit=1, token_interval=10
+    )
+    job = manager.submit(spec("A"))
+    sent_first.wait(5)
+    # Not sent live yet: a browser subscribing now gets it live, after the replay.
+    assert [e.name for e in job.replay()] == []
+    release.set()
+    wait_until(lambda: job.finished)
+    replay = job.replay()
+    names = [(e.name, e.seq) for e in replay]
+    assert names == [("token", 1), ("progress", 2), ("progress", 3), ("completed", 4)]
+    assert replay[0].payload["text"] == "Rates "

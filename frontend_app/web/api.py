@@ -4,19 +4,26 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import UTC, datetime
+from typing import Any
 
-from flask import Blueprint, abort, jsonify, request
+from flask import Blueprint, abort, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 
+from ..errors import ErtError
 from ..jobs import JobSpec
-from ..market import MarketDataError, validate_ticker
-from ..report_view import build_report_view
-from ..services import dashboard
-from ..ticker_input import TickerInputError, parse_generate_payload
+from ..market import MarketDataError, Ticker, validate_ticker
+from ..reports.store import StoredReport
+from ..reports.view import build_report_view
 from ..version import __version__
+from .dashboard import dashboard
 from .errors import error_response
+from .inputs import parse_generate_payload
 
 bp = Blueprint("api", __name__)
+
+
+def _summary(stored: StoredReport) -> dict[str, Any]:
+    return {**stored.summary(), "url": url_for("pages.report", report_id=stored.id)}
 
 
 @bp.get("/health")
@@ -47,12 +54,11 @@ def check_ticker() -> ResponseReturnValue:
 
 @bp.post("/api/reports")
 def create_report() -> ResponseReturnValue:
-    data = request.get_json(silent=True)
     try:
-        ticker, model = parse_generate_payload(data, dashboard())
-    except TickerInputError as exc:
-        return error_response(400, exc.code, exc.message)
-    job = dashboard().jobs.submit(JobSpec(ticker=ticker, model=model))
+        spec = parse_generate_payload(request.get_json(silent=True), dashboard())
+    except ErtError as exc:
+        return error_response(400, exc)
+    job = dashboard().jobs.submit(spec)
     return jsonify(job_id=job.id), 202
 
 
@@ -62,9 +68,10 @@ def regenerate(report_id: str) -> ResponseReturnValue:
     stored = dashboard().store.get(report_id)
     if stored is None:
         abort(404, description=f"There is no report {report_id!r}")
-    spec = JobSpec(ticker=stored.ticker, model=stored.model, regenerate_from=stored.id)
+    # The stored ticker was validated when the report was first asked for.
+    spec = JobSpec(ticker=Ticker(stored.ticker), model=stored.model, regenerate_from=stored.id)
     job = dashboard().jobs.submit(spec)
-    return jsonify(job_id=job.id, url=f"/?job={job.id}"), 202
+    return jsonify(job_id=job.id, url=url_for("pages.index", job=job.id)), 202
 
 
 @bp.get("/api/jobs/<job_id>")
@@ -73,7 +80,8 @@ def job_status(job_id: str) -> ResponseReturnValue:
     job = jobs.get(job_id)
     if job is None:
         abort(404, description="That report job is not known (it may have expired)")
-    return jsonify({**job.to_dict(), "queue_position": jobs.queue_position(job)})
+    url = url_for("pages.report", report_id=job.report_id) if job.report_id else None
+    return jsonify({**job.to_dict(), "url": url, "queue_position": jobs.queue_position(job)})
 
 
 @bp.get("/api/reports")
@@ -81,7 +89,7 @@ def history() -> ResponseReturnValue:
     """Newest first."""
     limit = request.args.get("limit", default=50, type=int)
     reports = dashboard().store.recent(limit=max(1, min(limit, 200)))
-    return jsonify(reports=[r.summary() for r in reports])
+    return jsonify(reports=[_summary(r) for r in reports])
 
 
 @bp.get("/api/reports/<report_id>")
@@ -92,7 +100,7 @@ def report_json(report_id: str) -> ResponseReturnValue:
     view = build_report_view(stored, dashboard().settings)
     return jsonify(
         {
-            **stored.summary(),
+            **_summary(stored),
             "report": stored.report,
             "context": stored.context,
             "grounding_headline": view.grounding_headline,

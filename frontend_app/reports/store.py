@@ -15,6 +15,8 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, Float, String, create_engine, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
+from vast_ai.schemas import ReportRequest, ReportResponse
+
 
 class Base(DeclarativeBase):
     pass
@@ -61,7 +63,6 @@ class StoredReport:
             "integration": self.integration,
             "recommendation": self.recommendation,
             "generation_time": self.generation_time,
-            "url": f"/reports/{self.id}",
         }
 
 
@@ -94,22 +95,22 @@ class ReportStore:
     def save(
         self,
         *,
-        report: dict[str, Any],
-        inputs: dict[str, Any],
+        report: ReportResponse,
+        inputs: ReportRequest,
         context: dict[str, Any],
         integration: str,
     ) -> StoredReport:
         row = ReportRow(
             id=uuid.uuid4().hex,
-            ticker=report["ticker"],
-            company_name=str(context.get("company_name") or report["ticker"])[:200],
+            ticker=report.ticker,
+            company_name=str(context.get("company_name") or report.ticker)[:200],
             created_at=datetime.now(UTC),
-            model=report["model"],
+            model=report.model,
             integration=integration,
-            recommendation=report["rating"]["recommendation"],
-            generation_time=float(report["metadata"]["generation_time"]),
-            report=report,
-            inputs=inputs,
+            recommendation=report.rating.recommendation,
+            generation_time=report.metadata.generation_time,
+            report=report.model_dump(mode="json"),
+            inputs=inputs.model_dump(mode="json"),
             context=context,
         )
         with self._sessions.begin() as session:

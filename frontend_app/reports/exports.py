@@ -1,6 +1,6 @@
 """A stored report as Markdown, standalone HTML, PDF (fpdf2, pure Python) and JSON.
 
-All exports use report_render's output, so the figure marks and the sanitising are
+All exports use reports.render's output, so the figure marks and the sanitising are
 the report page's. The PDF uses the DejaVu fonts vendored in frontend_app/fonts
 (with their licence), because Render's Python runtime has no system fonts.
 """
@@ -16,20 +16,20 @@ from flask import render_template
 from fpdf import FPDF
 from fpdf.fonts import TextStyle
 
-from .report_render import markdown_with_footnotes
-from .report_view import DISCLAIMER, ReportView
-from .version import __version__
+from ..version import __version__
+from .render import markdown_with_footnotes
+from .view import DISCLAIMER, ReportView
 
-FONT_DIR = Path(__file__).parent / "fonts"
+FONT_DIR = Path(__file__).parent.parent / "fonts"
 _FONT_FILES = {
     "": "DejaVuSans.ttf",
     "B": "DejaVuSans-Bold.ttf",
     "I": "DejaVuSans-Oblique.ttf",
     "BI": "DejaVuSans-BoldOblique.ttf",
 }
-CSS_PATH = Path(__file__).parent / "static" / "css" / "report.css"
+CSS_PATH = Path(__file__).parent.parent / "static" / "css" / "report.css"
 
-# The figure marks report_render adds (its own markup, titles HTML-escaped, so no ">").
+# The figure marks reports.render adds (its own markup, titles HTML-escaped, so no ">").
 _FIGURE_MARK = re.compile(r'<span class="fig fig-(verified|unverified)"[^>]*>(.*?)</span>')
 _PDF_MARK = {
     "verified": '<font color="#1a7f37">{text}</font>',

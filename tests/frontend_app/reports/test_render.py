@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from frontend_app.report_render import (
+from frontend_app.reports.render import (
     grounding_headline,
     markdown_with_footnotes,
     render_markdown_html,

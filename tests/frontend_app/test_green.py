@@ -1,10 +1,10 @@
-"""run_blocking: a plain call normally, a real thread under eventlet's monkey-patching."""
+"""run_blocking (frontend_app.green): a plain call normally, a real thread under eventlet."""
 
 from __future__ import annotations
 
 import threading
 
-from frontend_app.blocking import green_library, green_offload, run_blocking
+from frontend_app.green import green_library, green_offload, run_blocking
 from tests.fakes.green_probe import run_probe
 
 # Counts how often a green thread ticks (every 20 ms) while a C-level blocking call
@@ -14,7 +14,7 @@ import eventlet
 eventlet.monkey_patch()
 import json, time
 from eventlet.patcher import original
-from frontend_app.blocking import green_library, green_offload, run_blocking
+from frontend_app.green import green_library, green_offload, run_blocking
 from tests.fakes.green_probe import start_ticking
 
 blocking_sleep = original("time").sleep

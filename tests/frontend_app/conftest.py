@@ -55,7 +55,7 @@ def make_app(tmp_path: Any) -> Iterator[Callable[..., Flask]]:
 
     yield make
     for app in apps:
-        app.extensions["ert"].store.dispose()
+        app.extensions["ert"].close()
 
 
 @pytest.fixture
@@ -76,7 +76,7 @@ class Watcher:
     """A Socket.IO test client that remembers every event and can wait for one."""
 
     def __init__(self, app: Flask) -> None:
-        self.client: SocketIOTestClient = app.extensions["ert"].socketio.test_client(app)
+        self.client: SocketIOTestClient = app.extensions["socketio"].test_client(app)
         self.events: list[tuple[str, dict[str, Any]]] = []
 
     def emit(self, name: str, data: Any) -> Any:

@@ -7,8 +7,8 @@ from typing import Any
 
 from vast_ai.schemas import SECTION_IDS, ReportGrounding, ReportResponse, Section
 
-from .report_render import grounding_headline, render_markdown_html
-from .settings import Settings
+from ..settings import Settings
+from .render import grounding_headline, render_markdown_html
 from .store import StoredReport
 
 DISCLAIMER = (

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, jsonify, render_template
 from flask.typing import ResponseReturnValue
 
-from ..exports import to_html, to_json, to_markdown, to_pdf
-from ..report_view import DISCLAIMER, ReportView, build_report_view
-from ..services import dashboard
+from ..reports.exports import to_html, to_json, to_markdown, to_pdf
+from ..reports.view import DISCLAIMER, ReportView, build_report_view
+from .dashboard import dashboard
 
 bp = Blueprint("pages", __name__)
 

@@ -11,8 +11,7 @@ from typing import Any
 from werkzeug import Response
 
 from tests.fakes.ollama import FakeOllama, Reply, default_responder
-
-from .conftest import API_KEY
+from tests.frontend_app.conftest import API_KEY
 
 
 def messages(events: list[tuple[str, dict[str, Any]]]) -> list[str]:
@@ -36,9 +35,7 @@ def test_remote_down_falls_back_to_ollama_directly(make_app, watcher, ollama, do
         OLLAMA_INTEGRATION="true",
         OLLAMA_HOST=ollama.url,
     )
-    app.extensions[
-        "ert"
-    ].remote._backoff = 0  # the retries of a refused connection, without waiting
+    app.extensions["ert"].remote.backoff = 0  # the retries of a refused connection, at once
     done, events, store = generate(app, watcher)
 
     assert done["event"] == "completed"
@@ -60,7 +57,7 @@ def test_remote_and_ollama_down_fall_back_to_the_data_only_writer(
         OLLAMA_INTEGRATION="true",
         OLLAMA_HOST=down_url,
     )
-    app.extensions["ert"].remote._backoff = 0
+    app.extensions["ert"].remote.backoff = 0
     done, events, store = generate(app, watcher)
 
     assert done["event"] == "completed"
@@ -175,7 +172,7 @@ def test_the_openai_compatible_server_is_the_third_step(
         OPENAI_API_KEY="sk-test-never-shown",
         OPENAI_MODEL="local",
     )
-    app.extensions["ert"].remote._backoff = 0
+    app.extensions["ert"].remote.backoff = 0
     done, events, store = generate(app, watcher)
 
     fallbacks = [m for m in messages(events) if "Falling back" in m]

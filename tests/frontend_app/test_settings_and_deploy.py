@@ -11,7 +11,7 @@ import yaml
 
 from frontend_app.settings import ConfigError, Settings
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 DESIGN_START = "gunicorn --worker-class eventlet -w 1 --bind 0.0.0.0:$PORT wsgi:app"
 # Read by Render itself, not by the app.
 RENDER_ONLY = {"PYTHON_VERSION"}
@@ -103,7 +103,7 @@ def test_the_sqlite_file_defaults_to_the_instance_folder() -> None:
     try:
         assert (Path(app.instance_path) / "ert.sqlite3").is_file()
     finally:
-        app.extensions["ert"].store.dispose()
+        app.extensions["ert"].close()
 
 
 @pytest.fixture(scope="module")
