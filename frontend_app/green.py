@@ -19,7 +19,7 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Callable
-from typing import Any, Literal, ParamSpec, TypeVar
+from typing import Any, Literal, ParamSpec, TypeVar, cast
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -51,7 +51,8 @@ def green_offload() -> Offload | None:
     """The patched green library's "run in a real thread" function, or None if unpatched."""
     library = green_library()
     if library == "eventlet":
-        return importlib.import_module("eventlet.tpool").execute
+        execute: Offload = importlib.import_module("eventlet.tpool").execute
+        return execute
     if library == "gevent":
         hub = sys.modules["gevent"].get_hub()
         return lambda func, *args, **kwargs: hub.threadpool.apply(func, args, kwargs)
@@ -73,4 +74,4 @@ def run_blocking(func: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> 
     offload = green_offload()
     if offload is None:
         return func(*args, **kwargs)
-    return offload(func, *args, **kwargs)
+    return cast(R, offload(func, *args, **kwargs))

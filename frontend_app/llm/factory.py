@@ -29,7 +29,6 @@ def build_chain(
             settings.ert_llm_timeout,
         )
         integrations.append(remote)
-    threads = {"start_task": start_task, "sleep": sleep}
     if settings.ollama_integration:
         integrations.append(
             InProcessWriter(
@@ -37,7 +36,8 @@ def build_chain(
                 label=f"Ollama at {settings.ollama_host}",
                 engine_factory=lambda: OllamaEngine(settings.ollama_host, settings.ert_llm_timeout),
                 default_model=settings.ert_models[0],
-                **threads,
+                start_task=start_task,
+                sleep=sleep,
             )
         )
     if settings.openai_integration:
@@ -52,7 +52,8 @@ def build_chain(
                     timeout=settings.ert_llm_timeout,
                 ),
                 model=settings.openai_model,
-                **threads,
+                start_task=start_task,
+                sleep=sleep,
             )
         )
     integrations.append(
@@ -62,7 +63,8 @@ def build_chain(
             engine_factory=DataOnlyEngine,
             model="data-only",
             check_engine=False,
-            **threads,
+            start_task=start_task,
+            sleep=sleep,
         )
     )
     return FallbackChain(integrations), remote
