@@ -51,7 +51,7 @@ def create_app(config: Settings | Mapping[str, str] | None = None) -> Flask:
         store=store, market=market, chain=chain, report_url=web.report_url(app)
     )
     jobs = JobManager(
-        emit=lambda name, payload, room: socketio.emit(name, payload, to=room),
+        emit=socketio.emit,
         start_task=socketio.start_background_task,
         sleep=socketio.sleep,
         run=pipeline.run,

@@ -1,8 +1,7 @@
-"""Report jobs: the manager (queue, running slots, cancel), a job and its event log,
-sending its events, and the report pipeline stage by stage with its progress."""
+"""Report jobs: the manager (queue, running slots, cancel), a job with its event log,
+and the report pipeline stage by stage with the writing stage's progress."""
 
-from .events import JobReporter
-from .job import Job, JobSpec
+from .job import Job, JobReporter, JobSpec
 from .manager import JobManager
 from .pipeline import ReportPipeline
 

@@ -12,8 +12,7 @@ from collections import deque
 from collections.abc import Callable
 
 from ..errors import ErtError
-from .events import Emit, JobEvents, JobReporter, Sleep, StartTask
-from .job import Job, JobSpec
+from .job import Emit, Job, JobEvents, JobReporter, JobSpec, Sleep, StartTask
 
 
 class JobManager:
@@ -65,7 +64,7 @@ class JobManager:
         job = self._jobs.get(job_id)
         if job is None or job.finished:
             return False
-        job.cancel_requested = True
+        job.cancel.set()
         with self._lock:
             was_waiting = job in self._waiting
             if was_waiting:

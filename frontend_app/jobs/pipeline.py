@@ -21,8 +21,7 @@ from ..llm.chain import FallbackChain
 from ..market import MarketDataService
 from ..reports.render import grounding_headline
 from ..reports.store import ReportStore
-from .events import JobReporter
-from .job import JobSpec
+from .job import JobReporter, JobSpec
 from .progress import GENERATING_FROM, WritingProgress
 
 log = logging.getLogger(__name__)
@@ -52,7 +51,8 @@ class ReportPipeline:
             _check_cancel(reporter)
             model = request.model or "the default model"
             reporter.progress("generating", GENERATING_FROM, f"Writing the report with {model}")
-            report, integration = self.chain.generate(request, WritingProgress(reporter, request))
+            writing = self.chain.write(request, reporter.job.cancel.is_set)
+            report, integration = WritingProgress(reporter, request).follow(writing)
             reporter.progress("verifying", 92, grounding_headline(report.grounding))
             _check_cancel(reporter)
             reporter.progress("saving", 96, "Saving the report")

@@ -1,4 +1,4 @@
-"""The writing stage's progress: the report writer's stream turned into the job's events.
+"""The writing stage: the fallback chain's events turned into the job's events.
 
 The percentage follows the text: a section counts as done when the writer says so,
 and until then by its length against the longest it may be (about 4 characters a
@@ -10,17 +10,27 @@ whole percent was gained.
 from __future__ import annotations
 
 import time
+from collections.abc import Generator
 
-from vast_ai.schemas import SECTION_TITLES, ReportRequest, Section
+from vast_ai.schemas import (
+    SECTION_TITLES,
+    ReportRequest,
+    ReportResponse,
+    Section,
+    SectionDoneEvent,
+    SectionStartedEvent,
+    TokenEvent,
+)
 
-from .events import JobReporter
+from ..llm.base import Integration, Notice, Restart, WriterEvent
+from .job import JobReporter
 
 # Percent of the whole job at the start and the end of writing; writing takes most of it.
 GENERATING_FROM, GENERATING_TO = 20.0, 90.0
 
 
 class WritingProgress:
-    """The fallback chain's GenerationSink for one job."""
+    """Follows one job's writing: progress, text, finished sections, notices."""
 
     def __init__(self, reporter: JobReporter, request: ReportRequest) -> None:
         self._reporter = reporter
@@ -31,9 +41,26 @@ class WritingProgress:
         self._shown = GENERATING_FROM
         self._last_update = 0.0
 
-    @property
-    def cancelled(self) -> bool:
-        return self._reporter.cancelled
+    def follow(
+        self, writing: Generator[WriterEvent, None, tuple[ReportResponse, Integration]]
+    ) -> tuple[ReportResponse, Integration]:
+        """Send the job's events for each event of `writing`; what `writing` returns."""
+        while True:
+            try:
+                event = next(writing)
+            except StopIteration as finished:
+                result: tuple[ReportResponse, Integration] = finished.value
+                return result
+            if isinstance(event, TokenEvent):
+                self._token(event.section, event.text)
+            elif isinstance(event, SectionStartedEvent):
+                self._section_started(event.section, event.attempt)
+            elif isinstance(event, SectionDoneEvent):
+                self._section_done(event.section)
+            elif isinstance(event, Notice):
+                self._notice(event.message)
+            elif isinstance(event, Restart):
+                self._restart()
 
     def _percent(self) -> float:
         """Never lower than the last one shown, except after a restart."""
@@ -48,10 +75,10 @@ class WritingProgress:
     def _written(self) -> str:
         return f"{len(self._done)} of {len(self._sections)} sections written"
 
-    def notice(self, message: str) -> None:
+    def _notice(self, message: str) -> None:
         self._reporter.progress("generating", self._percent(), message)
 
-    def section_started(self, section_id: str, attempt: int) -> None:
+    def _section_started(self, section_id: str, attempt: int) -> None:
         title = SECTION_TITLES.get(section_id, section_id)
         again = " again, to fix unverified figures" if attempt > 1 else ""
         self._chars[section_id] = 0
@@ -63,7 +90,7 @@ class WritingProgress:
             attempt=attempt,
         )
 
-    def token(self, section_id: str, text: str) -> None:
+    def _token(self, section_id: str, text: str) -> None:
         self._reporter.token(section_id, text)
         self._chars[section_id] = self._chars.get(section_id, 0) + len(text)
         before, now = self._shown, time.monotonic()
@@ -71,11 +98,11 @@ class WritingProgress:
             self._last_update = now
             self._reporter.progress("generating", self._shown, f"Writing: {self._written()}")
 
-    def section_done(self, section: Section) -> None:
+    def _section_done(self, section: Section) -> None:
         self._done.add(section.id)
         self._reporter.section(section.model_dump(mode="json"))
 
-    def restart(self) -> None:
+    def _restart(self) -> None:
         self._done.clear()
         self._chars.clear()
         self._shown = GENERATING_FROM

@@ -15,8 +15,8 @@ class Recorder:
     def __init__(self) -> None:
         self.emitted: list[tuple[str, dict[str, Any], str]] = []
 
-    def __call__(self, name: str, payload: dict[str, Any], room: str) -> None:
-        self.emitted.append((name, payload, room))
+    def __call__(self, name: str, payload: dict[str, Any], *, to: str) -> None:
+        self.emitted.append((name, payload, to))
 
 
 def start_thread(func: Any, *args: Any) -> threading.Thread:

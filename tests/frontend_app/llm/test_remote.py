@@ -13,7 +13,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
-from frontend_app.llm.base import GenerationCancelled, IntegrationError
+from frontend_app.llm.base import GenerationCancelled, IntegrationError, Notice
 from frontend_app.llm.remote import RemoteGpuTier
 from vast_ai.schemas import (
     DoneEvent,
@@ -35,29 +35,32 @@ REQUEST = ReportRequest(ticker="AAPL", company_data={"name": "Apple"}, financial
 
 
 class Sink:
+    """Drives an integration's `write` and records what it yielded, as the job would see it."""
+
     def __init__(self, cancel_after_tokens: int | None = None) -> None:
         self.calls: list[tuple[str, Any]] = []
         self._cancel_after = cancel_after_tokens
 
-    @property
     def cancelled(self) -> bool:
         tokens = sum(1 for name, _ in self.calls if name == "token")
         return self._cancel_after is not None and tokens >= self._cancel_after
 
-    def notice(self, message: str) -> None:
-        self.calls.append(("notice", message))
-
-    def section_started(self, section_id: str, attempt: int) -> None:
-        self.calls.append(("section_started", section_id))
-
-    def token(self, section_id: str, text: str) -> None:
-        self.calls.append(("token", text))
-
-    def section_done(self, section: Section) -> None:
-        self.calls.append(("section_done", section.id))
-
-    def restart(self) -> None:
-        self.calls.append(("restart", None))
+    def write(self, tier: RemoteGpuTier) -> ReportResponse:
+        writing = tier.write(REQUEST, self.cancelled)
+        while True:
+            try:
+                event = next(writing)
+            except StopIteration as finished:
+                result: ReportResponse = finished.value
+                return result
+            if isinstance(event, Notice):
+                self.calls.append(("notice", event.message))
+            elif isinstance(event, TokenEvent):
+                self.calls.append(("token", event.text))
+            elif isinstance(event, SectionDoneEvent):
+                self.calls.append(("section_done", event.section.id))
+            else:
+                self.calls.append((type(event).__name__, None))
 
 
 def report() -> ReportResponse:
@@ -123,7 +126,7 @@ def client(httpserver: HTTPServer, retries: int = 2) -> RemoteGpuTier:
 def test_streams_tokens_and_returns_the_report_with_the_bearer_key(httpserver: HTTPServer) -> None:
     seen = scripted(httpserver, ndjson(stream_body()))
     sink = Sink()
-    result = client(httpserver).generate(REQUEST, sink)
+    result = sink.write(client(httpserver))
     assert result.report_id == "r1"
     # Tokens that arrive in one read are forwarded as one event.
     assert "".join(c[1] for c in sink.calls if c[0] == "token") == "t0 t1 "
@@ -135,7 +138,7 @@ def test_streams_tokens_and_returns_the_report_with_the_bearer_key(httpserver: H
 def test_retryable_failures_are_retried_then_succeed(httpserver: HTTPServer, status, code) -> None:
     seen = scripted(httpserver, error(status, code), error(status, code), ndjson(stream_body()))
     sink = Sink()
-    assert client(httpserver).generate(REQUEST, sink).success
+    assert sink.write(client(httpserver)).success
     assert len(seen) == 3
     assert [c[0] for c in sink.calls].count("notice") == 2
 
@@ -145,7 +148,7 @@ def test_429_waits_for_retry_after(httpserver: HTTPServer) -> None:
         httpserver, error(429, "queue_full", {"Retry-After": "0"}), ndjson(stream_body())
     )
     sink = Sink()
-    assert client(httpserver).generate(REQUEST, sink).success
+    assert sink.write(client(httpserver)).success
     assert len(seen) == 2 and "busy" in sink.calls[0][1]
 
 
@@ -164,7 +167,7 @@ def test_unretryable_failures_are_not_retried(
     caplog.set_level(logging.DEBUG)
     seen = scripted(httpserver, error(status, code))
     with pytest.raises(IntegrationError) as failure:
-        client(httpserver).generate(REQUEST, Sink())
+        Sink().write(client(httpserver))
     assert len(seen) == 1
     assert failure.value.code == code and not failure.value.retryable
     assert words in failure.value.message
@@ -174,7 +177,7 @@ def test_unretryable_failures_are_not_retried(
 def test_a_stream_that_breaks_after_text_is_not_retried(httpserver: HTTPServer) -> None:
     seen = scripted(httpserver, ndjson(stream_body(done=False)))
     with pytest.raises(IntegrationError) as failure:
-        client(httpserver).generate(REQUEST, Sink())
+        Sink().write(client(httpserver))
     assert failure.value.code == "stream_ended" and len(seen) == 1
 
 
@@ -185,14 +188,14 @@ def test_an_error_event_mid_stream_ends_with_its_code(httpserver: HTTPServer) ->
     )
     seen = scripted(httpserver, ndjson(body))
     with pytest.raises(IntegrationError) as failure:
-        client(httpserver).generate(REQUEST, Sink())
+        Sink().write(client(httpserver))
     assert failure.value.code == "generation_timeout" and len(seen) == 1
 
 
 def test_a_line_that_is_not_an_event_is_refused(httpserver: HTTPServer) -> None:
     scripted(httpserver, ndjson('{"type": "surprise"}\n'))
     with pytest.raises(IntegrationError) as failure:
-        client(httpserver).generate(REQUEST, Sink())
+        Sink().write(client(httpserver))
     assert failure.value.code == "bad_stream"
 
 
@@ -210,7 +213,7 @@ def trickle(body: str, delay: float = 0.01) -> Response:
 def test_tokens_arriving_apart_are_forwarded_one_by_one(httpserver: HTTPServer) -> None:
     scripted(httpserver, trickle(stream_body(tokens=5), delay=0.05))
     sink = Sink()
-    client(httpserver).generate(REQUEST, sink)
+    sink.write(client(httpserver))
     assert [c[1] for c in sink.calls if c[0] == "token"] == [f"t{i} " for i in range(5)]
 
 
@@ -218,14 +221,14 @@ def test_cancel_stops_reading_the_stream(httpserver: HTTPServer) -> None:
     scripted(httpserver, trickle(stream_body(tokens=50)))
     sink = Sink(cancel_after_tokens=3)
     with pytest.raises(GenerationCancelled):
-        client(httpserver).generate(REQUEST, sink)
+        sink.write(client(httpserver))
     assert sum(1 for c in sink.calls if c[0] == "token") == 3
 
 
 def test_an_unreachable_tier_is_retried_then_reported_without_the_key(down_url: str) -> None:
     sink = Sink()
     with pytest.raises(IntegrationError) as failure:
-        RemoteGpuTier(down_url, KEY, 5.0, retries=1, backoff=0).generate(REQUEST, sink)
+        sink.write(RemoteGpuTier(down_url, KEY, 5.0, retries=1, backoff=0))
     assert failure.value.code == "backend_unreachable" and failure.value.retryable
     assert [c[0] for c in sink.calls] == ["notice"]
     assert KEY not in failure.value.message
