@@ -34,7 +34,7 @@ KEY = "ert-secret-key-never-shown-0123456789"
 REQUEST = ReportRequest(ticker="AAPL", company_data={"name": "Apple"}, financial_data={})
 
 
-class Sink:
+class Consumer:
     """Drives an integration's `write` and records what it yielded, as the job would see it."""
 
     def __init__(self, cancel_after_tokens: int | None = None) -> None:
@@ -125,31 +125,31 @@ def client(httpserver: HTTPServer, retries: int = 2) -> RemoteGpuTier:
 
 def test_streams_tokens_and_returns_the_report_with_the_bearer_key(httpserver: HTTPServer) -> None:
     seen = scripted(httpserver, ndjson(stream_body()))
-    sink = Sink()
-    result = sink.write(client(httpserver))
+    consumer = Consumer()
+    result = consumer.write(client(httpserver))
     assert result.report_id == "r1"
     # Tokens that arrive in one read are forwarded as one event.
-    assert "".join(c[1] for c in sink.calls if c[0] == "token") == "t0 t1 "
-    assert ("section_done", "risks") in sink.calls
+    assert "".join(c[1] for c in consumer.calls if c[0] == "token") == "t0 t1 "
+    assert ("section_done", "risks") in consumer.calls
     assert seen[0]["Authorization"] == f"Bearer {KEY}"
 
 
 @pytest.mark.parametrize("status, code", [(503, "ollama_unreachable"), (502, "bad_gateway")])
 def test_retryable_failures_are_retried_then_succeed(httpserver: HTTPServer, status, code) -> None:
     seen = scripted(httpserver, error(status, code), error(status, code), ndjson(stream_body()))
-    sink = Sink()
-    assert sink.write(client(httpserver)).success
+    consumer = Consumer()
+    assert consumer.write(client(httpserver)).success
     assert len(seen) == 3
-    assert [c[0] for c in sink.calls].count("notice") == 2
+    assert [c[0] for c in consumer.calls].count("notice") == 2
 
 
 def test_429_waits_for_retry_after(httpserver: HTTPServer) -> None:
     seen = scripted(
         httpserver, error(429, "queue_full", {"Retry-After": "0"}), ndjson(stream_body())
     )
-    sink = Sink()
-    assert sink.write(client(httpserver)).success
-    assert len(seen) == 2 and "busy" in sink.calls[0][1]
+    consumer = Consumer()
+    assert consumer.write(client(httpserver)).success
+    assert len(seen) == 2 and "busy" in consumer.calls[0][1]
 
 
 @pytest.mark.parametrize(
@@ -167,7 +167,7 @@ def test_unretryable_failures_are_not_retried(
     caplog.set_level(logging.DEBUG)
     seen = scripted(httpserver, error(status, code))
     with pytest.raises(IntegrationError) as failure:
-        Sink().write(client(httpserver))
+        Consumer().write(client(httpserver))
     assert len(seen) == 1
     assert failure.value.code == code and not failure.value.retryable
     assert words in failure.value.message
@@ -177,7 +177,7 @@ def test_unretryable_failures_are_not_retried(
 def test_a_stream_that_breaks_after_text_is_not_retried(httpserver: HTTPServer) -> None:
     seen = scripted(httpserver, ndjson(stream_body(done=False)))
     with pytest.raises(IntegrationError) as failure:
-        Sink().write(client(httpserver))
+        Consumer().write(client(httpserver))
     assert failure.value.code == "stream_ended" and len(seen) == 1
 
 
@@ -188,14 +188,14 @@ def test_an_error_event_mid_stream_ends_with_its_code(httpserver: HTTPServer) ->
     )
     seen = scripted(httpserver, ndjson(body))
     with pytest.raises(IntegrationError) as failure:
-        Sink().write(client(httpserver))
+        Consumer().write(client(httpserver))
     assert failure.value.code == "generation_timeout" and len(seen) == 1
 
 
 def test_a_line_that_is_not_an_event_is_refused(httpserver: HTTPServer) -> None:
     scripted(httpserver, ndjson('{"type": "surprise"}\n'))
     with pytest.raises(IntegrationError) as failure:
-        Sink().write(client(httpserver))
+        Consumer().write(client(httpserver))
     assert failure.value.code == "bad_stream"
 
 
@@ -212,25 +212,25 @@ def trickle(body: str, delay: float = 0.01) -> Response:
 
 def test_tokens_arriving_apart_are_forwarded_one_by_one(httpserver: HTTPServer) -> None:
     scripted(httpserver, trickle(stream_body(tokens=5), delay=0.05))
-    sink = Sink()
-    sink.write(client(httpserver))
-    assert [c[1] for c in sink.calls if c[0] == "token"] == [f"t{i} " for i in range(5)]
+    consumer = Consumer()
+    consumer.write(client(httpserver))
+    assert [c[1] for c in consumer.calls if c[0] == "token"] == [f"t{i} " for i in range(5)]
 
 
 def test_cancel_stops_reading_the_stream(httpserver: HTTPServer) -> None:
     scripted(httpserver, trickle(stream_body(tokens=50)))
-    sink = Sink(cancel_after_tokens=3)
+    consumer = Consumer(cancel_after_tokens=3)
     with pytest.raises(GenerationCancelled):
-        sink.write(client(httpserver))
-    assert sum(1 for c in sink.calls if c[0] == "token") == 3
+        consumer.write(client(httpserver))
+    assert sum(1 for c in consumer.calls if c[0] == "token") == 3
 
 
 def test_an_unreachable_tier_is_retried_then_reported_without_the_key(down_url: str) -> None:
-    sink = Sink()
+    consumer = Consumer()
     with pytest.raises(IntegrationError) as failure:
-        sink.write(RemoteGpuTier(down_url, KEY, 5.0, retries=1, backoff=0))
+        consumer.write(RemoteGpuTier(down_url, KEY, 5.0, retries=1, backoff=0))
     assert failure.value.code == "backend_unreachable" and failure.value.retryable
-    assert [c[0] for c in sink.calls] == ["notice"]
+    assert [c[0] for c in consumer.calls] == ["notice"]
     assert KEY not in failure.value.message
 
 
