@@ -9,13 +9,16 @@ How the dashboard calls it::
     try:
         company = service.get_company(symbol)        # CompanyData
     except MarketDataError as error:                 # error.code, error.message
-        ...                                          # UnknownTicker has .suggestions
+        ...                                          # .suggestions, .alternatives (Match)
+    service.search("apple")                          # [Match("AAPL", "Apple Inc.", ...)]
 
 - `MarketDataService(source: "yfinance" | "snapshot" | "auto" = "auto", quote_ttl=900,
   statement_ttl=86400, timeout=15.0, *, retries=2, backoff=1.0, snapshot_dir=...)`;
   `.get_company(ticker: Ticker) -> CompanyData` (a ticker validate_ticker returned, checked
   once where it entered; blocking, call it from a job, not from the event loop's hot path),
-  `.snapshots.tickers()` (the companies bundled for offline use).
+  `.search(query) -> list[Match]` (a ticker or a name: Yahoo's search online, the bundled
+  companies and well-known funds offline), `.offline` (only bundled companies work now),
+  `.snapshots.companies` (the companies bundled for offline use, as Matches).
   The ticker's syntax is checked before anything is fetched; its existence and
   quoteType by the first answer of the parallel fetch.
 - `CompanyData` (pydantic, frozen): ticker, source ("yfinance" | "snapshot"), as_of
@@ -26,9 +29,13 @@ How the dashboard calls it::
   income_quarterly, balance_annual, balance_quarterly, cashflow_annual,
   cashflow_quarterly). `.to_dict()` is JSON-safe; `CompanyData.from_dict(d)`.
   Units: see frontend_app.market.company (fractions for ratios, major currencies).
+- `Match` (frozen): ticker, name, quote_type (Yahoo's: EQUITY, ETF, ...), exchange,
+  bundled (works offline); `.fields()` is what the API and the page get.
 - Errors (all `MarketDataError`, an ErtError: `.code` and a user-facing `.message`):
-  InvalidTicker, UnknownTicker (`.suggestions`), NotAnEquity, RateLimited,
-  DataSourceUnreachable. `.retryable` says whether trying later may help.
+  InvalidTicker, UnknownTicker (`.suggestions`), NotAnEquity, NotBundled (snapshot mode;
+  `.suggestions`, `.alternatives`), RateLimited, DataSourceUnreachable (`.outage`:
+  no_network, timeout, yahoo_error or unreadable; in auto mode the bundled companies as
+  `.alternatives`). `.retryable` says whether trying later may help.
 """
 
 from .company import (
@@ -46,9 +53,11 @@ from .errors import (
     InvalidTicker,
     MarketDataError,
     NotAnEquity,
+    NotBundled,
     RateLimited,
     UnknownTicker,
 )
+from .search import Match
 from .service import DataSource, MarketDataService
 from .tickers import Ticker, validate_ticker
 
@@ -62,7 +71,9 @@ __all__ = [
     "KeyStatistics",
     "MarketDataError",
     "MarketDataService",
+    "Match",
     "NotAnEquity",
+    "NotBundled",
     "PriceHistory",
     "Profile",
     "Quote",

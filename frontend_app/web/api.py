@@ -11,7 +11,7 @@ from flask.typing import ResponseReturnValue
 
 from ..errors import ErtError
 from ..jobs import JobSpec
-from ..market import MarketDataError, Ticker, validate_ticker
+from ..market import MarketDataError, NotAnEquity, Ticker, validate_ticker
 from ..reports.store import StoredReport
 from ..reports.view import build_report_view
 from ..version import __version__
@@ -44,12 +44,24 @@ def models() -> ResponseReturnValue:
 
 @bp.get("/api/tickers/check")
 def check_ticker() -> ResponseReturnValue:
-    """The as-you-type check: the format (no network), and known tickers it may be meant as."""
+    """The as-you-type check: is the text a ticker (no network), which instruments it may
+    name (Yahoo's search; offline, the bundled companies), and is it one ERT refuses."""
+    text = request.args.get("q", "")
+    market = dashboard().market
+    matches = market.search(text)
+    body: dict[str, Any] = {
+        "suggestions": [m.fields() for m in matches],
+        "offline": market.offline,
+    }
     try:
-        ticker = validate_ticker(request.args.get("q", ""))
+        ticker = validate_ticker(text)
     except MarketDataError as exc:
-        return jsonify(valid=False, code=exc.code, message=exc.message, suggestions=[])
-    return jsonify(valid=True, ticker=ticker, suggestions=dashboard().ticker_suggestions(ticker))
+        return jsonify(valid=False, code=exc.code, message=exc.message, **body)
+    kind = next((m.quote_type for m in matches if m.ticker == ticker), None)
+    kind = kind or market.snapshots.quote_type(ticker)
+    if kind is not None and kind != "EQUITY":
+        body["refused"] = NotAnEquity(ticker, kind).message
+    return jsonify(valid=True, ticker=ticker, **body)
 
 
 @bp.post("/api/reports")

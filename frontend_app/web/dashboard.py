@@ -1,5 +1,5 @@
 """The parts one dashboard app is built from, kept in `app.extensions["ert"]`, and the
-answers the pages need from them: the GPU tier's state, the model list, ticker hints."""
+answers the pages need from them: the GPU tier's state and the model list."""
 
 from __future__ import annotations
 
@@ -13,8 +13,7 @@ from flask import current_app
 from ..jobs import JobManager
 from ..llm.chain import FallbackChain
 from ..llm.remote import RemoteGpuTier
-from ..market import MarketDataService, Ticker
-from ..market.tickers import close_matches
+from ..market import MarketDataService
 from ..reports.store import ReportStore
 from ..settings import Settings
 
@@ -62,12 +61,6 @@ class Dashboard:
         return [
             {"name": m, "pulled": None, "default": m == default} for m in self.settings.ert_models
         ]
-
-    def ticker_suggestions(self, text: Ticker, limit: int = 6) -> list[str]:
-        """Tickers ERT knows (bundled snapshots, past reports) that `text` may be meant as."""
-        known = set(self.market.snapshots.tickers()) | {r.ticker for r in self.store.recent(200)}
-        starting = sorted(t for t in known if t.startswith(text) and t != text)
-        return (starting or close_matches(text, known, limit))[:limit]
 
     def close(self) -> None:
         """Close the GPU tier client and the database pool (when the process ends)."""

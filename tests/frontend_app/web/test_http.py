@@ -91,17 +91,47 @@ def test_a_failed_job_says_why_over_http(make_app) -> None:
 
 
 def test_the_ticker_check_answers_as_you_type(make_app) -> None:
+    http = make_app().test_client()  # the bundled companies only, as offline
+    brk = http.get("/api/tickers/check?q=brk-b").json
+    assert (brk["valid"], brk["ticker"], brk["suggestions"], brk["offline"]) == (
+        True,
+        "BRK-B",
+        [],
+        True,
+    )
+    aapl = http.get("/api/tickers/check?q=AAPL").json
+    assert [m["ticker"] for m in aapl["suggestions"]] == ["AAPL"]  # nothing unrelated
+    assert aapl["suggestions"][0]["name"] == "Apple Inc." and aapl["suggestions"][0]["bundled"]
+    assert [m["ticker"] for m in http.get("/api/tickers/check?q=msft").json["suggestions"]] == []
+    assert "OCDO.L" in [
+        m["ticker"] for m in http.get("/api/tickers/check?q=OCDO").json["suggestions"]
+    ]
+
+
+def test_a_name_is_resolved_to_tickers(make_app) -> None:
     http = make_app().test_client()
-    assert http.get("/api/tickers/check?q=brk-b").json == {
-        "valid": True,
-        "ticker": "BRK-B",
-        "suggestions": [],
-    }
-    assert {"AAPL", "ABBV"} <= set(http.get("/api/tickers/check?q=a").json["suggestions"])
-    assert "AAPL" in http.get("/api/tickers/check?q=AAPLE").json["suggestions"]
-    assert "OCDO.L" in http.get("/api/tickers/check?q=OCDO").json["suggestions"]
-    bad = http.get("/api/tickers/check?q=no%20way").json
-    assert bad["valid"] is False and bad["message"] and bad["suggestions"] == []
+    apple = http.get("/api/tickers/check?q=apple").json
+    assert apple["valid"] is True and apple["ticker"] == "APPLE"  # could be a ticker too
+    assert [m["ticker"] for m in apple["suggestions"]] == ["AAPL"]
+    named = http.get("/api/tickers/check?q=spotify%20technology").json
+    assert named["valid"] is False and named["code"] == "invalid_ticker"
+    assert [m["ticker"] for m in named["suggestions"]] == ["SPOT"]
+    nothing = http.get("/api/tickers/check?q=no%20way").json
+    assert nothing["valid"] is False and nothing["message"] and nothing["suggestions"] == []
+
+
+@pytest.mark.parametrize(
+    "typed, refused",
+    [
+        ("qqq", "ERT writes equity research; QQQ is an ETF"),
+        ("^gspc", "ERT writes equity research; ^GSPC is an index"),
+        ("BTC-USD", "ERT writes equity research; BTC-USD is a cryptocurrency"),
+    ],
+)
+def test_the_check_says_at_once_what_erts_refuses(make_app, typed, refused) -> None:
+    answer = make_app().test_client().get(f"/api/tickers/check?q={typed}").json
+    assert answer["refused"] == refused
+    assert "refused" not in make_app().test_client().get("/api/tickers/check?q=AAPL").json
 
 
 @pytest.mark.parametrize(
