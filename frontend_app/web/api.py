@@ -10,7 +10,7 @@ from flask import Blueprint, abort, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 
 from ..errors import ErtError
-from ..jobs import JobSpec
+from ..jobs import Job, JobSpec
 from ..market import MarketDataError, NotAnEquity, Ticker, validate_ticker
 from ..reports.store import StoredReport
 from ..reports.view import build_report_view
@@ -86,14 +86,32 @@ def regenerate(report_id: str) -> ResponseReturnValue:
     return jsonify(job_id=job.id, url=url_for("pages.index", job=job.id)), 202
 
 
-@bp.get("/api/jobs/<job_id>")
-def job_status(job_id: str) -> ResponseReturnValue:
-    jobs = dashboard().jobs
-    job = jobs.get(job_id)
+def _job(job_id: str) -> Job:
+    job = dashboard().jobs.get(job_id)
     if job is None:
         abort(404, description="That report job is not known (it may have expired)")
+    return job
+
+
+def _job_body(job: Job) -> dict[str, Any]:
     url = url_for("pages.report", report_id=job.report_id) if job.report_id else None
-    return jsonify({**job.to_dict(), "url": url, "queue_position": jobs.queue_position(job)})
+    return {**job.to_dict(), "url": url, "queue_position": dashboard().jobs.queue_position(job)}
+
+
+@bp.get("/api/jobs/<job_id>")
+def job_status(job_id: str) -> ResponseReturnValue:
+    return jsonify(_job_body(_job(job_id)))
+
+
+@bp.delete("/api/jobs/<job_id>")
+def cancel_job(job_id: str) -> ResponseReturnValue:
+    """Cancel a queued or running job (202: it ends as `cancelled` within moments)."""
+    job = _job(job_id)
+    if not dashboard().jobs.cancel(job.id):
+        return error_response(
+            409, ErtError("not_cancellable", f"That report job has already ended ({job.state})")
+        )
+    return jsonify(_job_body(job)), 202
 
 
 @bp.get("/api/reports")

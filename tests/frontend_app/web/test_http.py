@@ -90,6 +90,25 @@ def test_a_failed_job_says_why_over_http(make_app) -> None:
     assert "QQQ is an ETF" in job["error"]["message"]
 
 
+def test_delete_cancels_a_job_over_http(remote_app, ollama) -> None:
+    slow = Reply(text="Revenue grew. " * 40, chunk_delay=0.05)
+    ollama.responder = lambda body: default_responder(body) if body.get("format") else slow
+    http = remote_app.test_client()
+    job_id = http.post("/api/reports", json={"ticker": "AAPL"}).json["job_id"]
+    cancelling = http.delete(f"/api/jobs/{job_id}")
+    assert cancelling.status_code == 202 and cancelling.json["job_id"] == job_id
+    deadline = time.monotonic() + 15
+    while (job := http.get(f"/api/jobs/{job_id}").json)["state"] != "cancelled":
+        assert job["state"] in ("queued", "running") and time.monotonic() < deadline, job
+        time.sleep(0.05)
+    assert job["error"]["code"] == "cancelled"
+    time.sleep(0.1)
+    assert http.get(f"/api/jobs/{job_id}").json["elapsed"] == job["elapsed"]  # frozen
+    again = http.delete(f"/api/jobs/{job_id}")
+    assert again.status_code == 409 and again.json["error"]["code"] == "not_cancellable"
+    assert http.delete("/api/jobs/nope").status_code == 404
+
+
 def test_the_ticker_check_answers_as_you_type(make_app) -> None:
     http = make_app().test_client()  # the bundled companies only, as offline
     brk = http.get("/api/tickers/check?q=brk-b").json
