@@ -275,3 +275,11 @@ def test_model_output_never_becomes_markup(make_app) -> None:
     standalone = http.get(f"/reports/{report_id}.html").get_data(as_text=True)
     assert "<script" not in standalone and "<img" not in standalone
     assert http.get(f"/reports/{report_id}.pdf").status_code == 200
+
+
+def test_there_is_a_favicon(make_app) -> None:
+    http = make_app().test_client()
+    icon = http.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
+    assert icon.data.startswith(b"<svg")
+    assert b'rel="icon"' in http.get("/").data
