@@ -36,6 +36,8 @@ def configure_logging(level: int = logging.INFO) -> None:
     handler.setFormatter(logging.Formatter(FORMAT, DATE_FORMAT))
     root.addHandler(handler)
     root.setLevel(level)
+    # httpx logs every request at INFO (the GPU tier's health, every few seconds).
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 class LogStream:

@@ -47,13 +47,16 @@ def test_the_app_hands_libraries_the_log_as_wsgi_errors(make_app) -> None:
     assert isinstance(seen["errors"], LogStream)
 
 
-def test_an_offline_session_logs_each_condition_once(tmp_path: Path) -> None:
+def test_an_offline_session_logs_each_condition_once(
+    tmp_path: Path, remote_env: dict[str, str]
+) -> None:
     """gunicorn as Render and `make run` start it, Yahoo unreachable, browsers coming and
     going: every line is one event in gunicorn's format, and nothing repeats."""
     log = tmp_path / "dashboard.log"
     env = {
         **offline_env(os.environ),
         **BASE_ENV,
+        **remote_env,
         "ERT_DATA_SOURCE": "auto",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'ert.sqlite3'}",
     }
@@ -68,6 +71,7 @@ def test_an_offline_session_logs_each_condition_once(tmp_path: Path) -> None:
             client.connect(tier.url, transports=["websocket"])
             client.disconnect()
         assert httpx.get(f"{tier.url}/favicon.ico").status_code == 200
+        assert httpx.get(f"{tier.url}/health").json()["backend"]["remote"]["status"] == "healthy"
     finally:
         tier.stop()
     lines = log.read_text().splitlines()
@@ -76,7 +80,8 @@ def test_an_offline_session_logs_each_condition_once(tmp_path: Path) -> None:
         for line in lines
     ), lines
     text = "\n".join(lines)
-    for noise in ("eprecat", "Control socket", "Cookie", "crumb", "socket shutdown", "Traceback"):
+    noises = ("eprecat", "Control socket", "Cookie", "crumb", "socket shutdown", "HTTP Request")
+    for noise in (*noises, "Traceback"):
         assert noise not in text, (noise, lines)
     outage = [line for line in lines if "Yahoo Finance cannot be reached" in line]
     assert len(outage) == 1, lines
