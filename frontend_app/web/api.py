@@ -56,7 +56,11 @@ def check_ticker() -> ResponseReturnValue:
     try:
         ticker = validate_ticker(text)
     except MarketDataError as exc:
-        return jsonify(valid=False, code=exc.code, message=exc.message, **body)
+        message = exc.message
+        if " " in text.strip() and not matches:  # a name, not a mistyped ticker
+            where = "among the companies bundled with ERT" if market.offline else ""
+            message = " ".join(f"No company named '{text.strip()[:40]}' {where}".split())
+        return jsonify(valid=False, code=exc.code, message=message, **body)
     kind = next((m.quote_type for m in matches if m.ticker == ticker), None)
     kind = kind or market.snapshots.quote_type(ticker)
     if kind is not None and kind != "EQUITY":

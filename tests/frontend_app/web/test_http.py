@@ -136,7 +136,9 @@ def test_a_name_is_resolved_to_tickers(make_app) -> None:
     assert named["valid"] is False and named["code"] == "invalid_ticker"
     assert [m["ticker"] for m in named["suggestions"]] == ["SPOT"]
     nothing = http.get("/api/tickers/check?q=no%20way").json
-    assert nothing["valid"] is False and nothing["message"] and nothing["suggestions"] == []
+    assert nothing["valid"] is False and nothing["suggestions"] == []
+    assert nothing["message"] == "No company named 'no way' among the companies bundled with ERT"
+    assert "only letters" in http.get("/api/tickers/check?q=$$").json["message"]
 
 
 @pytest.mark.parametrize(
