@@ -27,17 +27,18 @@ _EXPECTED = ("socket shutdown error",)
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
-def configure_logging(level: int = logging.INFO) -> None:
-    """Log to stderr in gunicorn's format, unless logging is set up already (a test run)."""
+def configure_logging() -> None:
+    """Log to stderr in gunicorn's format, unless logging is set up already (a test run):
+    the dashboard's own records from INFO, the libraries' from WARNING (their INFO is a
+    line per request, httpx's, or per font table, fontTools' in every PDF)."""
     root = logging.getLogger()
     if root.handlers:
         return
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter(FORMAT, DATE_FORMAT))
     root.addHandler(handler)
-    root.setLevel(level)
-    # httpx logs every request at INFO (the GPU tier's health, every few seconds).
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    root.setLevel(logging.WARNING)
+    logging.getLogger("frontend_app").setLevel(logging.INFO)
 
 
 class LogStream:
