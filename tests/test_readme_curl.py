@@ -14,10 +14,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,6 +23,7 @@ import pytest
 from ert_run import ROOT, free_port
 from tests.fakes.ollama import FakeOllama, Reply, default_responder
 from tests.fakes.yahoo import offline_env
+from tests.make_run import make_run
 
 README = ROOT / "README.md"
 SECTION = "## Calling ERT with curl"
@@ -54,8 +52,8 @@ def readme_examples() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def make_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """`python -m ert_run` as `make run` starts it, its key kept in `cwd`/instance/."""
+def fresh_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """`make run`'s command with a key of its own, kept in `cwd`/instance/gpu-tier.key."""
     cwd = tmp_path_factory.mktemp("curl")
     port, gpu_port = free_port(), free_port()
     with FakeOllama() as ollama:
@@ -68,30 +66,7 @@ def make_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
             "DATABASE_URL": f"sqlite:///{cwd / 'ert.sqlite3'}",
         }
         env.pop("ERT_API_KEY", None)
-        key_file = cwd / "instance" / "gpu-tier.key"
-        command = [
-            sys.executable,
-            "-m",
-            "ert_run",
-            "--port",
-            str(port),
-            "--gpu-port",
-            str(gpu_port),
-        ]
-        run = subprocess.Popen(
-            [*command, "--key-file", str(key_file)],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-        try:
-            deadline = time.monotonic() + 120
-            lines: list[str] = []
-            while not any("Ctrl-C stops both tiers" in line for line in lines):
-                assert time.monotonic() < deadline and run.poll() is None, lines
-                lines.append(run.stdout.readline())  # type: ignore[union-attr]
+        with make_run(env, port, gpu_port, cwd / "instance" / "gpu-tier.key"):
             yield {
                 "cwd": cwd,
                 "env": {
@@ -100,15 +75,9 @@ def make_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
                     "GPU": f"http://127.0.0.1:{gpu_port}",
                 },
             }
-        finally:
-            run.send_signal(signal.SIGINT)
-            try:
-                run.wait(30)
-            except subprocess.TimeoutExpired:
-                run.kill()
 
 
-def test_the_readme_curl_examples_run_as_written_in_order(make_run: dict[str, Any]) -> None:
+def test_the_readme_curl_examples_run_as_written_in_order(fresh_run: dict[str, Any]) -> None:
     examples = readme_examples()
     assert len(examples) >= 5
     script = PRELUDE + "".join(
@@ -116,8 +85,8 @@ def test_the_readme_curl_examples_run_as_written_in_order(make_run: dict[str, An
     )
     done = subprocess.run(
         ["bash", "-c", script],
-        cwd=make_run["cwd"],
-        env=make_run["env"],
+        cwd=fresh_run["cwd"],
+        env=fresh_run["env"],
         capture_output=True,
         text=True,
         timeout=240,

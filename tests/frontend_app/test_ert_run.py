@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import stat
-import subprocess
-import sys
-import time
 
 import httpx
 
-from ert_run import ROOT, dashboard_env, engine_lines, free_port, gpu_tier_env, offline_line
+from ert_run import dashboard_env, engine_lines, free_port, gpu_tier_env, offline_line
+from tests.make_run import make_run
 
 
 def test_the_gpu_tier_uses_ollama_when_one_answers(ollama) -> None:
@@ -48,22 +45,8 @@ def test_run_starts_both_tiers_says_what_works_and_ctrl_c_stops_both(ollama, tmp
         "ERT_DATA_SOURCE": "snapshot",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'run.sqlite3'}",
     }
-    command = [sys.executable, "-m", "ert_run", "--port", str(port), "--gpu-port", str(gpu_port)]
-    run = subprocess.Popen(
-        [*command, "--key-file", str(key_file)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    lines: list[str] = []
-    try:
-        deadline = time.monotonic() + 90
-        while not any("Ctrl-C stops both tiers" in line for line in lines):
-            assert time.monotonic() < deadline and run.poll() is None, lines
-            lines.append(run.stdout.readline())
-        ready = "".join(lines)
+    with make_run(env, port, gpu_port, key_file, timeout=90) as run:
+        ready = "".join(run.said)
         assert re.search(rf"ERT: ready in \d+ s: open http://127\.0\.0\.1:{port}\n", ready)
         assert "bundled companies only (ERT_DATA_SOURCE=snapshot): AAPL, ABBV," in ready
         assert f"the Ollama at {ollama.url}" in ready
@@ -78,12 +61,8 @@ def test_run_starts_both_tiers_says_what_works_and_ctrl_c_stops_both(ollama, tmp
             headers={"Authorization": f"Bearer {key_file.read_text().strip()}"},
         )
         assert models.status_code == 200
-        run.send_signal(signal.SIGINT)
-        assert run.wait(30) == 0
-    finally:
-        if run.poll() is None:
-            run.kill()
-    output = "".join(lines) + run.stdout.read()
+        assert run.stop() == 0
+        output = ready + run.process.stdout.read()
     assert "stopped" in output
     assert not key_file.exists()  # the key leaves with the run
     assert re.search(r"API key for this run ert-\S{4}…", output)
