@@ -1,0 +1,733 @@
+"""Read what each figure claims: the metric it is stated for (from the words of its clause,
+or its table row and column), the period, whose figure it is, the sign the words give
+it ("fell 2.1%", "a net loss of"), how exact it is meant to be ("about", "more than")
+and whether it is one end of a range or an aside restating the figure before it.
+
+Attribution, in order: a metric named right after the figure ("46.2% gross margin",
+"38.8x earnings", "24.0% of revenue"), else the nearest one before it since the
+previous figure ("net margin of 24.0%"), else the last one named before an earlier
+figure of the clause ("EPS was $6.11 in FY2022 and $6.13 in FY2023") unless it was
+bound to that figure ("the mean target of 462p"), else one later in the clause. In a
+table: its own cell, its row's label, then its column's header. Only a metric that
+can be stated in the figure's unit counts: a percentage of a money line is its
+growth, a multiple of earnings a P/E.
+
+The words of a section are found once, in the clauses that hold figures, and looked
+up by position: the check of a long report stays within milliseconds.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
+
+from vast_ai.grounding.extract import Figure, range_pairs
+from vast_ai.grounding.lexicon import (
+    CAGR_WORDS,
+    CONCEPTS,
+    FALL_WORDS,
+    HEDGES,
+    METRIC_WORDS,
+    MULTIPLE_OF,
+    NEGATIVE_WORDS,
+    OTHER_SUBJECT_WORDS,
+    OWN_SUBJECT_WORDS,
+    RATIOS,
+    REFINERS,
+    RISE_WORDS,
+    TARGET_FAMILY,
+    MetricWords,
+    aspect_of,
+    lowered,
+    normalise,
+    trie_pattern,
+)
+from vast_ai.grounding.periods import WORD_PERIODS, Period, PeriodMention, digit_periods
+from vast_ai.grounding.tables import NO_TAG, Cell, cell_of, find_tables, unit_tag, with_unit
+
+OTHER = "*"  # a comparison group (peers, the sector), not the company itself
+
+# Words near a figure: which way a change goes, a CAGR, a negative sign, a word that
+# narrows analyst targets.
+_CUE_KINDS: dict[str, str] = {
+    **{w: "rise" for w in RISE_WORDS},
+    **{w: "fall" for w in FALL_WORDS},
+    **{w: "cagr" for w in CAGR_WORDS},
+    **{w: "negative" for w in NEGATIVE_WORDS},
+    **{w: f"refine:{target}" for w, target in REFINERS.items()},
+}
+# Nouns and adjectives after a figure that make it a change: "a 2.1% decline", "5% higher".
+_CHANGE_AFTER = re.compile(
+    r"[\s*_]*(?:(?P<rise>higher|increase|rise|gain|jump|improvement|expansion|uplift)"
+    r"|(?P<fall>lower|decrease|decline|drop|fall|contraction|deterioration|reduction|slump))\b"
+)
+_HEDGE = re.compile(
+    r"(?<![a-z])(?:"
+    + trie_pattern(h for h in HEDGES if not h.startswith(("~", "≈")))
+    + r")[\s*_]*$|[~≈][\s*_]*$"
+)
+_HEDGE_ENDINGS = frozenset(h.split()[-1] for h in HEDGES)  # "about", "than", "of", "c."
+_HEDGE_AFTER = re.compile(r"\+|[\s*_]*(?P<words>or so|or more|plus)(?![a-z])")
+# Words between a change word and a figure that make the figure a level ("rose to $391B").
+_LEVEL = re.compile(r"(?<![a-z])(?:to|at|from|reach(?:ed|ing)?|hit)(?![a-z])")
+_COMPARED = re.compile(
+    r"(?<![a-z])(?:from|versus|vs\.?|compared\s+(?:with|to)|against|than|relative\s+to)"
+    r"[\s*_]*(?:about|around|roughly)?[\s*_]*$"
+)
+_SHARE_OF = re.compile(
+    r"[\s*_]*(?:of|as\s+a\s+(?:share|percentage|proportion)\s+of)\s+(?:the\s+|its\s+|their\s+)?"
+    r"(?:(?:total|group|annual|fy\s?'?\d{2,4}|\d{4}|ttm)\s+)*"
+)
+_FILLER = re.compile(
+    r"(?:[\s*_()]|(?<![a-z])(?:of|in|the|a|an|its|their|on|for|trailing|forward|diluted|basic"
+    r"|adjusted|reported|annual|annualised|annualized|ttm|ltm|fy\s?'?\d{2,4}|fiscal|\d{4}|'s"
+    r"|group|company|total|underlying|current|consensus|implied|next|year|year's|12-month"
+    r"|twelve-month|worth|times|x)(?![a-z]))*"
+)
+_ADJACENT = 45  # characters a metric named after its figure may be away
+# A metric bound to the figure right after it ("the mean target of 462p") is not
+# carried on to later figures of the clause.
+_TIGHT = re.compile(r"[\s*_]*(?:of|:|=)?[\s*_]*")
+# Between a metric named after one figure and the next figure of a list: "38.8x
+# trailing earnings and 29.4x forward".
+_LIST_GAP = re.compile(r"[\s*_,]*(?:and|or|versus|vs\.?|against|compared\s+with)?[\s*_,]*")
+_PERIOD_AFTER = re.compile(r"[\s*_,(]*(?:(?:in|for|during|over|of|as\s+of)\s+)?(?:the\s+)?")
+_SUBJECT_AFTER = re.compile(
+    r"[\s*_,(]*(?:(?:for|at|of|in|versus|vs\.?|against|among|across)\s+)?(?:the\s+|its\s+)?"
+)
+_ASIDE = re.compile(
+    r"[\s*_]*\([\s*_]*(?:c\.|ca\.|~|about|around|or|i\.e\.,?|roughly|approx\.?)?[\s*_]*"
+)
+_CLAUSE_END = re.compile(
+    r"""[.!?]["”’)*_]*[ \t]+(?=[A-Z"“(\[*_])           # end of a sentence
+      | ;[ \t]+                                          # semicolon
+      | [ \t,]+(?=(?:while|whereas|but|although|though|however)\b)  # contrast
+      | \n[ \t]*(?=\n|[-*+>|\#]|\d{1,3}[.)][ \t])        # blank line, list item, table, heading
+    """,
+    re.VERBOSE,
+)
+_MONEY_UNITS = frozenset({"money", "per_share", "count"})
+_CUE_WINDOW = 60  # characters before a figure in which a change word governs it
+_NEAR = 15  # characters before the metric in which a sign word applies
+
+
+class Mention(NamedTuple):
+    start: int
+    end: int
+    concepts: tuple[str, ...]
+    polarity: int
+    words: str
+
+
+class Marked(NamedTuple):
+    """A word found at a position: a cue's kind or whose figure a subject word names."""
+
+    start: int
+    end: int
+    kind: str | None
+    words: str
+
+
+class Claim(NamedTuple):
+    """What one figure states. `concepts` is empty when no metric is named; `weak` says
+    the metric was named before an earlier figure of the clause, or only later in it."""
+
+    figure: Figure
+    concepts: tuple[str, ...] = ()
+    named: str | None = None  # the words that name the metric, as written
+    weak: bool = False
+    period: Period | None = None
+    subject: str | None = None  # None: the company; a peer's ticker; OTHER
+    hedge: str = "exact"
+    sign: int = 1
+    range_end: Figure | None = None
+    mention: Mention | None = None  # the words that named the metric
+
+
+@dataclass(frozen=True)
+class Names:
+    """Whose figure a word names: the company (own) and its peers (ticker: names)."""
+
+    own: tuple[str, ...] = ()
+    peers: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+
+class _Vocabulary(NamedTuple):
+    """Every phrase the claims are read from, in one matcher: metrics (with the fact
+    labels the lexicon does not know), periods in words, cues and whose figure it is."""
+
+    pattern: re.Pattern[str]
+    entries: dict[str, tuple[tuple[str, object], ...]]
+
+
+Entries = dict[str, list[tuple[str, object]]]
+
+
+def _key(words: str) -> str:
+    """The lookup key of a phrase as written: normalised, a possessive "'s" dropped."""
+    return normalise(words[:-2] if words.endswith("'s") else words)
+
+
+def _add(entries: Entries, phrase: str, kind: str, payload: object) -> None:
+    listed = entries.setdefault(_key(phrase), [])
+    if (kind, payload) not in listed:
+        listed.append((kind, payload))
+
+
+def _lexicon_entries() -> Entries:
+    """The fixed phrases. A phrase that holds a phrase of another kind names both: "the
+    stock" is whose figure and a share price, "trailing P/E" a metric and a period."""
+    entries: Entries = {}
+    for phrase, words in METRIC_WORDS.items():
+        _add(entries, phrase, "metric", words)
+    for phrase, period in WORD_PERIODS.items():
+        _add(entries, phrase, "period", period)
+    for word, cue in _CUE_KINDS.items():
+        _add(entries, word, "cue", cue)
+    for word in OTHER_SUBJECT_WORDS:
+        _add(entries, word, "subject", OTHER)
+    for word in OWN_SUBJECT_WORDS:
+        _add(entries, word, "subject", None)
+    for phrase, listed in list(entries.items()):
+        tokens = phrase.split()
+        kinds = {kind for kind, _ in listed}
+        for size in range(1, len(tokens)):
+            for first in range(len(tokens) - size + 1):
+                for kind, payload in entries.get(" ".join(tokens[first : first + size]), ()):
+                    if kind not in kinds:
+                        _add(entries, phrase, kind, payload)
+    return entries
+
+
+_LEXICON_ENTRIES = _lexicon_entries()
+
+
+@lru_cache(maxsize=64)
+def _vocabulary(names: Names, labels: tuple[str, ...]) -> _Vocabulary:
+    entries = {phrase: list(listed) for phrase, listed in _LEXICON_ENTRIES.items()}
+    for label in labels:
+        _add(entries, label, "metric", MetricWords((f"label:{label}",), 1))
+    for word in names.own:
+        _add(entries, word, "subject", None)
+    for ticker, peer_names in names.peers:
+        for word in (ticker, *peer_names):
+            _add(entries, word, "subject", ticker)
+    pattern = re.compile(
+        r"(?<![a-z0-9&/])(?:" + trie_pattern(entries) + r")(?:'s)?(?![a-z0-9&]|/[a-z])"
+    )
+    return _Vocabulary(pattern, {k: tuple(v) for k, v in entries.items()})
+
+
+class _Clause(NamedTuple):
+    """A clause and the words found in it, in order."""
+
+    start: int
+    end: int
+    metrics: list[Mention]
+    periods: list[PeriodMention]
+    cues: list[Marked]
+    subjects: list[Marked]
+
+
+def _within(marks: list, start: int, end: int) -> list:  # type: ignore[type-arg]
+    """The marks of a clause's (short) list that lie in [start, end)."""
+    return [m for m in marks if start <= m.start and m.end <= end]
+
+
+class _Found:
+    """Marks of one kind across a text, sorted, sliced by clause."""
+
+    def __init__(self, marks: list) -> None:  # type: ignore[type-arg]
+        self.marks = marks
+        self.starts = [m.start for m in marks]
+
+    def between(self, start: int, end: int) -> list:  # type: ignore[type-arg]
+        return self.marks[bisect_left(self.starts, start) : bisect_left(self.starts, end)]
+
+
+def read_words(low: str, vocabulary: _Vocabulary) -> tuple[list, list, list, list]:  # type: ignore[type-arg]
+    """(metrics, periods, cues, subjects) named in `lowered` text, each in order."""
+    metrics: list[Mention] = []
+    periods: list[PeriodMention] = digit_periods(low)
+    cues: list[Marked] = []
+    subjects: list[Marked] = []
+    entries = vocabulary.entries
+    for match in vocabulary.pattern.finditer(low):
+        words = match.group()
+        start, end = match.span()
+        for kind, payload in entries[_key(words)]:
+            if kind == "metric":
+                assert isinstance(payload, MetricWords)
+                metrics.append(Mention(start, end, payload.concepts, payload.polarity, words))
+            elif kind == "period":
+                periods.append(PeriodMention(start, end, payload))  # type: ignore[arg-type]
+            elif kind == "cue":
+                cues.append(Marked(start, end, payload, words))  # type: ignore[arg-type]
+            else:
+                subjects.append(Marked(start, end, payload, words))  # type: ignore[arg-type]
+    periods.sort()
+    return metrics, periods, cues, subjects
+
+
+class _Text:
+    """A section's text and the words it names, found in one scan."""
+
+    def __init__(self, text: str, names: Names, labels: tuple[str, ...]) -> None:
+        self.text = text
+        self.low = lowered(text)
+        self.bounds = [0, *(m.end() for m in _CLAUSE_END.finditer(text)), len(text)]
+        self.tables = find_tables(text)
+        self.vocabulary = _vocabulary(names, labels)
+        self._found = [_Found(marks) for marks in read_words(self.low, self.vocabulary)]
+        self._clauses: dict[int, _Clause] = {}
+        self._cells: dict[str, tuple[list, list, list, list]] = {}  # type: ignore[type-arg]
+
+    def clause(self, pos: int) -> _Clause:
+        """The clause at `pos`, with the words found in it."""
+        i = bisect_right(self.bounds, pos)
+        start, end = self.bounds[i - 1], self.bounds[min(i, len(self.bounds) - 1)]
+        found = self._clauses.get(start)
+        if found is None:
+            metrics, periods, cues, subjects = (f.between(start, end) for f in self._found)
+            found = self._clauses[start] = _Clause(start, end, metrics, periods, cues, subjects)
+        return found
+
+    def cell(self, words: str) -> tuple[list, list, list, list]:  # type: ignore[type-arg]
+        """(metrics, periods, cues, subjects) named in a table cell's words."""
+        found = self._cells.get(words)
+        if found is None:
+            found = self._cells[words] = read_words(lowered(words), self.vocabulary)
+        return found
+
+
+def _resolve(mention: Mention, fig: Figure, change: bool, cagr: bool) -> tuple[str, ...]:
+    """The concepts a mention names that a figure in its unit can state."""
+    kind = fig.kind
+    return _resolved(
+        mention.concepts,
+        "points" if fig.points else kind,
+        fig.scale <= 1.0,
+        kind == "money" and fig.currencies is None,
+        change,
+        cagr,
+    )
+
+
+@lru_cache(maxsize=4096)
+def _resolved(
+    concepts: tuple[str, ...],
+    kind: str,
+    unscaled: bool,
+    no_currency: bool,
+    change: bool,
+    cagr: bool,
+) -> tuple[str, ...]:
+    found: list[str] = []
+    for concept in concepts:
+        if concept.startswith("label:"):
+            found.append(concept)
+            continue
+        unit = CONCEPTS[concept].unit
+        if kind == "points":
+            if unit == "percent":
+                found.append(aspect_of(concept, "chg"))
+        elif kind == "percent":
+            changed = aspect_of(concept, "cagr" if cagr else "chg")
+            found.append(concept if unit == "percent" else changed)
+        elif kind == "multiple":
+            if unit == "multiple":
+                found.append(concept)
+            found.extend(MULTIPLE_OF.get(concept, ()))
+        elif kind == "per_share":
+            if unit == "per_share":
+                found.append(aspect_of(concept, "diff") if change else concept)
+        elif kind == "money":
+            if unit == "money" or (unit == "per_share" and unscaled):
+                found.append(aspect_of(concept, "diff") if change else concept)
+            elif unit == "count" and no_currency:
+                found.append(concept)
+        else:  # a plain number takes the unit of the metric named
+            found.append(aspect_of(concept, "diff") if change and unit != "number" else concept)
+    return tuple(dict.fromkeys(found))
+
+
+def _one_revenue_multiple(concepts: tuple[str, ...], enterprise: bool) -> tuple[str, ...]:
+    """ "9.3x sales" is a price/sales unless the words speak of enterprise value."""
+    if "price_to_sales" in concepts and "ev_to_revenue" in concepts:
+        drop = "price_to_sales" if enterprise else "ev_to_revenue"
+        return tuple(c for c in concepts if c != drop)
+    return concepts
+
+
+def _refine(concepts: tuple[str, ...], cues: list[Marked]) -> tuple[str, ...]:
+    """Analyst targets narrowed by a word between the metric and the figure ("the high
+    target", "the lowest is $197"): the one nearest the figure wins."""
+    if not concepts or not set(concepts) <= TARGET_FAMILY:
+        return concepts
+    picked = [
+        c.kind.removeprefix("refine:") for c in cues if c.kind and c.kind.startswith("refine:")
+    ]
+    return (picked[-1],) if picked else concepts
+
+
+def _hedge(lead: str, tail: str) -> str:
+    word = lead.rstrip(" *_").rsplit(None, 1)[-1:] or [""]
+    if word[0] in _HEDGE_ENDINGS or word[0][-1:] in ("~", "≈", "."):
+        match = _HEDGE.search(lead, max(0, len(lead) - 30))
+        if match is not None:
+            return HEDGES.get(normalise(match.group().strip(" *_")), "approx")
+    after = _HEDGE_AFTER.match(tail)
+    if after is not None:
+        return "approx" if after["words"] == "or so" else "above"
+    return "exact"
+
+
+def _sign(
+    fig: Figure, polarity: int, concepts: tuple[str, ...], change: int, negative: bool
+) -> int:
+    """The sign a figure states: written, or given by its metric ("net loss"), a word
+    ("negative", "an outflow of") or, for a change, its direction ("fell 2.1%")."""
+    if fig.signed:
+        return -1 if fig.value < 0 else 1
+    if polarity < 0 or negative:
+        return -1
+    is_change = any("~" in c or c in ("price_return", "upside") for c in concepts)
+    return change if is_change and change else 1
+
+
+@dataclass
+class _Reading:
+    """What attribution found for one figure."""
+
+    mention: Mention | None = None
+    concepts: tuple[str, ...] = ()
+    weak: bool = False
+
+
+class _ClaimReader:
+    """Reads the claims of one section's figures, in order."""
+
+    def __init__(self, text: _Text) -> None:
+        self.t = text
+        self.owned_until = 0  # the end of the words that belong to the previous figure
+        self.owned_mentions: set[int] = set()
+
+    def prose(self, fig: Figure, next_start: int) -> Claim:
+        low = self.t.low
+        clause = self.t.clause(fig.start)
+        seg_start = max(clause.start, min(self.owned_until, fig.start))
+        seg_end = min(clause.end, next_start)
+        lead_cues = _within(clause.cues, max(seg_start, fig.start - _CUE_WINDOW), fig.start)
+        change, governs = self._change(lead_cues, fig, seg_end)
+        cagr = any(c.kind == "cagr" for c in lead_cues)
+        reading = self._attribute(fig, clause, seg_start, governs, cagr)
+        mention = reading.mention
+        concepts = reading.concepts
+        polarity = 1
+        anchor = fig.start
+        if mention is not None:
+            polarity = mention.polarity
+            if set(concepts) <= TARGET_FAMILY:
+                span = (
+                    (mention.start, fig.start)
+                    if mention.start < fig.start
+                    else (fig.end, mention.end)
+                )
+                concepts = _refine(concepts, _within(clause.cues, *span))
+            if "ev_to_revenue" in concepts:
+                enterprise = any(
+                    "enterprise_value" in m.concepts and m.start < fig.start for m in clause.metrics
+                )
+                concepts = _one_revenue_multiple(concepts, enterprise)
+            anchor = min(anchor, mention.start)
+        negative = any(
+            c.kind == "negative" and _near_sign(low, c, seg_start, anchor, fig) for c in clause.cues
+        )
+        period, period_end = self._period(fig, clause, seg_start, seg_end)
+        self.owned_until = max(fig.end, period_end)
+        lead = low[max(seg_start, fig.start - 30) : fig.start]
+        return Claim(
+            figure=fig,
+            concepts=concepts,
+            named=mention.words if mention is not None else None,
+            mention=mention,
+            weak=reading.weak,
+            period=period,
+            subject=self._subject(fig, clause, seg_end),
+            hedge=_hedge(lead, low[fig.end : min(seg_end, fig.end + 12)]),
+            sign=_sign(fig, polarity, concepts, change if governs else 0, negative),
+        )
+
+    def _change(self, cues: list[Marked], fig: Figure, seg_end: int) -> tuple[int, bool]:
+        """(sign, governs): the direction a change word gives the figure, and whether the
+        figure is the amount of change (not the level it changed to: "rose to $391B")."""
+        low = self.t.low
+        for cue in reversed(cues):
+            if cue.kind in ("rise", "fall"):
+                sign = 1 if cue.kind == "rise" else -1
+                return sign, _LEVEL.search(low, cue.end, fig.start) is None
+        after = _CHANGE_AFTER.match(low, fig.end, seg_end)
+        if after is not None:
+            return (1 if after["rise"] else -1), True
+        return 0, False
+
+    def _attribute(
+        self, fig: Figure, clause: _Clause, seg_start: int, change: bool, cagr: bool
+    ) -> _Reading:
+        low = self.t.low
+        owned = self.owned_mentions
+        after = [m for m in clause.metrics if m.start >= fig.end and m.start not in owned]
+        named = [m for m in clause.metrics if m.end <= fig.start]
+        before = [m for m in named if m.start not in owned]
+        if (
+            named
+            and named[-1].start in owned
+            and _LIST_GAP.fullmatch(low, named[-1].end, fig.start)
+        ):
+            before.append(named[-1])  # "38.8x trailing earnings and 29.4x forward"
+        if after:
+            first = after[0]
+            if first.start - fig.end <= _ADJACENT and _FILLER.fullmatch(low, fig.end, first.start):
+                shared = self._share_of(fig, first, before, after[1:], seg_start)
+                if shared is not None:
+                    owned.add(first.start)
+                    return shared
+                resolved = _resolve(first, fig, change, cagr)
+                if resolved:
+                    owned.add(first.start)
+                    return _Reading(first, resolved)
+        for mention in reversed(before):
+            if mention.start < seg_start and mention is not before[-1]:
+                break  # named before an earlier figure, and another metric since
+            resolved = _resolve(mention, fig, change, cagr)
+            if resolved:
+                if _TIGHT.fullmatch(low, mention.end, fig.start):
+                    owned.add(mention.start)  # "the mean target of 462p"
+                return _Reading(mention, resolved, weak=mention.start < seg_start)
+        for mention in after:
+            resolved = _resolve(mention, fig, change, cagr)
+            if resolved:
+                return _Reading(mention, resolved, weak=True)
+        return _Reading()
+
+    def _share_of(
+        self,
+        fig: Figure,
+        denominator: Mention,
+        before: list[Mention],
+        later: list[Mention],
+        seg_start: int,
+    ) -> _Reading | None:
+        """ "24.0% of revenue", "0.9x revenue": a ratio of the line named before (or
+        after) to the one named here."""
+        if fig.kind not in ("percent", "multiple") or fig.points:
+            return None
+        if fig.kind == "percent" and not _SHARE_OF.fullmatch(
+            self.t.low, fig.end, denominator.start
+        ):
+            return None
+        if not _is_line(denominator):
+            return None
+        in_segment = [m for m in before if m.start >= seg_start]
+        numerator = in_segment[-1] if in_segment else later[0] if later else None
+        if numerator is None:
+            return _Reading(denominator, ()) if fig.kind == "percent" else None
+        if not _is_line(numerator):
+            return None
+        named = [
+            name
+            for name, (top, bottom) in RATIOS.items()
+            if top in numerator.concepts
+            and bottom in denominator.concepts
+            and CONCEPTS[name].unit == fig.kind
+        ]
+        own = [f"ratio:{numerator.concepts[0]}/{denominator.concepts[0]}"]
+        multiples = list(_resolve(denominator, fig, False, False)) if fig.kind == "multiple" else []
+        return _Reading(numerator, tuple(dict.fromkeys([*named, *multiples, *own])))
+
+    def _period(
+        self, fig: Figure, clause: _Clause, seg_start: int, seg_end: int
+    ) -> tuple[Period | None, int]:
+        """The period a figure is stated for, and the end of a period named right after
+        it (which is its own, not the next figure's)."""
+        low = self.t.low
+        for mention in clause.periods:
+            if mention.start >= fig.end:
+                if (
+                    mention.end <= seg_end
+                    and mention.start - fig.end <= 15
+                    and _PERIOD_AFTER.fullmatch(low, fig.end, mention.start)
+                ):
+                    return mention.period, mention.end
+                break
+        before = _within(clause.periods, seg_start, fig.start)
+        if before and not _COMPARED.search(low, max(seg_start, fig.start - 30), fig.start):
+            return before[-1].period, 0
+        return None, 0
+
+    def _subject(self, fig: Figure, clause: _Clause, seg_end: int) -> str | None:
+        low = self.t.low
+        for mention in clause.subjects:
+            if mention.start >= fig.end:
+                if mention.end <= seg_end and _SUBJECT_AFTER.fullmatch(low, fig.end, mention.start):
+                    return mention.kind
+                break
+        before = [m for m in clause.subjects if m.end <= fig.start]
+        return before[-1].kind if before else None
+
+    def table(self, fig: Figure, cell: Cell) -> Claim:
+        text = self.t.text
+        own = text[cell.own.start : fig.start] + " " + text[fig.end : cell.own.end]
+        row_label = text[cell.row[0].start : cell.row[0].end] if cell.column > 0 else ""
+        header = text[cell.header.start : cell.header.end] if cell.header else ""
+        corner = text[cell.corner.start : cell.corner.end] if cell.corner else ""
+        mention: Mention | None = None
+        concepts: tuple[str, ...] = ()
+        for words in (own, row_label, f"{row_label} {corner}", header, f"{header} {corner}"):
+            for found in self.t.cell(words)[0]:
+                resolved = _resolve(found, fig, False, False)
+                if resolved:
+                    mention, concepts = found, resolved
+                    break
+            if mention is not None:
+                break
+        cues: list[Marked] = [
+            c for words in (own, row_label, header, corner) for c in self.t.cell(words)[2]
+        ]
+        concepts = _refine(concepts, cues)
+        if "ev_to_revenue" in concepts:
+            enterprise = any(
+                "enterprise_value" in m.concepts
+                for words in (row_label, header, corner)
+                for m in self.t.cell(words)[0]
+            )
+            concepts = _one_revenue_multiple(concepts, enterprise)
+        others = " ".join(
+            text[c.start : c.end] for i, c in enumerate(cell.row) if i not in (0, cell.column)
+        )
+        period = next(
+            (
+                found[0].period
+                for words in (own, header, row_label, others, corner)
+                if (found := self.t.cell(words)[1])
+            ),
+            None,
+        )
+        subject = next(
+            (found[0].kind for words in (row_label, header) if (found := self.t.cell(words)[3])),
+            None,
+        )
+        return Claim(
+            figure=fig,
+            concepts=concepts,
+            named=mention.words if mention is not None else None,
+            mention=mention,
+            period=period,
+            subject=subject,
+            hedge=_hedge(lowered(own), ""),
+            sign=_sign(
+                fig,
+                mention.polarity if mention else 1,
+                concepts,
+                0,
+                any(c.kind == "negative" for c in cues),
+            ),
+        )
+
+
+def _near_sign(low: str, cue: Marked, seg_start: int, anchor: int, fig: Figure) -> bool:
+    """Whether a negative word applies to the figure: between its metric (or a few words
+    before it, within the phrase) and the figure, or right after the figure."""
+    if fig.end <= cue.start <= fig.end + 3:
+        return True
+    start = max(seg_start, anchor - _NEAR)
+    cut = max(low.rfind(",", start, anchor), low.rfind(";", start, anchor))
+    return max(start, cut + 1) <= cue.start and cue.end <= fig.start
+
+
+def _is_line(mention: Mention) -> bool:
+    """Whether a mention names an amount (a line of the accounts, a price, a count)."""
+    return any(c in CONCEPTS and CONCEPTS[c].unit in _MONEY_UNITS for c in mention.concepts)
+
+
+def _table_units(text: str, tables: dict, figures: list[Figure]) -> list[Cell | None]:  # type: ignore[type-arg]
+    """Each figure's table cell (None in prose); plain numbers take their table's unit."""
+    cells: list[Cell | None] = []
+    for i, fig in enumerate(figures):
+        cell = cell_of(text, tables, fig.start) if tables else None
+        cells.append(cell)
+        if cell is not None:
+            for span in (cell.header, cell.row[0] if cell.column else None, cell.corner):
+                tag = unit_tag(text[span.start : span.end]) if span else NO_TAG
+                if tag != NO_TAG:
+                    figures[i] = with_unit(fig, tag)
+                    break
+    return cells
+
+
+def _same_kind(first: Figure, second: Figure) -> bool:
+    """Whether the second figure may restate the first: "308.8p (£3.09)", not "£3.0bn
+    (+12.6%)"."""
+    money = ("money", "per_share")
+    return first.kind == second.kind or (first.kind in money and second.kind in money)
+
+
+def read_claims(
+    text: str,
+    figures: Sequence[Figure],
+    names: Names = Names(),
+    labels: tuple[str, ...] = (),
+) -> list[Claim]:
+    """The claim each figure makes, in order."""
+    figures = list(figures)
+    indexed = _Text(text, names, labels)
+    cells = _table_units(text, indexed.tables, figures)
+    reader = _ClaimReader(indexed)
+    claims: list[Claim] = []
+    for i, fig in enumerate(figures):
+        cell = cells[i]
+        if cell is not None:
+            claims.append(reader.table(fig, cell))
+            reader.owned_until = fig.end
+        else:
+            next_start = figures[i + 1].start if i + 1 < len(figures) else len(text)
+            claims.append(reader.prose(fig, next_start))
+    for i, j in range_pairs(figures, text):
+        first, second = claims[i], claims[j]
+        # one claim: the words before the range name it ("upside of 20–25%")
+        lead = first if first.concepts else second
+        shared = lead._replace(
+            period=first.period or second.period,
+            subject=first.subject if first.subject is not None else second.subject,
+            hedge=first.hedge if first.hedge != "exact" else second.hedge,
+        )
+        claims[i] = shared._replace(figure=first.figure, range_end=second.figure, sign=first.sign)
+        claims[j] = shared._replace(
+            figure=second.figure,
+            range_end=first.figure,
+            sign=second.sign if second.figure.signed else first.sign,
+        )
+    for i in range(1, len(claims)):
+        previous = claims[i - 1]
+        if cells[i] is None and _ASIDE.fullmatch(text, figures[i - 1].end, figures[i].start):
+            # "308.8p (£3.09)": the same figure restated; "£3.0bn (+12.6% y/y)": its growth
+            if _same_kind(figures[i - 1], figures[i]):
+                concepts = previous.concepts
+            elif previous.mention is not None and (claims[i].weak or not claims[i].concepts):
+                concepts = _resolve(previous.mention, figures[i], False, False)
+            else:
+                continue
+            claims[i] = claims[i]._replace(
+                concepts=concepts,
+                named=previous.named,
+                mention=previous.mention,
+                weak=previous.weak,
+                period=previous.period,
+                subject=previous.subject,
+                sign=claims[i].sign if figures[i].signed else previous.sign,
+            )
+    return claims
