@@ -390,9 +390,12 @@ def _sign(
     fig: Figure, polarity: int, concepts: tuple[str, ...], change: int, negative: bool
 ) -> int:
     """The sign a figure states: written, or given by its metric ("net loss"), a word
-    ("negative", "an outflow of") or, for a change, its direction ("fell 2.1%")."""
+    ("negative", "an outflow of") or, for a change, its direction ("fell 2.1%"); 0 when
+    it may be either ("free cash flow of (£441.7m)": an accounting negative or an aside)."""
     if fig.signed:
         return -1 if fig.value < 0 else 1
+    if fig.bracketed and polarity > 0 and not negative:
+        return 0
     if polarity < 0 or negative:
         return -1
     is_change = any("~" in c or c in ("price_return", "upside") for c in concepts)
@@ -406,6 +409,7 @@ class _Reading:
     mention: Mention | None = None
     concepts: tuple[str, ...] = ()
     weak: bool = False
+    reach: int = 0  # the end of the words after the figure that name its metric
 
 
 class _ClaimReader:
@@ -447,7 +451,9 @@ class _ClaimReader:
         negative = any(
             c.kind == "negative" and _near_sign(low, c, seg_start, anchor, fig) for c in clause.cues
         )
-        period, period_end = self._period(fig, clause, seg_start, seg_end)
+        period, period_end = self._period(
+            fig, clause, seg_start, seg_end, max(fig.end, reading.reach)
+        )
         self.owned_until = max(fig.end, period_end)
         lead = low[max(seg_start, fig.start - 30) : fig.start]
         return Claim(
@@ -495,11 +501,12 @@ class _ClaimReader:
                 shared = self._share_of(fig, first, before, after[1:], seg_start)
                 if shared is not None:
                     owned.add(first.start)
+                    shared.reach = first.end
                     return shared
                 resolved = _resolve(first, fig, change, cagr)
                 if resolved:
                     owned.add(first.start)
-                    return _Reading(first, resolved)
+                    return _Reading(first, resolved, reach=first.end)
         for mention in reversed(before):
             if mention.start < seg_start and mention is not before[-1]:
                 break  # named before an earlier figure, and another metric since
@@ -550,24 +557,28 @@ class _ClaimReader:
         return _Reading(numerator, tuple(dict.fromkeys([*named, *multiples, *own])))
 
     def _period(
-        self, fig: Figure, clause: _Clause, seg_start: int, seg_end: int
+        self, fig: Figure, clause: _Clause, seg_start: int, seg_end: int, named_after: int
     ) -> tuple[Period | None, int]:
         """The period a figure is stated for, and the end of a period named right after
-        it (which is its own, not the next figure's)."""
+        it or after the metric named after it ("27.8% of revenue in FY2024"): that one
+        is its own, not the next figure's."""
         low = self.t.low
         for mention in clause.periods:
-            if mention.start >= fig.end:
-                if (
-                    mention.end <= seg_end
-                    and mention.start - fig.end <= 15
-                    and _PERIOD_AFTER.fullmatch(low, fig.end, mention.start)
-                ):
-                    return mention.period, mention.end
-                break
+            if mention.start < fig.end:
+                continue
+            if mention.end <= seg_end and (
+                mention.start < named_after  # "38.8x trailing earnings"
+                or (
+                    mention.start - named_after <= 15
+                    and _PERIOD_AFTER.fullmatch(low, named_after, mention.start) is not None
+                )
+            ):
+                return mention.period, max(mention.end, named_after)
+            break
         before = _within(clause.periods, seg_start, fig.start)
         if before and not _COMPARED.search(low, max(seg_start, fig.start - 30), fig.start):
-            return before[-1].period, 0
-        return None, 0
+            return before[-1].period, named_after
+        return None, named_after
 
     def _subject(self, fig: Figure, clause: _Clause, seg_end: int) -> str | None:
         low = self.t.low

@@ -207,7 +207,7 @@ _NAMING_WORDS = frozenset(
         "top|bottom|tier|level|phase|stage|gen|generation|series|version|model|item|rule|"
         "form|chapter|article|section|part|page|pages|slide|note|notes|figure|table|exhibit|"
         "schedule|scope|appendix|paragraph|clause|no.|round|wave|unit|plant|line|block|zone|"
-        "row|column|ifrs|ias|asc|asu|iso"
+        "row|column|ifrs|ias|asc|asu|iso|chart|footnote|step|day|week|vol|issue"
     )
 )
 # Capitalised words that do not name a thing when a number follows them.
@@ -235,6 +235,7 @@ class Figure(NamedTuple):
     means the words around it ("EPS of", "per share") say it is an amount per share.
     `points` marks a change stated in percentage or basis points. `digits` counts the
     significant digits shown (what makes a match by value alone unlikely to be chance).
+    Basis points are read to the nearest 10 when written so ("210bps" is 2.05–2.15 points).
     """
 
     text: str
@@ -249,6 +250,7 @@ class Figure(NamedTuple):
     said_per_share: bool = False
     points: bool = False
     digits: int = 0
+    bracketed: bool = False  # written in brackets in prose: "(£3.09)", "(£441.7m)"
 
     @property
     def kind(self) -> FigureKind:
@@ -354,7 +356,7 @@ def _figure(match: re.Match[str], text: str) -> Figure | None:
         start=start,
         end=end,
         value=-magnitude if negative else magnitude,
-        tolerance=0.5 * 10.0 ** -len(number.partition(".")[2]) * scale,
+        tolerance=_tolerance(number, scale, bps is not None),
         currencies=currencies,
         signed=negative or sign is not None,
         scale=scale,
@@ -363,6 +365,13 @@ def _figure(match: re.Match[str], text: str) -> Figure | None:
         points=bps is not None or (pct is not None and _is_points(pct)),
         digits=significant_digits(number),
     )
+
+
+def _tolerance(number: str, scale: float, bps: bool) -> float:
+    """Half a unit in the last place shown; basis points ending in 0 to the nearest 10."""
+    if bps and "." not in number and number.endswith("0"):
+        return 5 * scale
+    return 0.5 * 10.0 ** -len(number.partition(".")[2]) * scale
 
 
 def _is_points(percent_word: str) -> bool:
@@ -456,6 +465,7 @@ def extract_figures(text: str) -> list[Figure]:
         ):
             inner = _unbracketed(match, text)  # "(£3.09)" in prose: an aside, read without them
             fig = _figure(inner, text) if inner is not None else None
+            fig = fig._replace(bracketed=True) if fig is not None else None
         if fig is not None:
             figures.append(fig)
     return _join_ranges(figures, text)

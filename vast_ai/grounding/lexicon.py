@@ -276,7 +276,9 @@ METRIC_PHRASES: tuple[tuple[str, tuple[str, ...], int], ...] = (
     ("52-week range|52 week range|position in 52-week range|fifty two week range",
      ("position_52w",), 1),
     ("volatility|annualised volatility|annualized volatility", ("volatility",), 1),
-    ("drawdown|maximum drawdown|max drawdown|peak-to-trough decline|peak to trough",
+    ("drawdown|maximum drawdown|max drawdown|peak-to-trough decline|peak to trough|"
+     "from the peak|from its peak|from their peak|below the peak|below its peak|"
+     "below their peak|off the peak|off its peak|off their peak",
      ("max_drawdown",), -1),
     ("upside|implied upside|potential upside|upside to mean target|upside potential|"
      "above the current price|above the share price|above the last price|above the price|"

@@ -100,6 +100,10 @@ def _interval(value: float, tolerance: float, hedge: str) -> tuple[float, float]
     size = abs(value)
     low = size - tolerance - below * size
     high = size + tolerance + above * size
+    if hedge in ("under", "below"):  # "nearly $400bn", "less than 50%": not above it
+        high = size
+    elif hedge in ("over", "above"):  # "more than $3.5tn": not below it
+        low = size
     slack = size * _FLOAT_NOISE
     if value < 0:
         return -high - slack, -low + slack
@@ -144,6 +148,15 @@ class FactIndex:
 
     # -- judging ---------------------------------------------------------------------
     def judge(self, claim: Claim) -> Verdict:
+        if claim.sign == 0:  # either sign: the one the data has
+            positive = self._judge(claim._replace(sign=1))
+            if positive.status == "verified":
+                return positive
+            negative = self._judge(claim._replace(sign=-1))
+            return negative if negative.status == "verified" else positive
+        return self._judge(claim)
+
+    def _judge(self, claim: Claim) -> Verdict:
         fig = claim.figure
         value = abs(fig.value) * claim.sign
         low, high = _interval(value, fig.tolerance, claim.hedge)
@@ -226,8 +239,8 @@ class FactIndex:
             return Verdict("mismatch", known=other_metric, note=note)
         other_company = _best((k for k in found if k.concept in claim.concepts), value)
         if other_company is not None:
-            whose = "the company's" if other_company.subject is None else other_company.subject
-            note = f"{fig.text} is {whose} {other_company.described}, not {_whose(claim)}"
+            whose = "the company's " if other_company.subject is None else ""
+            note = f"{fig.text} is {whose}{other_company.described}, not {_whose(claim)}"
             return Verdict("mismatch", known=other_company, note=note)
         return None
 
