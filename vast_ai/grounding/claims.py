@@ -89,8 +89,8 @@ _FILLER = re.compile(
     r"|twelve-month|worth|times|x)(?![a-z]))*"
 )
 _ADJACENT = 45  # characters a metric named after its figure may be away
-# A metric bound to the figure right after it ("the mean target of 462p") is not
-# carried on to later figures of the clause.
+# A metric bound to the figure right after it ("the mean target of 462p") is carried on
+# to later figures of the clause only if no other metric is named in between.
 _TIGHT = re.compile(r"[\s*_]*(?:of|:|=)?[\s*_]*")
 # Between a metric named after one figure and the next figure of a list: "38.8x
 # trailing earnings and 29.4x forward".
@@ -418,7 +418,8 @@ class _ClaimReader:
     def __init__(self, text: _Text) -> None:
         self.t = text
         self.owned_until = 0  # the end of the words that belong to the previous figure
-        self.owned_mentions: set[int] = set()
+        self.owned_mentions: set[int] = set()  # metrics named right after their figure
+        self.bound: set[int] = set()  # metrics that their figure follows: "revenue of $391bn"
 
     def prose(self, fig: Figure, next_start: int) -> Claim:
         low = self.t.low
@@ -508,13 +509,20 @@ class _ClaimReader:
                     owned.add(first.start)
                     return _Reading(first, resolved, reach=first.end)
         for mention in reversed(before):
-            if mention.start < seg_start and mention is not before[-1]:
-                break  # named before an earlier figure, and another metric since
+            inherited = mention.start < seg_start
+            if inherited and (
+                mention is not before[-1]  # another metric named since
+                or (
+                    mention.start in self.bound  # "the mean target of 462p implies 49.6%
+                    and named[-1] is not mention  # upside from 309p": bound, then another
+                )
+            ):
+                break
             resolved = _resolve(mention, fig, change, cagr)
             if resolved:
                 if _TIGHT.fullmatch(low, mention.end, fig.start):
-                    owned.add(mention.start)  # "the mean target of 462p"
-                return _Reading(mention, resolved, weak=mention.start < seg_start)
+                    self.bound.add(mention.start)
+                return _Reading(mention, resolved, weak=inherited)
         for mention in after:
             resolved = _resolve(mention, fig, change, cagr)
             if resolved:

@@ -210,6 +210,10 @@ _NAMING_WORDS = frozenset(
         "row|column|ifrs|ias|asc|asu|iso|chart|footnote|step|day|week|vol|issue"
     )
 )
+# A plain number right before one of these names a model: "600 Series", "16 Pro".
+_NAMED_AFTER = re.compile(
+    r"[ \u00a0](?:Series|Pro|Max|Plus|Ultra|Mini|Edition|Gen|Generation|Class)\b"
+)
 # Capitalised words that do not name a thing when a number follows them.
 _FUNCTION_WORDS = frozenset(
     phrases(
@@ -340,7 +344,7 @@ def _figure(match: re.Match[str], text: str) -> Figure | None:
     if not (currencies or scale_name or unit_suffix or sign or sign2):  # a plain number
         if len(number) == 4 and number.isdigit() and 1900 <= int(number) <= 2100:
             return None  # a year
-        if _names_a_thing(text, start):
+        if _names_a_thing(text, start) or _NAMED_AFTER.match(text, match.end()):
             return None
     elif scale_name == "k" and len(number) == 1 and not currencies:
         return None  # 4K, 8K: a resolution
