@@ -11,15 +11,12 @@ bound to that figure ("the mean target of 462p"), else one later in the clause. 
 table: its own cell, its row's label, then its column's header. Only a metric that
 can be stated in the figure's unit counts: a percentage of a money line is its
 growth, a multiple of earnings a P/E.
-
-The words of a section are found once, in the clauses that hold figures, and looked
-up by position: the check of a long report stays within milliseconds.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
-from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -27,39 +24,29 @@ from typing import NamedTuple
 
 from vast_ai.grounding.extract import Figure, range_pairs
 from vast_ai.grounding.lexicon import (
-    CAGR_WORDS,
     CONCEPTS,
-    FALL_WORDS,
     HEDGES,
     METRIC_WORDS,
     MULTIPLE_OF,
-    NEGATIVE_WORDS,
-    OTHER_SUBJECT_WORDS,
-    OWN_SUBJECT_WORDS,
     RATIOS,
-    REFINERS,
-    RISE_WORDS,
     TARGET_FAMILY,
-    MetricWords,
     aspect_of,
     lowered,
     normalise,
     trie_pattern,
 )
-from vast_ai.grounding.periods import WORD_PERIODS, Period, PeriodMention, digit_periods
-from vast_ai.grounding.tables import NO_TAG, Cell, cell_of, find_tables, unit_tag, with_unit
+from vast_ai.grounding.periods import Period, PeriodMention
+from vast_ai.grounding.tables import NO_TAG, Cell, cell_of, unit_tag, with_unit
+from vast_ai.grounding.words import (
+    NO_NAMES,
+    Clause,
+    Marked,
+    Mention,
+    Names,
+    TextIndex,
+    within,
+)
 
-OTHER = "*"  # a comparison group (peers, the sector), not the company itself
-
-# Words near a figure: which way a change goes, a CAGR, a negative sign, a word that
-# narrows analyst targets.
-_CUE_KINDS: dict[str, str] = {
-    **{w: "rise" for w in RISE_WORDS},
-    **{w: "fall" for w in FALL_WORDS},
-    **{w: "cagr" for w in CAGR_WORDS},
-    **{w: "negative" for w in NEGATIVE_WORDS},
-    **{w: f"refine:{target}" for w, target in REFINERS.items()},
-}
 # Nouns and adjectives after a figure that make it a change: "a 2.1% decline", "5% higher".
 _CHANGE_AFTER = re.compile(
     r"[\s*_]*(?:(?P<rise>higher|increase|rise|gain|jump|improvement|expansion|uplift)"
@@ -99,37 +86,21 @@ _PERIOD_AFTER = re.compile(r"[\s*_,(]*(?:(?:in|for|during|over|of|as\s+of)\s+)?(
 _SUBJECT_AFTER = re.compile(
     r"[\s*_,(]*(?:(?:for|at|of|in|versus|vs\.?|against|among|across)\s+)?(?:the\s+|its\s+)?"
 )
+# Between the items of a list: ", ", " and ", ", and ".
+_LIST_SEPARATOR = re.compile(r"[\s*_]*(?:,[\s*_]*(?:and|or)?|and|or|&)[\s*_]*")
+_LIST_SEPARATOR_BEFORE = re.compile(r"[\s*_]*(?:,[\s*_]*(?:and|or)?|and|or|&)[\s*_]*$")
+_BARE_WORD_BEFORE = re.compile(r"[a-z][a-z/&-]*$")
+# Between a list of metrics and its list of figures: "were", "of", ":".
+_LIST_LEAD = re.compile(
+    r"[\s*_:,]*(?:(?:were|was|are|is|of|at|stood\s+at|came\s+in\s+at|reached|respectively)"
+    r"[\s*_:,]*)*(?:(?:about|around|roughly)\s+)?"
+)
 _ASIDE = re.compile(
     r"[\s*_]*\([\s*_]*(?:c\.|ca\.|~|about|around|or|i\.e\.,?|roughly|approx\.?)?[\s*_]*"
-)
-_CLAUSE_END = re.compile(
-    r"""[.!?]["”’)*_]*[ \t]+(?=[A-Z"“(\[*_])           # end of a sentence
-      | ;[ \t]+                                          # semicolon
-      | [ \t,]+(?=(?:while|whereas|but|although|though|however)\b)  # contrast
-      | \n[ \t]*(?=\n|[-*+>|\#]|\d{1,3}[.)][ \t])        # blank line, list item, table, heading
-    """,
-    re.VERBOSE,
 )
 _MONEY_UNITS = frozenset({"money", "per_share", "count"})
 _CUE_WINDOW = 60  # characters before a figure in which a change word governs it
 _NEAR = 15  # characters before the metric in which a sign word applies
-
-
-class Mention(NamedTuple):
-    start: int
-    end: int
-    concepts: tuple[str, ...]
-    polarity: int
-    words: str
-
-
-class Marked(NamedTuple):
-    """A word found at a position: a cue's kind or whose figure a subject word names."""
-
-    start: int
-    end: int
-    kind: str | None
-    words: str
 
 
 class Claim(NamedTuple):
@@ -146,162 +117,6 @@ class Claim(NamedTuple):
     sign: int = 1
     range_end: Figure | None = None
     mention: Mention | None = None  # the words that named the metric
-
-
-@dataclass(frozen=True)
-class Names:
-    """Whose figure a word names: the company (own) and its peers (ticker: names)."""
-
-    own: tuple[str, ...] = ()
-    peers: tuple[tuple[str, tuple[str, ...]], ...] = ()
-
-
-class _Vocabulary(NamedTuple):
-    """Every phrase the claims are read from, in one matcher: metrics (with the fact
-    labels the lexicon does not know), periods in words, cues and whose figure it is."""
-
-    pattern: re.Pattern[str]
-    entries: dict[str, tuple[tuple[str, object], ...]]
-
-
-Entries = dict[str, list[tuple[str, object]]]
-
-
-def _key(words: str) -> str:
-    """The lookup key of a phrase as written: normalised, a possessive "'s" dropped."""
-    return normalise(words[:-2] if words.endswith("'s") else words)
-
-
-def _add(entries: Entries, phrase: str, kind: str, payload: object) -> None:
-    listed = entries.setdefault(_key(phrase), [])
-    if (kind, payload) not in listed:
-        listed.append((kind, payload))
-
-
-def _lexicon_entries() -> Entries:
-    """The fixed phrases. A phrase that holds a phrase of another kind names both: "the
-    stock" is whose figure and a share price, "trailing P/E" a metric and a period."""
-    entries: Entries = {}
-    for phrase, words in METRIC_WORDS.items():
-        _add(entries, phrase, "metric", words)
-    for phrase, period in WORD_PERIODS.items():
-        _add(entries, phrase, "period", period)
-    for word, cue in _CUE_KINDS.items():
-        _add(entries, word, "cue", cue)
-    for word in OTHER_SUBJECT_WORDS:
-        _add(entries, word, "subject", OTHER)
-    for word in OWN_SUBJECT_WORDS:
-        _add(entries, word, "subject", None)
-    for phrase, listed in list(entries.items()):
-        tokens = phrase.split()
-        kinds = {kind for kind, _ in listed}
-        for size in range(1, len(tokens)):
-            for first in range(len(tokens) - size + 1):
-                for kind, payload in entries.get(" ".join(tokens[first : first + size]), ()):
-                    if kind not in kinds:
-                        _add(entries, phrase, kind, payload)
-    return entries
-
-
-_LEXICON_ENTRIES = _lexicon_entries()
-
-
-@lru_cache(maxsize=64)
-def _vocabulary(names: Names, labels: tuple[str, ...]) -> _Vocabulary:
-    entries = {phrase: list(listed) for phrase, listed in _LEXICON_ENTRIES.items()}
-    for label in labels:
-        _add(entries, label, "metric", MetricWords((f"label:{label}",), 1))
-    for word in names.own:
-        _add(entries, word, "subject", None)
-    for ticker, peer_names in names.peers:
-        for word in (ticker, *peer_names):
-            _add(entries, word, "subject", ticker)
-    pattern = re.compile(
-        r"(?<![a-z0-9&/])(?:" + trie_pattern(entries) + r")(?:'s)?(?![a-z0-9&]|/[a-z])"
-    )
-    return _Vocabulary(pattern, {k: tuple(v) for k, v in entries.items()})
-
-
-class _Clause(NamedTuple):
-    """A clause and the words found in it, in order."""
-
-    start: int
-    end: int
-    metrics: list[Mention]
-    periods: list[PeriodMention]
-    cues: list[Marked]
-    subjects: list[Marked]
-
-
-def _within(marks: list, start: int, end: int) -> list:  # type: ignore[type-arg]
-    """The marks of a clause's (short) list that lie in [start, end)."""
-    return [m for m in marks if start <= m.start and m.end <= end]
-
-
-class _Found:
-    """Marks of one kind across a text, sorted, sliced by clause."""
-
-    def __init__(self, marks: list) -> None:  # type: ignore[type-arg]
-        self.marks = marks
-        self.starts = [m.start for m in marks]
-
-    def between(self, start: int, end: int) -> list:  # type: ignore[type-arg]
-        return self.marks[bisect_left(self.starts, start) : bisect_left(self.starts, end)]
-
-
-def read_words(low: str, vocabulary: _Vocabulary) -> tuple[list, list, list, list]:  # type: ignore[type-arg]
-    """(metrics, periods, cues, subjects) named in `lowered` text, each in order."""
-    metrics: list[Mention] = []
-    periods: list[PeriodMention] = digit_periods(low)
-    cues: list[Marked] = []
-    subjects: list[Marked] = []
-    entries = vocabulary.entries
-    for match in vocabulary.pattern.finditer(low):
-        words = match.group()
-        start, end = match.span()
-        for kind, payload in entries[_key(words)]:
-            if kind == "metric":
-                assert isinstance(payload, MetricWords)
-                metrics.append(Mention(start, end, payload.concepts, payload.polarity, words))
-            elif kind == "period":
-                periods.append(PeriodMention(start, end, payload))  # type: ignore[arg-type]
-            elif kind == "cue":
-                cues.append(Marked(start, end, payload, words))  # type: ignore[arg-type]
-            else:
-                subjects.append(Marked(start, end, payload, words))  # type: ignore[arg-type]
-    periods.sort()
-    return metrics, periods, cues, subjects
-
-
-class _Text:
-    """A section's text and the words it names, found in one scan."""
-
-    def __init__(self, text: str, names: Names, labels: tuple[str, ...]) -> None:
-        self.text = text
-        self.low = lowered(text)
-        self.bounds = [0, *(m.end() for m in _CLAUSE_END.finditer(text)), len(text)]
-        self.tables = find_tables(text)
-        self.vocabulary = _vocabulary(names, labels)
-        self._found = [_Found(marks) for marks in read_words(self.low, self.vocabulary)]
-        self._clauses: dict[int, _Clause] = {}
-        self._cells: dict[str, tuple[list, list, list, list]] = {}  # type: ignore[type-arg]
-
-    def clause(self, pos: int) -> _Clause:
-        """The clause at `pos`, with the words found in it."""
-        i = bisect_right(self.bounds, pos)
-        start, end = self.bounds[i - 1], self.bounds[min(i, len(self.bounds) - 1)]
-        found = self._clauses.get(start)
-        if found is None:
-            metrics, periods, cues, subjects = (f.between(start, end) for f in self._found)
-            found = self._clauses[start] = _Clause(start, end, metrics, periods, cues, subjects)
-        return found
-
-    def cell(self, words: str) -> tuple[list, list, list, list]:  # type: ignore[type-arg]
-        """(metrics, periods, cues, subjects) named in a table cell's words."""
-        found = self._cells.get(words)
-        if found is None:
-            found = self._cells[words] = read_words(lowered(words), self.vocabulary)
-        return found
 
 
 def _resolve(mention: Mention, fig: Figure, change: bool, cagr: bool) -> tuple[str, ...]:
@@ -415,7 +230,7 @@ class _Reading:
 class _ClaimReader:
     """Reads the claims of one section's figures, in order."""
 
-    def __init__(self, text: _Text) -> None:
+    def __init__(self, text: TextIndex) -> None:
         self.t = text
         self.owned_until = 0  # the end of the words that belong to the previous figure
         self.owned_mentions: set[int] = set()  # metrics named right after their figure
@@ -426,7 +241,7 @@ class _ClaimReader:
         clause = self.t.clause(fig.start)
         seg_start = max(clause.start, min(self.owned_until, fig.start))
         seg_end = min(clause.end, next_start)
-        lead_cues = _within(clause.cues, max(seg_start, fig.start - _CUE_WINDOW), fig.start)
+        lead_cues = within(clause.cues, max(seg_start, fig.start - _CUE_WINDOW), fig.start)
         change, governs = self._change(lead_cues, fig, seg_end)
         cagr = any(c.kind == "cagr" for c in lead_cues)
         reading = self._attribute(fig, clause, seg_start, governs, cagr)
@@ -442,7 +257,7 @@ class _ClaimReader:
                     if mention.start < fig.start
                     else (fig.end, mention.end)
                 )
-                concepts = _refine(concepts, _within(clause.cues, *span))
+                concepts = _refine(concepts, within(clause.cues, *span))
             if "ev_to_revenue" in concepts:
                 enterprise = any(
                     "enterprise_value" in m.concepts and m.start < fig.start for m in clause.metrics
@@ -483,7 +298,7 @@ class _ClaimReader:
         return 0, False
 
     def _attribute(
-        self, fig: Figure, clause: _Clause, seg_start: int, change: bool, cagr: bool
+        self, fig: Figure, clause: Clause, seg_start: int, change: bool, cagr: bool
     ) -> _Reading:
         low = self.t.low
         owned = self.owned_mentions
@@ -565,7 +380,7 @@ class _ClaimReader:
         return _Reading(numerator, tuple(dict.fromkeys([*named, *multiples, *own])))
 
     def _period(
-        self, fig: Figure, clause: _Clause, seg_start: int, seg_end: int, named_after: int
+        self, fig: Figure, clause: Clause, seg_start: int, seg_end: int, named_after: int
     ) -> tuple[Period | None, int]:
         """The period a figure is stated for, and the end of a period named right after
         it or after the metric named after it ("27.8% of revenue in FY2024"): that one
@@ -583,12 +398,12 @@ class _ClaimReader:
             ):
                 return mention.period, max(mention.end, named_after)
             break
-        before = _within(clause.periods, seg_start, fig.start)
+        before = within(clause.periods, seg_start, fig.start)
         if before and not _COMPARED.search(low, max(seg_start, fig.start - 30), fig.start):
             return before[-1].period, named_after
         return None, named_after
 
-    def _subject(self, fig: Figure, clause: _Clause, seg_end: int) -> str | None:
+    def _subject(self, fig: Figure, clause: Clause, seg_end: int) -> str | None:
         low = self.t.low
         for mention in clause.subjects:
             if mention.start >= fig.end:
@@ -698,12 +513,12 @@ def _same_kind(first: Figure, second: Figure) -> bool:
 def read_claims(
     text: str,
     figures: Sequence[Figure],
-    names: Names = Names(),
+    names: Names = NO_NAMES,
     labels: tuple[str, ...] = (),
 ) -> list[Claim]:
     """The claim each figure makes, in order."""
     figures = list(figures)
-    indexed = _Text(text, names, labels)
+    indexed = TextIndex(text, names, labels)
     cells = _table_units(text, indexed.tables, figures)
     reader = _ClaimReader(indexed)
     claims: list[Claim] = []
@@ -715,9 +530,20 @@ def read_claims(
         else:
             next_start = figures[i + 1].start if i + 1 < len(figures) else len(text)
             claims.append(reader.prose(fig, next_start))
-    for i, j in range_pairs(figures, text):
+    ranges = range_pairs(figures, text)
+    _join_ranges(claims, ranges)
+    _restate_asides(text, claims, cells)
+    in_range = {i for pair in ranges for i in pair}
+    for run in _lists(text, claims, cells, in_range):
+        _pair_list(indexed, claims, run)
+    return claims
+
+
+def _join_ranges(claims: list[Claim], ranges: list[tuple[int, int]]) -> None:
+    """One claim for both ends of a range: the words before it name it ("upside of
+    20–25%")."""
+    for i, j in ranges:
         first, second = claims[i], claims[j]
-        # one claim: the words before the range name it ("upside of 20–25%")
         lead = first if first.concepts else second
         shared = lead._replace(
             period=first.period or second.period,
@@ -730,23 +556,122 @@ def read_claims(
             range_end=first.figure,
             sign=second.sign if second.figure.signed else first.sign,
         )
+
+
+def _restate_asides(text: str, claims: list[Claim], cells: list[Cell | None]) -> None:
+    """ "308.8p (£3.09)": the same figure restated; "£3.0bn (+12.6% y/y)": its growth."""
     for i in range(1, len(claims)):
-        previous = claims[i - 1]
-        if cells[i] is None and _ASIDE.fullmatch(text, figures[i - 1].end, figures[i].start):
-            # "308.8p (£3.09)": the same figure restated; "£3.0bn (+12.6% y/y)": its growth
-            if _same_kind(figures[i - 1], figures[i]):
-                concepts = previous.concepts
-            elif previous.mention is not None and (claims[i].weak or not claims[i].concepts):
-                concepts = _resolve(previous.mention, figures[i], False, False)
-            else:
-                continue
-            claims[i] = claims[i]._replace(
-                concepts=concepts,
-                named=previous.named,
-                mention=previous.mention,
-                weak=previous.weak,
-                period=previous.period,
-                subject=previous.subject,
-                sign=claims[i].sign if figures[i].signed else previous.sign,
+        previous, figure = claims[i - 1], claims[i].figure
+        if cells[i] is not None or not _ASIDE.fullmatch(text, previous.figure.end, figure.start):
+            continue
+        if _same_kind(previous.figure, figure):
+            concepts = previous.concepts
+        elif previous.mention is not None and (claims[i].weak or not claims[i].concepts):
+            concepts = _resolve(previous.mention, figure, False, False)
+        else:
+            continue
+        claims[i] = claims[i]._replace(
+            concepts=concepts,
+            named=previous.named,
+            mention=previous.mention,
+            weak=previous.weak,
+            period=previous.period,
+            subject=previous.subject,
+            sign=claims[i].sign if figure.signed else previous.sign,
+        )
+
+
+def _lists(
+    text: str, claims: list[Claim], cells: list[Cell | None], skip: set[int]
+) -> list[list[int]]:
+    """Runs of two or more figures written as a list: "46.2%, 31.5% and 24.0%"."""
+    runs: list[list[int]] = []
+    for i in range(len(claims)):
+        if cells[i] is not None or i in skip:
+            continue
+        if (
+            runs
+            and runs[-1][-1] == i - 1
+            and _LIST_SEPARATOR.fullmatch(text, claims[i - 1].figure.end, claims[i].figure.start)
+        ):
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    return [run for run in runs if len(run) >= 2]
+
+
+def _pair_list(indexed: TextIndex, claims: list[Claim], run: list[int]) -> None:
+    """ "Gross, operating and net margins were 46.2%, 31.5% and 24.0%", "revenue of
+    $383.3bn and $391.0bn in FY2023 and FY2024": each figure takes the metric and the
+    period in the same place of a list of as many."""
+    first, last = claims[run[0]].figure, claims[run[-1]].figure
+    clause = indexed.clause(first.start)
+    low = indexed.low
+    metrics = _listed_metrics(low, clause, first.start, len(run))
+    periods = _listed_periods(low, clause, first.start, last.end, len(run))
+    for place, i in enumerate(run):
+        claim = claims[i]
+        if metrics:
+            resolved = _resolve(metrics[place], claim.figure, False, False)
+            if resolved:
+                polarity = metrics[place].polarity
+                claim = claim._replace(
+                    concepts=resolved,
+                    named=metrics[place].words,
+                    mention=metrics[place],
+                    weak=False,
+                    sign=-1 if polarity < 0 and not claim.figure.signed else claim.sign,
+                )
+        if periods:
+            claim = claim._replace(period=periods[place].period)
+        claims[i] = claim
+
+
+def _listed_metrics(low: str, clause: Clause, before: int, count: int) -> list[Mention]:
+    """The `count` metrics named as a list right before a list of figures; a bare word
+    shares the list's last noun ("gross, operating and net margins")."""
+    named = [m for m in clause.metrics if m.end <= before]
+    if not named or not _LIST_LEAD.fullmatch(low, named[-1].end, before):
+        return []
+    items = [named[-1]]
+    head = named[-1].words.split()[-1]
+    end = named[-1].start
+    starts = {m.end: m for m in named}
+    while len(items) < count:
+        separator = _LIST_SEPARATOR_BEFORE.search(low, clause.start, end)
+        if separator is None:
+            return []
+        previous = starts.get(separator.start())
+        if previous is None:
+            word = _BARE_WORD_BEFORE.search(low, clause.start, separator.start())
+            phrase = normalise(f"{word.group()} {head}") if word else ""
+            if word is None or phrase not in METRIC_WORDS:
+                return []
+            words = METRIC_WORDS[phrase]
+            previous = Mention(word.start(), word.end(), words.concepts, words.polarity, phrase)
+        items.insert(0, previous)
+        end = previous.start
+    return items
+
+
+def _listed_periods(
+    low: str, clause: Clause, before: int, after: int, count: int
+) -> list[PeriodMention]:
+    """The `count` periods named as a list right before or right after a list of
+    figures ("in FY2023 and FY2024")."""
+    for side in (
+        [p for p in clause.periods if p.start >= after],
+        [p for p in reversed(clause.periods) if p.end <= before],
+    ):
+        listed = side[:count]
+        if len(listed) < count:
+            continue
+        ordered = sorted(listed)
+        gaps = itertools.pairwise(ordered)
+        if all(_LIST_SEPARATOR.fullmatch(low, a.end, b.start) for a, b in gaps):
+            near = (
+                ordered[0].start - after if ordered[0].start >= after else before - ordered[-1].end
             )
-    return claims
+            if near <= 30:
+                return ordered
+    return []

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from vast_ai.grounding.claims import OTHER, Claim, Names
+from vast_ai.grounding.claims import Claim
 from vast_ai.grounding.extract import Figure
 from vast_ai.grounding.known import Known, RawLeaf, knowns
 from vast_ai.grounding.lexicon import (
@@ -37,6 +37,7 @@ from vast_ai.grounding.lexicon import (
     lowered,
 )
 from vast_ai.grounding.periods import Period, compatible, resolve
+from vast_ai.grounding.words import OTHER, Names
 from vast_ai.schemas import Fact
 
 Status = Literal["verified", "mismatch", "unverified"]

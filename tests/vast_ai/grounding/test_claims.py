@@ -423,3 +423,42 @@ def test_a_peers_figure_verifies_only_for_the_peer_the_clause_names(
 ) -> None:
     check = judged("AAPL", text, figure, PEERS)
     assert (check.status, check.fact_key) == (status, fact)
+
+
+@pytest.mark.parametrize(
+    ("text", "facts"),
+    [
+        (
+            "Gross, operating and net margins were 46.2%, 31.5% and 24.0%.",
+            ["gross_margin", "operating_margin", "net_margin"],
+        ),
+        (
+            "Revenue, net income and free cash flow were $391.0bn, $93.7bn and $108.8bn in FY2024.",
+            ["revenue_fy2024", "net_income_fy2024", "free_cash_flow_fy2024"],
+        ),
+        (
+            "FY2023 and FY2024 revenue was $383.3bn and $391.0bn.",
+            ["revenue_fy2023", "revenue_fy2024"],
+        ),
+        (
+            "Revenue of $383.3bn and $391.0bn in FY2023 and FY2024 respectively.",
+            ["revenue_fy2023", "revenue_fy2024"],
+        ),
+        ("The trailing and forward P/E are 38.8x and 29.4x.", ["pe_trailing", "pe_forward"]),
+    ],
+)
+def test_a_list_of_figures_takes_the_metrics_and_periods_of_a_list_of_as_many(
+    text: str, facts: list[str]
+) -> None:
+    own, raw = company_data("AAPL")
+    checks = check_figures(text, own, raw).figures
+    assert [(c.status, c.fact_key) for c in checks] == [("verified", f) for f in facts]
+
+
+def test_a_list_in_the_wrong_order_is_a_mismatch() -> None:
+    own, raw = company_data("AAPL")
+    checks = check_figures("Operating and gross margins of 46.2% and 31.5%.", own, raw).figures
+    assert [(c.status, c.fact_key) for c in checks] == [
+        ("mismatch", "gross_margin"),
+        ("mismatch", "operating_margin"),
+    ]
