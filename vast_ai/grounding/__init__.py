@@ -37,20 +37,21 @@ def check_figures(
         fig = claim.figure
         verdict = index.judge(claim)
         known = verdict.known
-        # Built by this code with the right types: construct skips re-validating them.
         checks.append(
-            FigureCheck.model_construct(
-                text=fig.text,
-                start=fig.start,
-                end=fig.end,
-                value=fig.value,
-                kind=fig.kind,
-                status=verdict.status,
-                basis=verdict.basis,
-                fact_key=known.key if known else None,
-                fact_label=known.label if known else None,
-                fact_display=known.display if known else None,
-                note=verdict.note,
+            FigureCheck.model_validate(
+                {
+                    "text": fig.text,
+                    "start": fig.start,
+                    "end": fig.end,
+                    "value": fig.value,
+                    "kind": fig.kind,
+                    "status": verdict.status,
+                    "basis": verdict.basis,
+                    "fact_key": known.key if known else None,
+                    "fact_label": known.label if known else None,
+                    "fact_display": known.display if known else None,
+                    "note": verdict.note,
+                }
             )
         )
     return SectionGrounding(

@@ -18,7 +18,6 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -82,6 +81,8 @@ _TIGHT = re.compile(r"[\s*_]*(?:of|:|=)?[\s*_]*")
 # Between a metric named after one figure and the next figure of a list: "38.8x
 # trailing earnings and 29.4x forward".
 _LIST_GAP = re.compile(r"[\s*_,]*(?:and|or|versus|vs\.?|against|compared\s+with)?[\s*_,]*")
+# Between two periods that make a span: "FY2024 vs FY2023", "FY2022 to FY2024".
+_SPAN = re.compile(r"[\s*_,]*(?:vs\.?|versus|to|against|over|compared\s+(?:with|to)|[-–])[\s*_]*")
 _PERIOD_AFTER = re.compile(r"[\s*_,(]*(?:(?:in|for|during|over|of|as\s+of)\s+)?(?:the\s+)?")
 _SUBJECT_AFTER = re.compile(
     r"[\s*_,(]*(?:(?:for|at|of|in|versus|vs\.?|against|among|across)\s+)?(?:the\s+|its\s+)?"
@@ -217,8 +218,7 @@ def _sign(
     return change if is_change and change else 1
 
 
-@dataclass
-class _Reading:
+class _Reading(NamedTuple):
     """What attribution found for one figure."""
 
     mention: Mention | None = None
@@ -239,49 +239,57 @@ class _ClaimReader:
     def prose(self, fig: Figure, next_start: int) -> Claim:
         low = self.t.low
         clause = self.t.clause(fig.start)
-        seg_start = max(clause.start, min(self.owned_until, fig.start))
+        start, end = fig.start, fig.end
+        seg_start = max(clause.start, min(self.owned_until, start))
         seg_end = min(clause.end, next_start)
-        lead_cues = within(clause.cues, max(seg_start, fig.start - _CUE_WINDOW), fig.start)
-        change, governs = self._change(lead_cues, fig, seg_end)
-        cagr = any(c.kind == "cagr" for c in lead_cues)
-        reading = self._attribute(fig, clause, seg_start, governs, cagr)
+        change = cagr = negative = governs = False
+        sign_of_change = 0
+        if clause.cues:
+            lead_cues = within(clause.cues, max(seg_start, start - _CUE_WINDOW), start)
+            sign_of_change, governs = self._change(lead_cues, fig, seg_end)
+            change = bool(sign_of_change) and governs
+            cagr = any(c.kind == "cagr" for c in lead_cues)
+        elif _CHANGE_AFTER.match(low, end, seg_end):
+            sign_of_change, governs = self._change([], fig, seg_end)
+            change = True
+        reading = self._attribute(fig, clause, seg_start, change, cagr)
         mention = reading.mention
         concepts = reading.concepts
-        polarity = 1
-        anchor = fig.start
+        anchor = start
         if mention is not None:
-            polarity = mention.polarity
-            if set(concepts) <= TARGET_FAMILY:
-                span = (
-                    (mention.start, fig.start)
-                    if mention.start < fig.start
-                    else (fig.end, mention.end)
-                )
+            if concepts[0] in TARGET_FAMILY:
+                span = (mention.start, start) if mention.start < start else (end, mention.end)
                 concepts = _refine(concepts, within(clause.cues, *span))
             if "ev_to_revenue" in concepts:
                 enterprise = any(
-                    "enterprise_value" in m.concepts and m.start < fig.start for m in clause.metrics
+                    "enterprise_value" in m.concepts and m.start < start for m in clause.metrics
                 )
                 concepts = _one_revenue_multiple(concepts, enterprise)
             anchor = min(anchor, mention.start)
-        negative = any(
-            c.kind == "negative" and _near_sign(low, c, seg_start, anchor, fig) for c in clause.cues
-        )
-        period, period_end = self._period(
-            fig, clause, seg_start, seg_end, max(fig.end, reading.reach)
-        )
-        self.owned_until = max(fig.end, period_end)
-        lead = low[max(seg_start, fig.start - 30) : fig.start]
+        if clause.cues:
+            negative = any(
+                c.kind == "negative" and _near_sign(low, c, seg_start, anchor, fig)
+                for c in clause.cues
+            )
+        period, period_end = self._period(fig, clause, seg_start, seg_end, max(end, reading.reach))
+        self.owned_until = max(end, period_end)
         return Claim(
-            figure=fig,
-            concepts=concepts,
-            named=mention.words if mention is not None else None,
-            mention=mention,
-            weak=reading.weak,
-            period=period,
-            subject=self._subject(fig, clause, seg_end),
-            hedge=_hedge(lead, low[fig.end : min(seg_end, fig.end + 12)]),
-            sign=_sign(fig, polarity, concepts, change if governs else 0, negative),
+            fig,
+            concepts,
+            mention.words if mention is not None else None,
+            reading.weak,
+            period,
+            self._subject(fig, clause, seg_end) if clause.subjects else None,
+            _hedge(low[max(seg_start, start - 30) : start], low[end : min(seg_end, end + 12)]),
+            _sign(
+                fig,
+                mention.polarity if mention is not None else 1,
+                concepts,
+                sign_of_change if governs else 0,
+                negative,
+            ),
+            None,
+            mention,
         )
 
     def _change(self, cues: list[Marked], fig: Figure, seg_end: int) -> tuple[int, bool]:
@@ -302,34 +310,43 @@ class _ClaimReader:
     ) -> _Reading:
         low = self.t.low
         owned = self.owned_mentions
-        after = [m for m in clause.metrics if m.start >= fig.end and m.start not in owned]
-        named = [m for m in clause.metrics if m.end <= fig.start]
-        before = [m for m in named if m.start not in owned]
+        after: list[Mention] = []
+        before: list[Mention] = []
+        last: Mention | None = None  # the last metric named before the figure
+        for m in clause.metrics:
+            if m.end <= fig.start:
+                last = m
+                if m.start not in owned:
+                    before.append(m)
+            elif m.start >= fig.end and m.start not in owned:
+                after.append(m)
         if (
-            named
-            and named[-1].start in owned
-            and _LIST_GAP.fullmatch(low, named[-1].end, fig.start)
+            last is not None
+            and last.start in owned
+            and _LIST_GAP.fullmatch(low, last.end, fig.start)
         ):
-            before.append(named[-1])  # "38.8x trailing earnings and 29.4x forward"
+            before.append(last)  # "38.8x trailing earnings and 29.4x forward"
         if after:
             first = after[0]
             if first.start - fig.end <= _ADJACENT and _FILLER.fullmatch(low, fig.end, first.start):
                 shared = self._share_of(fig, first, before, after[1:], seg_start)
                 if shared is not None:
                     owned.add(first.start)
-                    shared.reach = first.end
-                    return shared
+                    return shared._replace(reach=first.end)
                 resolved = _resolve(first, fig, change, cagr)
                 if resolved:
                     owned.add(first.start)
                     return _Reading(first, resolved, reach=first.end)
+        # a metric in brackets before the figure qualifies another: "Upside to mean target
+        # (12-month target): 3.1%"
+        before.sort(key=lambda m: not _bracketed(low, m, seg_start, fig.start))
         for mention in reversed(before):
             inherited = mention.start < seg_start
             if inherited and (
                 mention is not before[-1]  # another metric named since
                 or (
                     mention.start in self.bound  # "the mean target of 462p implies 49.6%
-                    and named[-1] is not mention  # upside from 309p": bound, then another
+                    and last is not mention  # upside from 309p": bound, then another
                 )
             ):
                 break
@@ -400,7 +417,11 @@ class _ClaimReader:
             break
         before = within(clause.periods, seg_start, fig.start)
         if before and not _COMPARED.search(low, max(seg_start, fig.start - 30), fig.start):
-            return before[-1].period, named_after
+            last = before[-1]
+            if len(before) > 1 and _SPAN.fullmatch(low, before[-2].end, last.start):
+                # "FY2024 vs FY2023", "from FY2022 to FY2024": a change to the later year
+                return max(before[-2:], key=lambda p: p.period.year or 0).period, named_after
+            return last.period, named_after
         return None, named_after
 
     def _subject(self, fig: Figure, clause: Clause, seg_end: int) -> str | None:
@@ -481,6 +502,12 @@ def _near_sign(low: str, cue: Marked, seg_start: int, anchor: int, fig: Figure) 
     start = max(seg_start, anchor - _NEAR)
     cut = max(low.rfind(",", start, anchor), low.rfind(";", start, anchor))
     return max(start, cut + 1) <= cue.start and cue.end <= fig.start
+
+
+def _bracketed(low: str, mention: Mention, seg_start: int, before: int) -> bool:
+    """Whether a mention sits in brackets that close before `before`."""
+    opened = low.rfind("(", seg_start, mention.start)
+    return opened > low.rfind(")", seg_start, mention.start) and ")" in low[mention.end : before]
 
 
 def _is_line(mention: Mention) -> bool:

@@ -147,6 +147,9 @@ _SKIP_AT_WORD_START = rf"""
   | \d\d?M{_SP}?(?:FY)?'?(?:(?:19|20)\d\d|\d\d)\b                 # 9M 2024, 9M24
   | \d+(?:\.\d+)?(?:{_SP}|-)(?i:{_TIME_UNIT})\b                   # 52 weeks, 3-year
   | \d+/\d+\b(?!/)                                                # 24/7, 1/3
+  | \d\d?{_SP}*(?:=|-|–)?{_SP}*(?i:(?:strong{_SP}+)?(?:buy|sell|hold)|outperform|underperform
+        |overweight|underweight)\b                                 # 1 strong buy - 5 sell
+  | \d\d?{_SP}*(?:-|–|to){_SP}*\d\d?{_SP}+(?i:scale)\b              # a 1-5 scale
   | \d+\([a-z]\)                                                  # 510(k), 401(k)
   | ^[ \t]*\#{{1,6}}[ \t]+\d+(?:\.\d+)*\.?(?=\s)                  # ## 2. Valuation
   | ^[ \t]*(?:>[ \t]*)*\d{{1,9}}[.)](?=[ \t]|$)                   # 1. list marker
@@ -308,8 +311,8 @@ def _names_a_thing(text: str, start: int) -> bool:
     if not before.endswith((" ", "\u00a0", "\u202f")) or not before.strip():
         return False
     word = before.split()[-1].lstrip("(\"“'‘*_[")
-    if not word[:1].isalpha():
-        return False
+    if not word[:1].isalpha() or not (word[-1].isalnum() or word.endswith(".")):
+        return False  # "(Yahoo Finance): 1.85" names no thing
     lowered = word.lower()
     if lowered in _NAMING_WORDS:
         return True
@@ -356,18 +359,18 @@ def _figure(match: re.Match[str], text: str) -> Figure | None:
     negative = sign in ("-", "−", "–") or sign2 is not None or parenthesised is not None
     end = match.end()
     return Figure(
-        text=text[start:end],
-        start=start,
-        end=end,
-        value=-magnitude if negative else magnitude,
-        tolerance=_tolerance(number, scale, bps is not None),
-        currencies=currencies,
-        signed=negative or sign is not None,
-        scale=scale,
-        unit_suffix=unit_suffix,
-        said_per_share=currencies is not None and _said_per_share(text, start, end),
-        points=bps is not None or (pct is not None and _is_points(pct)),
-        digits=significant_digits(number),
+        text[start:end],
+        start,
+        end,
+        -magnitude if negative else magnitude,
+        _tolerance(number, scale, bps is not None),
+        currencies,
+        negative or sign is not None,
+        scale,
+        unit_suffix,
+        currencies is not None and scale <= 1.0 and _said_per_share(text, start, end),
+        bps is not None or (pct is not None and _is_points(pct)),
+        significant_digits(number),
     )
 
 

@@ -50,6 +50,7 @@ _NOT_A_FIGURE_KEY = re.compile(
     re.IGNORECASE,
 )
 _CURRENCY_KEYS = frozenset({"currency", "financialCurrency", "financial_currency"})
+_SCALARS = (bool, type(None))
 _GENERIC_LEAVES = frozenset({"raw", "value", "fmt", "longfmt", "amount", "val"})
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])|_+")
 _GROWTH = words_pattern(GROWTH_WORDS)
@@ -282,7 +283,7 @@ def raw_leaves(raw: Mapping[str, Any]) -> list[RawLeaf]:
     while stack:
         path, node = stack.pop()
         parent = path[-1] if path else ""
-        if type(node) is dict or isinstance(node, Mapping):
+        if type(node) is dict or (type(node) not in (list, tuple) and isinstance(node, Mapping)):
             record = _record(node)
             if record is not None:
                 named = _raw_concept(record[1]) if record[1] else None
@@ -300,8 +301,11 @@ def raw_leaves(raw: Mapping[str, Any]) -> list[RawLeaf]:
                     named = _leaf_concept(key, parent)  # NaN fails the bounds above
                     if named is not None and _is_figure_key(key):
                         found.append(((*path, key), named, float(child), None))
-            elif kind is str and key in _CURRENCY_KEYS and 0 < len(child) <= 8:
-                currencies.add(child.upper())
+            elif kind is str:
+                if key in _CURRENCY_KEYS and 0 < len(child) <= 8:
+                    currencies.add(child.upper())
+            elif kind in _SCALARS:
+                continue
             elif (
                 kind is dict or kind is list or kind is tuple or isinstance(child, Mapping)
             ) and _is_figure_key(key):

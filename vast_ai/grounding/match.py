@@ -17,9 +17,10 @@ searches rather than a scan of every fact.
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal
 
 from vast_ai.grounding.claims import Claim
@@ -73,14 +74,13 @@ class _Pool:
         self.values = [k.value for k in items]
         self.items = items
 
-    def between(self, low: float, high: float) -> Iterator[Known]:
-        i = bisect_left(self.values, low)
-        while i < len(self.values) and self.values[i] <= high:
-            item = self.items[i]
+    def between(self, low: float, high: float) -> list[Known]:
+        i, j = bisect_left(self.values, low), bisect_right(self.values, high)
+        found = self.items[i:j]
+        for n, item in enumerate(found):
             if type(item) is RawLeaf:
-                item = self.items[i] = item.known()
-            yield item  # type: ignore[misc]
-            i += 1
+                found[n] = self.items[i + n] = item.known()
+        return found  # type: ignore[return-value]
 
 
 def _subject_fits(claim_subject: str | None, known: Known) -> bool:
@@ -139,11 +139,11 @@ class FactIndex:
 
     def candidates(self, units: Sequence[str], low: float, high: float, fig: Figure) -> list[Known]:
         found: list[Known] = []
-        for unit in dict.fromkeys(units):
+        for unit in units if len(units) == 1 else dict.fromkeys(units):
             pool = self._pools.get(unit)
             if pool is not None:
                 found.extend(pool.between(low, high))
-        if fig.currencies:
+        if fig.currencies and found:
             return [k for k in found if _currency_fits(fig, k)]
         return found
 
@@ -164,7 +164,7 @@ class FactIndex:
         if not claim.concepts:
             return self._by_value(claim, low, high)
         concepts = _with_extremes(claim)
-        units = [_unit(c, fig) for c in concepts]
+        units = _units(concepts, fig.kind)
         period = resolve(claim.period, self.latest_fy) if claim.period else None
         found = self.candidates(units, low, high, fig)
 
@@ -212,7 +212,7 @@ class FactIndex:
         claim: Claim,
         period: Period | None,
         found: list[Known],
-        units: list[Unit],
+        units: Sequence[Unit],
         states: Callable[[Known], bool],
     ) -> Verdict | None:
         fig = claim.figure
@@ -257,7 +257,9 @@ class FactIndex:
         listed = "; ".join(f"{k.described} is {k.display}" for k in same[:3])
         return Verdict("unverified", note=f"not in the data: {listed}")
 
-    def _in_range(self, claim: Claim, period: Period | None, units: list[Unit]) -> Verdict | None:
+    def _in_range(
+        self, claim: Claim, period: Period | None, units: Sequence[Unit]
+    ) -> Verdict | None:
         """Both ends of "10–12%" are verified when the truth lies between them."""
         other = claim.range_end
         if other is None:
@@ -403,17 +405,13 @@ class FactIndex:
 _NO_METRIC = "its sentence names no metric"
 
 
-def _unit(concept: str, fig: Figure) -> Unit:
-    """The unit a claimed concept is stated in (a ratio of two lines, in the figure's)."""
-    if concept.startswith(("label:", "ratio:")):
-        return (
-            "percent"
-            if fig.kind == "percent"
-            else "multiple"
-            if fig.kind == "multiple"
-            else "number"
-        )
-    return concept_unit(concept)
+@lru_cache(maxsize=4096)
+def _units(concepts: tuple[str, ...], kind: str) -> tuple[Unit, ...]:
+    """The units claimed concepts are stated in (a ratio of two lines, or a label the
+    lexicon does not know, in the figure's)."""
+    own: Unit = "percent" if kind == "percent" else "multiple" if kind == "multiple" else "number"
+    units = (own if c.startswith(("label:", "ratio:")) else concept_unit(c) for c in concepts)
+    return tuple(dict.fromkeys(units))
 
 
 def _recency(key: tuple[str, int | None]) -> tuple[int, int]:
@@ -447,7 +445,13 @@ def _extremes(concepts: Sequence[str]) -> frozenset[str]:
 
 def _best(found: Iterable[Known], target: float) -> Known | None:
     """The fact nearest the stated value (facts before raw leaves)."""
-    return min(found, key=lambda k: (k.from_raw, abs(k.value - target)), default=None)
+    best: Known | None = None
+    best_key = (True, 0.0)
+    for known in found:
+        key = (known.from_raw, abs(known.value - target))
+        if best is None or key < best_key:
+            best, best_key = known, key
+    return best
 
 
 def _stated(claim: Claim) -> str:

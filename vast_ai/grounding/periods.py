@@ -105,20 +105,20 @@ def _digit_period(match: re.Match[str]) -> Period:
     return Period("year", int(year or year_adj))
 
 
-def digit_periods(low: str) -> list[PeriodMention]:
-    """The periods written with digits in `lowered` text ("FY2024", "Q3", "2025E")."""
+def digit_periods(low: str, start: int = 0, end: int | None = None) -> list[PeriodMention]:
+    """The periods written with digits in low[start:end] (`lowered` text): "FY2024",
+    "Q3", "2025E"."""
+    stop = len(low) if end is None else end
     return [
-        PeriodMention(m.start(), m.end(), _digit_period(m)) for m in _DIGIT_PERIODS.finditer(low)
+        PeriodMention(m.start(), m.end(), _digit_period(m))
+        for m in _DIGIT_PERIODS.finditer(low, start, stop)
     ]
 
 
 def find_periods(low: str, start: int = 0, end: int | None = None) -> list[PeriodMention]:
     """The periods named in low[start:end] (`lowered` text), in order."""
     stop = len(low) if end is None else end
-    found = [
-        PeriodMention(m.start(), m.end(), _digit_period(m))
-        for m in _DIGIT_PERIODS.finditer(low, start, stop)
-    ]
+    found = digit_periods(low, start, stop)
     words = [
         PeriodMention(m.start(), m.end(), WORD_PERIODS[normalise(m.group())])
         for m in _WORD_SCAN.finditer(low, start, stop)

@@ -8,7 +8,7 @@ of a long report stays within milliseconds.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left, bisect_right
+from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
@@ -162,43 +162,39 @@ def within(marks: list, start: int, end: int) -> list:  # type: ignore[type-arg]
     return [m for m in marks if start <= m.start and m.end <= end]
 
 
-class _Found:
-    """Marks of one kind across a text, sorted, sliced by clause."""
-
-    def __init__(self, marks: list) -> None:  # type: ignore[type-arg]
-        self.marks = marks
-        self.starts = [m.start for m in marks]
-
-    def between(self, start: int, end: int) -> list:  # type: ignore[type-arg]
-        return self.marks[bisect_left(self.starts, start) : bisect_left(self.starts, end)]
-
-
-def read_words(low: str, vocabulary: Vocabulary) -> tuple[list, list, list, list]:  # type: ignore[type-arg]
-    """(metrics, periods, cues, subjects) named in `lowered` text, each in order."""
+def read_words(
+    low: str, vocabulary: Vocabulary, start: int = 0, end: int | None = None
+) -> tuple[list, list, list, list]:  # type: ignore[type-arg]
+    """(metrics, periods, cues, subjects) named in low[start:end] (`lowered` text)."""
+    stop = len(low) if end is None else end
     metrics: list[Mention] = []
-    periods: list[PeriodMention] = digit_periods(low)
+    periods: list[PeriodMention] = digit_periods(low, start, stop)
     cues: list[Marked] = []
     subjects: list[Marked] = []
     entries = vocabulary.entries
-    for match in vocabulary.pattern.finditer(low):
+    words_found = False
+    for match in vocabulary.pattern.finditer(low, start, stop):
         words = match.group()
-        start, end = match.span()
-        for kind, payload in entries[_key(words)]:
+        begin, finish = match.span()
+        found = entries.get(words) or entries[_key(words)]
+        for kind, payload in found:
             if kind == "metric":
                 assert isinstance(payload, MetricWords)
-                metrics.append(Mention(start, end, payload.concepts, payload.polarity, words))
+                metrics.append(Mention(begin, finish, payload.concepts, payload.polarity, words))
             elif kind == "period":
-                periods.append(PeriodMention(start, end, payload))  # type: ignore[arg-type]
+                periods.append(PeriodMention(begin, finish, payload))  # type: ignore[arg-type]
+                words_found = True
             elif kind == "cue":
-                cues.append(Marked(start, end, payload, words))  # type: ignore[arg-type]
+                cues.append(Marked(begin, finish, payload, words))  # type: ignore[arg-type]
             else:
-                subjects.append(Marked(start, end, payload, words))  # type: ignore[arg-type]
-    periods.sort()
+                subjects.append(Marked(begin, finish, payload, words))  # type: ignore[arg-type]
+    if words_found:
+        periods.sort()
     return metrics, periods, cues, subjects
 
 
 class TextIndex:
-    """A section's text and the words it names, found in one scan."""
+    """A section's text and the words it names, found clause by clause as figures ask."""
 
     def __init__(self, text: str, names: Names, labels: tuple[str, ...]) -> None:
         self.text = text
@@ -206,18 +202,17 @@ class TextIndex:
         self.bounds = [0, *(m.end() for m in _CLAUSE_END.finditer(text)), len(text)]
         self.tables = find_tables(text)
         self.vocabulary = vocabulary(names, labels)
-        self._found = [_Found(marks) for marks in read_words(self.low, self.vocabulary)]
         self._clauses: dict[int, Clause] = {}
         self._cells: dict[str, tuple[list, list, list, list]] = {}  # type: ignore[type-arg]
 
     def clause(self, pos: int) -> Clause:
-        """The clause at `pos`, with the words found in it."""
+        """The clause at `pos`, with the words found in it (read once)."""
         i = bisect_right(self.bounds, pos)
         start, end = self.bounds[i - 1], self.bounds[min(i, len(self.bounds) - 1)]
         found = self._clauses.get(start)
         if found is None:
-            metrics, periods, cues, subjects = (f.between(start, end) for f in self._found)
-            found = self._clauses[start] = Clause(start, end, metrics, periods, cues, subjects)
+            words = read_words(self.low, self.vocabulary, start, end)
+            found = self._clauses[start] = Clause(start, end, *words)
         return found
 
     def cell(self, words: str) -> tuple[list, list, list, list]:  # type: ignore[type-arg]

@@ -462,3 +462,15 @@ def test_a_list_in_the_wrong_order_is_a_mismatch() -> None:
         ("mismatch", "gross_margin"),
         ("mismatch", "operating_margin"),
     ]
+
+
+@pytest.mark.parametrize("ticker", ["AAPL", "OCDO.L", "ORSTED.CO"])
+def test_the_fact_sheet_listed_as_labels_and_displays_verifies_in_full(ticker: str) -> None:
+    # as the data-only writer lists it: "- Recommendation score (1 strong buy - 5 sell): 2.07"
+    facts, raw = company_data(ticker)
+    text = "\n".join(
+        f"- {f.label}" + (f" ({f.period})" if f.period else "") + f": {f.display}" for f in facts
+    )
+    g = check_figures(text, facts, raw)
+    assert (g.found, g.verified) == (len(facts), len(facts))
+    assert [c.fact_key for c in g.figures] == [f.key for f in facts]
