@@ -23,15 +23,17 @@ from typing import NamedTuple
 
 from vast_ai.grounding.extract import Figure, range_pairs
 from vast_ai.grounding.lexicon import (
+    CHANGES,
     CONCEPTS,
+    EXTREMES,
     HEDGES,
     METRIC_WORDS,
     MULTIPLE_OF,
     RATIOS,
-    TARGET_FAMILY,
     aspect_of,
     lowered,
     normalise,
+    refined,
     trie_pattern,
 )
 from vast_ai.grounding.periods import Period, PeriodMention
@@ -75,6 +77,9 @@ _FILLER = re.compile(
     r"|twelve-month|worth|times|x)(?![a-z]))*"
 )
 _ADJACENT = 45  # characters a metric named after its figure may be away
+_TO_TARGET = re.compile(
+    r"[\s*_]*(?:to|to\s+(?:reach|hit|get\s+to|meet))\s+(?:the\s+|analysts'\s+)*"
+)
 # A metric bound to the figure right after it ("the mean target of 462p") is carried on
 # to later figures of the clause only if no other metric is named in between.
 _TIGHT = re.compile(r"[\s*_]*(?:of|:|=)?[\s*_]*")
@@ -88,8 +93,8 @@ _SUBJECT_AFTER = re.compile(
     r"[\s*_,(]*(?:(?:for|at|of|in|versus|vs\.?|against|among|across)\s+)?(?:the\s+|its\s+)?"
 )
 # Between the items of a list: ", ", " and ", ", and ".
-_LIST_SEPARATOR = re.compile(r"[\s*_]*(?:,[\s*_]*(?:and|or)?|and|or|&)[\s*_]*")
-_LIST_SEPARATOR_BEFORE = re.compile(r"[\s*_]*(?:,[\s*_]*(?:and|or)?|and|or|&)[\s*_]*$")
+_LIST_SEPARATOR = re.compile(r"[\s*_]*(?:,[\s*_]*(?:and|or)?|and|or|&|/)[\s*_]*")
+_LIST_SEPARATOR_BEFORE = re.compile(r"[\s*_]*(?:,[\s*_]*(?:and|or)?|and|or|&|/)[\s*_]*$")
 _BARE_WORD_BEFORE = re.compile(r"[a-z][a-z/&-]*$")
 # Between a list of metrics and its list of figures: "were", "of", ":".
 _LIST_LEAD = re.compile(
@@ -99,6 +104,7 @@ _LIST_LEAD = re.compile(
 _ASIDE = re.compile(
     r"[\s*_]*\([\s*_]*(?:c\.|ca\.|~|about|around|or|i\.e\.,?|roughly|approx\.?)?[\s*_]*"
 )
+_EXTREME_MEMBERS = frozenset().union(*EXTREMES)
 _MONEY_UNITS = frozenset({"money", "per_share", "count"})
 _CUE_WINDOW = 60  # characters before a figure in which a change word governs it
 _NEAR = 15  # characters before the metric in which a sign word applies
@@ -153,7 +159,9 @@ def _resolved(
                 found.append(aspect_of(concept, "chg"))
         elif kind == "percent":
             changed = aspect_of(concept, "cagr" if cagr else "chg")
-            found.append(concept if unit == "percent" else changed)
+            # "the net margin fell 2.0%" is a change in it, "fell to 24.0%" its level
+            level = unit == "percent" and (not change or concept in CHANGES)
+            found.append(concept if level else changed)
         elif kind == "multiple":
             if unit == "multiple":
                 found.append(concept)
@@ -180,14 +188,14 @@ def _one_revenue_multiple(concepts: tuple[str, ...], enterprise: bool) -> tuple[
 
 
 def _refine(concepts: tuple[str, ...], cues: list[Marked]) -> tuple[str, ...]:
-    """Analyst targets narrowed by a word between the metric and the figure ("the high
-    target", "the lowest is $197"): the one nearest the figure wins."""
-    if not concepts or not set(concepts) <= TARGET_FAMILY:
-        return concepts
-    picked = [
-        c.kind.removeprefix("refine:") for c in cues if c.kind and c.kind.startswith("refine:")
-    ]
-    return (picked[-1],) if picked else concepts
+    """Extremes narrowed by a word between the metric and the figure ("the high target",
+    "the lowest is $197", "52-week low of 270p and high of 541p"): the nearest wins."""
+    for cue in reversed(cues):
+        if cue.kind and cue.kind.startswith("refine:"):
+            picked = refined(concepts, cue.kind.removeprefix("refine:"))
+            if picked is not None:
+                return (picked,)
+    return concepts
 
 
 def _hedge(lead: str, tail: str) -> str:
@@ -214,7 +222,7 @@ def _sign(
         return 0
     if polarity < 0 or negative:
         return -1
-    is_change = any("~" in c or c in ("price_return", "upside") for c in concepts)
+    is_change = any("~" in c or c in CHANGES for c in concepts)
     return change if is_change and change else 1
 
 
@@ -257,7 +265,7 @@ class _ClaimReader:
         concepts = reading.concepts
         anchor = start
         if mention is not None:
-            if concepts[0] in TARGET_FAMILY:
+            if concepts[0] in _EXTREME_MEMBERS:
                 span = (mention.start, start) if mention.start < start else (end, mention.end)
                 concepts = _refine(concepts, within(clause.cues, *span))
             if "ev_to_revenue" in concepts:
@@ -323,11 +331,21 @@ class _ClaimReader:
         if (
             last is not None
             and last.start in owned
-            and _LIST_GAP.fullmatch(low, last.end, fig.start)
+            and (
+                _LIST_GAP.fullmatch(low, last.end, fig.start)  # "38.8x earnings and 29.4x"
+                or _TIGHT.fullmatch(low, last.end, fig.start)  # "42.9% to the target of £4.41"
+            )
         ):
-            before.append(last)  # "38.8x trailing earnings and 29.4x forward"
+            before.append(last)
         if after:
             first = after[0]
+            if (
+                fig.kind == "percent"
+                and set(first.concepts) <= _EXTREME_MEMBERS
+                and _TO_TARGET.fullmatch(low, fig.end, first.start)
+            ):  # "42.9% to reach the mean target": the upside to it
+                owned.add(first.start)
+                return _Reading(first, ("upside",), reach=first.end)
             if first.start - fig.end <= _ADJACENT and _FILLER.fullmatch(low, fig.end, first.start):
                 shared = self._share_of(fig, first, before, after[1:], seg_start)
                 if shared is not None:

@@ -305,7 +305,7 @@ def _names_a_thing(text: str, start: int) -> bool:
     "Series 2", "IFRS 16", "Hornsea 3"), a naming word ("top 10", "Scope 3") or glued
     by a dash to a code with letters ("Rule 10b5-1")."""
     before = text[max(0, start - 30) : start]
-    if before.endswith(("-", "–")):
+    if before.endswith(("-", "–", "+")):
         code = re.split(r"[^A-Za-z0-9]", before[:-1])[-1]
         return any(char.isalpha() for char in code)
     if not before.endswith((" ", "\u00a0", "\u202f")) or not before.strip():

@@ -24,12 +24,12 @@ from vast_ai.grounding.lexicon import (
     METRIC_SCAN,
     METRIC_WORDS,
     REFINERS,
-    TARGET_FAMILY,
     Unit,
     aspect_of,
     concept_unit,
     lowered,
     normalise,
+    refined,
     words_pattern,
 )
 from vast_ai.grounding.periods import Period, fact_period
@@ -114,10 +114,11 @@ def classify(text: str, unit: Unit | None) -> str | None:
         return None
     words = METRIC_WORDS[normalise(match.group())]
     concepts = words.concepts
-    if set(concepts) <= TARGET_FAMILY and len(concepts) > 1:
-        refined = [REFINERS[normalise(m.group())] for m in _REFINER.finditer(text)]
-        if refined:
-            return refined[0]
+    if len(concepts) > 1:
+        for match in _REFINER.finditer(text):
+            picked = refined(concepts, REFINERS[normalise(match.group())])
+            if picked is not None:
+                return picked
     aspect = "cagr" if _CAGR.search(text) else "chg" if _GROWTH.search(text) else ""
     if unit is None:
         return aspect_of(concepts[0], aspect)

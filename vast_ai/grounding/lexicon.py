@@ -197,7 +197,7 @@ METRIC_PHRASES: tuple[tuple[str, tuple[str, ...], int], ...] = (
     ("r&d|research and development", ("r_and_d",), 1),
     # per share
     ("share price|stock price|price|shares|stock|current price|regular market price|"
-     "closing price|closed at|quoted at|trades at|trading at|traded at|last price",
+     "closing price|closed at|quoted at|trades at|trading at|traded at|last price|current",
      ("share_price",), 1),
     ("previous close|prior close|last close", ("previous_close",), 1),
     ("first close", ("historic_close",), 1),
@@ -412,17 +412,33 @@ OWN_SUBJECT_WORDS = phrases(
     "the company|the group|the firm|the business|its|the stock's|the company's"
 )
 
-# Words that narrow "the target" to one of the analyst targets.
+# Words that pick one of a family of extremes: "the high target", "a low of 270p".
 REFINERS: dict[str, str] = {
-    **dict.fromkeys(("high", "highest", "top", "bull"), "target_high"),
-    **dict.fromkeys(("low", "lowest", "bottom", "bear"), "target_low"),
-    **dict.fromkeys(("mean", "average", "consensus"), "target_mean"),
-    "median": "target_median",
+    **dict.fromkeys(("high", "highest", "top", "bull", "peak"), "high"),
+    **dict.fromkeys(("low", "lowest", "bottom", "bear", "trough"), "low"),
+    **dict.fromkeys(("mean", "average", "consensus"), "mean"),
+    "median": "median",
 }
-TARGET_FAMILY = frozenset(_TARGETS)
+FAMILIES: tuple[dict[str, str], ...] = (
+    {"high": "target_high", "low": "target_low", "mean": "target_mean", "median": "target_median"},
+    {"high": "high_52w", "low": "low_52w"},
+)
+
+
+def refined(concepts: Iterable[str], refiner: str) -> str | None:
+    """The member of the family `concepts` belong to that a refining word picks."""
+    wanted = set(concepts)
+    for family in FAMILIES:
+        if wanted and wanted <= set(family.values()):
+            return family.get(refiner)
+    return None
+
+
 # Extremes whose range ("targets of $197–$325", "a 52-week range of 164–260") states
 # the low and the high, not an estimate somewhere between.
-EXTREMES = (TARGET_FAMILY, frozenset({"low_52w", "high_52w"}))
+EXTREMES = tuple(frozenset(family.values()) for family in FAMILIES)
+# Percentages that are changes already: a fall or rise word gives their sign.
+CHANGES = frozenset({"price_return", "upside", "max_drawdown"})
 
 
 def lowered(text: str) -> str:
@@ -488,7 +504,7 @@ METRIC_WORDS = _metric_table()
 def words_pattern(words: Iterable[str]) -> re.Pattern[str]:
     """A matcher of whole words and phrases in `lowered` text (case-blind that way:
     a case-sensitive trie runs faster than a case-insensitive one)."""
-    return re.compile(r"(?<![a-z0-9&/])(?:" + trie_pattern(words) + r")(?![a-z0-9&]|/[a-z])")
+    return re.compile(r"(?<![a-z0-9&])(?:" + trie_pattern(words) + r")(?![a-z0-9&])")
 
 
 METRIC_SCAN = words_pattern(METRIC_WORDS)

@@ -140,9 +140,7 @@ def vocabulary(names: Names, labels: tuple[str, ...]) -> Vocabulary:
     for ticker, peer_names in names.peers:
         for word in (ticker, *peer_names):
             _add(entries, word, "subject", ticker)
-    pattern = re.compile(
-        r"(?<![a-z0-9&/])(?:" + trie_pattern(entries) + r")(?:'s)?(?![a-z0-9&]|/[a-z])"
-    )
+    pattern = re.compile(r"(?<![a-z0-9&])(?:" + trie_pattern(entries) + r")(?:'s)?(?![a-z0-9&])")
     return Vocabulary(pattern, {k: tuple(v) for k, v in entries.items()})
 
 
