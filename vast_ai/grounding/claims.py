@@ -31,7 +31,6 @@ from vast_ai.grounding.lexicon import (
     MULTIPLE_OF,
     RATIOS,
     aspect_of,
-    lowered,
     normalise,
     refined,
     trie_pattern,
@@ -198,15 +197,19 @@ def _refine(concepts: tuple[str, ...], cues: list[Marked]) -> tuple[str, ...]:
     return concepts
 
 
-def _hedge(lead: str, tail: str) -> str:
-    word = lead.rstrip(" *_").rsplit(None, 1)[-1:] or [""]
-    if word[0] in _HEDGE_ENDINGS or word[0][-1:] in ("~", "≈", "."):
-        match = _HEDGE.search(lead, max(0, len(lead) - 30))
+def _hedge(low: str, start: int, end: int, stop: int) -> str:
+    """How exact the figure at low[start:end] is meant to be: a hedge word right before
+    it ("about", "more than", "c.") or right after ("or so", "40+")."""
+    lead = low[max(0, start - 30) : start].rstrip(" *_")
+    last = lead[lead.rfind(" ") + 1 :]
+    if last in _HEDGE_ENDINGS or last[-1:] in ("~", "≈", "."):
+        match = _HEDGE.search(low, max(0, start - 30), start)
         if match is not None:
             return HEDGES.get(normalise(match.group().strip(" *_")), "approx")
-    after = _HEDGE_AFTER.match(tail)
-    if after is not None:
-        return "approx" if after["words"] == "or so" else "above"
+    if low[end : end + 1] in ("+", " ", "*", "_"):
+        after = _HEDGE_AFTER.match(low, end, min(stop, end + 12))
+        if after is not None:
+            return "approx" if after["words"] == "or so" else "above"
     return "exact"
 
 
@@ -222,8 +225,11 @@ def _sign(
         return 0
     if polarity < 0 or negative:
         return -1
-    is_change = any("~" in c or c in CHANGES for c in concepts)
-    return change if is_change and change else 1
+    if change:
+        for concept in concepts:
+            if "~" in concept or concept in CHANGES:
+                return change
+    return 1
 
 
 class _Reading(NamedTuple):
@@ -288,7 +294,7 @@ class _ClaimReader:
             reading.weak,
             period,
             self._subject(fig, clause, seg_end) if clause.subjects else None,
-            _hedge(low[max(seg_start, start - 30) : start], low[end : min(seg_end, end + 12)]),
+            _hedge(low, start, end, seg_end),
             _sign(
                 fig,
                 mention.polarity if mention is not None else 1,
@@ -357,7 +363,8 @@ class _ClaimReader:
                     return _Reading(first, resolved, reach=first.end)
         # a metric in brackets before the figure qualifies another: "Upside to mean target
         # (12-month target): 3.1%"
-        before.sort(key=lambda m: not _bracketed(low, m, seg_start, fig.start))
+        if len(before) > 1 and ")" in low[before[0].end : fig.start]:
+            before.sort(key=lambda m: not _bracketed(low, m, seg_start, fig.start))
         for mention in reversed(before):
             inherited = mention.start < seg_start
             if inherited and (
@@ -501,7 +508,7 @@ class _ClaimReader:
             mention=mention,
             period=period,
             subject=subject,
-            hedge=_hedge(lowered(own), ""),
+            hedge=_hedge(self.t.low, fig.start, fig.end, cell.own.end),
             sign=_sign(
                 fig,
                 mention.polarity if mention else 1,

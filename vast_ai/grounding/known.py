@@ -234,8 +234,6 @@ def _leaf_concept(key: str, parent: str) -> tuple[str, Unit] | None:
 def _record(node: Mapping[str, Any]) -> tuple[float, str | None, str | None, str | None] | None:
     """A dict that describes one figure ({"label", "value", "display", "period"}):
     its value, label, display and period."""
-    if "value" not in node or not ("label" in node or "display" in node):
-        return None
     number = _number(node["value"])
     if number is None:
         return None
@@ -279,19 +277,22 @@ class RawLeaf(NamedTuple):
 def raw_leaves(raw: Mapping[str, Any]) -> list[RawLeaf]:
     """The numeric leaves of nested dicts and lists whose key names a metric."""
     found: list[tuple[tuple[str, ...], tuple[str, Unit], float, Any]] = []
+    keep = found.append
     currencies: set[str] = set()
     stack: list[tuple[tuple[str, ...], Any]] = [((), raw)]
+    push = stack.append
     while stack:
         path, node = stack.pop()
         parent = path[-1] if path else ""
         if type(node) is dict or (type(node) not in (list, tuple) and isinstance(node, Mapping)):
-            record = _record(node)
-            if record is not None:
-                named = _raw_concept(record[1]) if record[1] else None
-                named = named or _leaf_concept(parent, "")
-                if named is not None:
-                    found.append((path, named, record[0], record))
-                continue
+            if "value" in node and ("label" in node or "display" in node):
+                record = _record(node)
+                if record is not None:
+                    named = _raw_concept(record[1]) if record[1] else None
+                    named = named or _leaf_concept(parent, "")
+                    if named is not None:
+                        keep((path, named, record[0], record))
+                    continue
             items: Any = node.items()
         else:
             items = enumerate(node)
@@ -301,7 +302,7 @@ def raw_leaves(raw: Mapping[str, Any]) -> list[RawLeaf]:
                 if type(key) is str and -_MAX_MAGNITUDE <= child <= _MAX_MAGNITUDE:
                     named = _leaf_concept(key, parent)  # NaN fails the bounds above
                     if named is not None and _is_figure_key(key):
-                        found.append(((*path, key), named, float(child), None))
+                        keep(((*path, key), named, float(child), None))
             elif kind is str:
                 if key in _CURRENCY_KEYS and 0 < len(child) <= 8:
                     currencies.add(child.upper())
@@ -310,15 +311,19 @@ def raw_leaves(raw: Mapping[str, Any]) -> list[RawLeaf]:
             elif (
                 kind is dict or kind is list or kind is tuple or isinstance(child, Mapping)
             ) and _is_figure_key(key):
-                stack.append(((*path, str(key)), child))
+                push(((*path, str(key)), child))
     money = frozenset(currencies) or None
-    leaves = []
-    for path, (concept, unit), number, record in found:
-        shown = record[2] if record is not None else None
-        value = _percent_points(shown, number) if unit == "percent" else number
-        in_money = unit in ("money", "per_share")
-        leaves.append(RawLeaf(value, unit, concept, path, record, money if in_money else None))
-    return leaves
+    return [
+        RawLeaf(
+            _percent_points(record[2] if record else None, number) if unit == "percent" else number,
+            unit,
+            concept,
+            path,
+            record,
+            money if unit in ("money", "per_share") else None,
+        )
+        for path, (concept, unit), number, record in found
+    ]
 
 
 def knowns(facts: Sequence[Fact], raw: Mapping[str, Any] | None) -> list[Known | RawLeaf]:

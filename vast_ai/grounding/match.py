@@ -21,6 +21,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import attrgetter
 from typing import Any, Literal
 
 from vast_ai.grounding.claims import Claim
@@ -66,11 +67,14 @@ class Verdict:
     note: str | None = None
 
 
+_VALUE = attrgetter("value")
+
+
 class _Pool:
     """Known values of one unit, sorted; raw leaves are read when first reached."""
 
     def __init__(self, items: list[Known | RawLeaf]) -> None:
-        items.sort(key=lambda k: k.value)
+        items.sort(key=_VALUE)
         self.values = [k.value for k in items]
         self.items = items
 
