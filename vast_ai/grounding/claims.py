@@ -10,7 +10,9 @@ figure of the clause ("EPS was $6.11 in FY2022 and $6.13 in FY2023") unless it w
 bound to that figure ("the mean target of 462p"), else one later in the clause. In a
 table: its own cell, its row's label, then its column's header. Only a metric that
 can be stated in the figure's unit counts: a percentage of a money line is its
-growth, a multiple of earnings a P/E.
+growth, a multiple of earnings a P/E. A list of figures takes a list of as many
+metrics or periods in order ("gross, operating and net margins were 46.2%, 31.5% and
+24.0%").
 """
 
 from __future__ import annotations

@@ -24,8 +24,10 @@ from vast_ai.grounding.lexicon import (
     METRIC_SCAN,
     METRIC_WORDS,
     REFINERS,
+    Aspect,
     Unit,
     aspect_of,
+    concept_name,
     concept_unit,
     lowered,
     normalise,
@@ -119,7 +121,7 @@ def classify(text: str, unit: Unit | None) -> str | None:
             picked = refined(concepts, REFINERS[normalise(match.group())])
             if picked is not None:
                 return picked
-    aspect = "cagr" if _CAGR.search(text) else "chg" if _GROWTH.search(text) else ""
+    aspect: Aspect = "cagr" if _CAGR.search(text) else "chg" if _GROWTH.search(text) else ""
     if unit is None:
         return aspect_of(concepts[0], aspect)
     level = _pick(concepts, unit)
@@ -267,7 +269,7 @@ class RawLeaf(NamedTuple):
             subject=None,
             currencies=self.currencies,
             key="raw:" + ".".join(self.path),
-            label=label or ".".join(self.path),
+            label=label or f"{concept_name(self.concept)} ({'.'.join(self.path)})",
             shown=shown,
             when=when,
             from_raw=True,

@@ -539,7 +539,7 @@ def concept_name(concept: str) -> str:
     return name
 
 
-def aspect_of(concept: str, aspect: str) -> str:
+def aspect_of(concept: str, aspect: Aspect) -> str:
     """The id of an aspect of a concept: its growth, its change in points or money, its
     CAGR ("revenue~chg", "gross_margin~chg", "revenue~diff", "revenue~cagr")."""
     if not aspect:

@@ -140,6 +140,9 @@ class FactIndex:
             sorted({c.removeprefix("label:") for c in self.by_concept if c.startswith("label:")})
         )
         self.names = _names(facts, raw)
+        self._ratios: dict[
+            tuple[str, str, str | None], dict[tuple[str, int | None], tuple[float, Known, Known]]
+        ] = {}
 
     def candidates(self, units: Sequence[str], low: float, high: float, fig: Figure) -> list[Known]:
         found: list[Known] = []
@@ -329,10 +332,10 @@ class FactIndex:
     def _change(
         self, base: str, aspect: str, claim: Claim, period: Period | None
     ) -> Iterator[tuple[float, str, Known]]:
-        years = self._yearly(base, claim)
         if base in RATIOS:
-            years = {}
             yield from self._ratio_change(base, claim, period)
+            return
+        years = self._yearly(base, claim)
         if len(years) < 2:
             return
         ordered = sorted(years)
@@ -358,8 +361,13 @@ class FactIndex:
     def _ratio_values(
         self, numerator: str, denominator: str, claim: Claim
     ) -> dict[tuple[str, int | None], tuple[float, Known, Known]]:
-        """numerator/denominator for each period both are listed for."""
+        """numerator/denominator for each period both are listed for (the facts do not
+        change: kept per pair and company)."""
+        cached = self._ratios.get((numerator, denominator, claim.subject))
+        if cached is not None:
+            return cached
         found: dict[tuple[str, int | None], tuple[float, Known, Known]] = {}
+        self._ratios[(numerator, denominator, claim.subject)] = found
         tops = self._listed(numerator, claim)
         bottoms = self._listed(denominator, claim)
         for top in tops:
