@@ -95,7 +95,7 @@ _SUBJECT_AFTER = re.compile(
 )
 # Between the items of a list: ", ", " and ", ", and ".
 _LIST_SEPARATOR = re.compile(r"[\s*_]*(?:,[\s*_]*(?:and|or)?|and|or|&|/)[\s*_]*")
-_LIST_SEPARATOR_BEFORE = re.compile(r"[\s*_]*(?:,[\s*_]*(?:and|or)?|and|or|&|/)[\s*_]*$")
+_LIST_SEPARATOR_BEFORE = re.compile(_LIST_SEPARATOR.pattern + "$")
 _BARE_WORD_BEFORE = re.compile(r"[a-z][a-z/&-]*$")
 # Between a list of metrics and its list of figures: "were", "of", ":".
 _LIST_LEAD = re.compile(
