@@ -79,6 +79,7 @@ class Service:
             concurrency_limit=settings.ert_max_concurrency,
             grounding_threshold=settings.ert_grounding_threshold,
             generation_timeout=settings.ert_generation_timeout,
+            num_ctx=settings.ollama_context_length,
         )
         unreachable = "ollama_unreachable" if engine.name == "ollama" else "engine_unreachable"
         self.status = EngineStatusCache(engine, unreachable)

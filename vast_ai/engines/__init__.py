@@ -35,7 +35,9 @@ def build_engine(settings: Settings) -> Engine:
     if settings.ert_engine == "llamacpp":
         from vast_ai.engines.llamacpp_engine import LlamaCppEngine
 
-        return LlamaCppEngine(model_path=settings.ert_gguf_path)
+        return LlamaCppEngine(
+            model_path=settings.ert_gguf_path, n_ctx=settings.ollama_context_length
+        )
     from vast_ai.engines.data_only import DataOnlyEngine
 
     return DataOnlyEngine()
