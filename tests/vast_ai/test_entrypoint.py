@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -13,9 +14,14 @@ from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 
 from ert_run import free_port
+from tests.fakes.ollama import FakeOllama
+from tests.vast_ai.conftest import report_body
+from vast_ai.app import create_app
+from vast_ai.settings import Settings
 
 ENTRYPOINT = Path(__file__).resolve().parents[2] / "vast_ai" / "entrypoint.sh"
 API_KEY = "ert-" + "k" * 32
@@ -175,6 +181,13 @@ def test_refuses_a_timeout_that_is_not_whole_seconds(run_entrypoint) -> None:
     assert result.calls == []
 
 
+def test_refuses_a_context_length_that_is_not_whole_tokens(run_entrypoint) -> None:
+    result = run_entrypoint(OLLAMA_CONTEXT_LENGTH="8k")
+    assert result.returncode != 0
+    assert "OLLAMA_CONTEXT_LENGTH must be a whole number" in result.output
+    assert result.calls == []
+
+
 def test_model_present_skips_pull_warms_and_execs_uvicorn(run_entrypoint) -> None:
     result = run_entrypoint(FAKE_MODELS="llama3.1:8b gpt-oss:20b")
     assert result.returncode == 0, result.output
@@ -182,7 +195,17 @@ def test_model_present_skips_pull_warms_and_execs_uvicorn(run_entrypoint) -> Non
     assert ["list"] in result.commands("ollama")
     assert not [c for c in result.commands("ollama") if c[0] == "pull"]
     warm = result.commands("POST")
-    assert warm == [["/api/generate", {"model": "gpt-oss:20b", "prompt": "", "keep_alive": "24h"}]]
+    assert warm == [
+        [
+            "/api/generate",
+            {
+                "model": "gpt-oss:20b",
+                "prompt": "",
+                "keep_alive": "24h",
+                "options": {"num_ctx": 8192},
+            },
+        ]
+    ]
     # exec: uvicorn runs in the entrypoint's own process, with the default bind.
     assert result.commands("uvicorn") == [
         [result.pid, "vast_ai.app:app", "--host", "0.0.0.0", "--port", "8000"]
@@ -270,3 +293,41 @@ def test_image_defaults_keep_concurrency_in_step_with_ollama() -> None:
     assert env["OLLAMA_MODEL"] == "gpt-oss:20b"
     assert env["OLLAMA_HOST"].startswith("http://127.0.0.1:")  # Ollama itself is not exposed
     assert f"EXPOSE {env['PORT']}" in DOCKERFILE.read_text()
+
+
+# --- the warm-up and the requests load the model alike ---------------------------------------
+
+
+def test_warm_up_and_every_request_load_the_model_with_one_context_length(
+    run_entrypoint, ollama: FakeOllama, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The entrypoint warms the fake Ollama up, then the API writes a report against it:
+    every request asks for the context length of the warm-up, so nothing is loaded again."""
+    ollama.context_length = 2048  # the server's own default differs from ERT's setting
+    result = run_entrypoint(
+        FAKE_SERVE="silent",  # `ollama serve` stays idle: the fake Ollama answers instead
+        FAKE_MODELS="gpt-oss:20b",
+        OLLAMA_HOST=ollama.url,
+        OLLAMA_CONTEXT_LENGTH="16384",
+    )
+    assert result.returncode == 0, result.output
+    assert [load["path"] for load in ollama.loads] == ["/api/generate"]
+
+    monkeypatch.setenv("OLLAMA_CONTEXT_LENGTH", "16384")  # as the image passes it to both
+    app = create_app(Settings(ert_api_key=API_KEY, ollama_host=ollama.url))
+
+    async def report() -> int:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://ert.test") as client:
+            response = await client.post(
+                "/generate_report",
+                headers={"Authorization": f"Bearer {API_KEY}"},
+                json=report_body(),
+            )
+        await app.state.service.engine.close()
+        return response.status_code
+
+    assert asyncio.run(report()) == 200
+    assert len(ollama.loads) == 1 + 7  # the warm-up, six sections and the rating
+    assert {load["num_ctx"] for load in ollama.loads} == {16384}
+    assert ollama.reloads == 0
