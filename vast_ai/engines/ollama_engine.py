@@ -8,14 +8,20 @@ is not a chat chunk in the stream → EngineStreamError (the section fails with 
 gpt-oss thinks before it answers, and Ollama counts the thinking against `num_predict`:
 the thinking gets its own budget on top of the answer's `max_tokens`, and the answer is
 cut here (finish_reason "length") once it has had its own.
+
+A GPU streams each token in its own write. Reading each as it comes would cost a wake-up
+and a socket read per token, so after a read that had to wait, the stream is left alone
+for `read_window` seconds: the next read takes the tokens that arrived meanwhile at once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from importlib.metadata import version
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import httpx
 from ollama import AsyncClient, ChatResponse, ResponseError
@@ -41,6 +47,10 @@ THINKING_BUDGET: dict[Literal["low", "medium", "high"], int] = {
     "medium": 2048,
     "high": 4096,
 }
+# Seconds between two reads of a stream that had to wait for its data (see above), and
+# the wait that tells a read from the wire from a line already buffered.
+READ_WINDOW = 0.1
+_FROM_THE_WIRE = 0.001
 
 
 def same_model(a: str, b: str) -> bool:
@@ -62,10 +72,17 @@ class OllamaEngine:
     demo = False
     follows_instructions = True
 
-    def __init__(self, host: str, timeout: float, keep_alive: str | float | None = "24h") -> None:
+    def __init__(
+        self,
+        host: str,
+        timeout: float,
+        keep_alive: str | float | None = "24h",
+        read_window: float = READ_WINDOW,
+    ) -> None:
         self.host = host
         self.versions = {"ollama_client": version("ollama")}
         self._keep_alive = keep_alive
+        self._read_window = read_window
         # Connect and read timeouts: a stream that goes silent for `timeout` seconds fails.
         self._client = AsyncClient(
             host=host, timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0))
@@ -90,18 +107,30 @@ class OllamaEngine:
                 options=options,
                 keep_alive=self._keep_alive,
             )
-            # Chunks of answer and of thinking: Ollama streams one token per chunk.
-            answered = thought = 0
-            async for part in stream:
-                if part.message.content:
-                    answered += 1
-                    if answered > request.max_tokens:
-                        usage = ChunkUsage(completion_tokens=thought + request.max_tokens)
-                        yield ChatChunk(done=True, usage=usage, finish_reason="length")
+            # The client's stream is an async generator: closed here, however this ends (a
+            # consumer that stops reading while this sleeps too), it closes the connection.
+            async with aclosing(cast("AsyncGenerator[ChatResponse, None]", stream)) as parts:
+                # Chunks of answer and of thinking: Ollama streams one token per chunk.
+                answered = thought = 0
+                clock = asyncio.get_running_loop().time
+                while True:
+                    asked = clock()
+                    try:
+                        part = await anext(parts)
+                    except StopAsyncIteration:
                         return
-                elif part.message.thinking:
-                    thought += 1
-                yield _chunk(part)
+                    waited = clock() - asked > _FROM_THE_WIRE
+                    if part.message.content:
+                        answered += 1
+                        if answered > request.max_tokens:
+                            usage = ChunkUsage(completion_tokens=thought + request.max_tokens)
+                            yield ChatChunk(done=True, usage=usage, finish_reason="length")
+                            return
+                    elif part.message.thinking:
+                        thought += 1
+                    yield _chunk(part)
+                    if waited and not part.done and self._read_window:
+                        await asyncio.sleep(self._read_window)
         except ResponseError as exc:
             raise self._map_response_error(exc, request.model) from None
         except (ConnectionError, httpx.ConnectError) as exc:
