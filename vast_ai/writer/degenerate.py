@@ -26,6 +26,8 @@ MIN_SENTENCE = 24
 # A sentence that runs longer than this without ending is searched for a repeated tail.
 _RUN_ON = 300
 _TAIL = 60
+# Characters a sentence may differ in length from an earlier one it repeats (spaces, marks).
+_SLACK = 16
 
 
 def _normal(sentence: str) -> str:
@@ -40,6 +42,7 @@ class RepetitionGuard:
         self.text = ""
         self._start = 0  # where the sentence being written starts
         self._seen: list[str] = []  # sentences written, normalised, sorted
+        self._longest = 0  # characters of the longest of them, as written
 
     def feed(self, piece: str) -> int | None:
         scan_from = max(len(self.text) - 1, self._start)
@@ -53,6 +56,7 @@ class RepetitionGuard:
                 if self._has(sentence):
                     return self._start
                 insort(self._seen, sentence)
+                self._longest = max(self._longest, end - self._start)
             self._start = end
         return self._run_on()
 
@@ -60,8 +64,11 @@ class RepetitionGuard:
     def settled(self) -> int:
         """How much of the text may be shown: all of it, or up to the sentence being written
         when that begins like an earlier sentence (it may be a repeat)."""
-        begun = _normal(self.text[self._start :])
-        if begun and self._has(begun, prefix=True):
+        begun = len(self.text) - self._start
+        if not self._seen or begun > self._longest + _SLACK:
+            return len(self.text)  # too long to be the start of any earlier sentence
+        words = _normal(self.text[self._start :])
+        if words and self._has(words, prefix=True):
             return self._start
         return len(self.text)
 
