@@ -288,3 +288,164 @@ async def test_data_only_engine_writes_a_labelled_report(
     assert "29.5x" in report.sections["valuation"].markdown
     assert report.grounding.unverified == 0 and report.grounding.verified > 0
     assert ollama.paths == []
+
+
+# --- hostile input and faults answered cleanly -----------------------------------------
+
+
+@pytest.mark.parametrize("endpoint", ["/generate_report", "/generate_report/stream"])
+async def test_a_lone_surrogate_in_the_company_name_is_answered_cleanly(
+    client: httpx.AsyncClient, ollama: FakeOllama, endpoint: str
+) -> None:
+    raw = json.dumps(report_body(sections=["risks"])).replace('"Apple Inc."', '"Apple \\ud800Inc."')
+    response = await client.post(
+        endpoint, headers={**AUTH, "Content-Type": "application/json"}, content=raw
+    )
+
+    assert response.status_code == 200
+    last = (
+        response.json()
+        if endpoint == "/generate_report"
+        else json.loads(response.text.splitlines()[-1])["report"]
+    )
+    assert last["sections"]["risks"]["status"] == "ok"
+    prompt = ollama.chat_requests[0]["messages"][1]["content"]
+    assert "Apple \ufffdInc." in prompt  # sent to the model as a replacement character
+
+
+async def test_a_line_from_ollama_that_is_not_json_fails_its_section(
+    client: httpx.AsyncClient, ollama: FakeOllama
+) -> None:
+    ollama.responder = lambda body: (
+        Reply(text=rating_json()) if is_rating_request(body) else Reply(bad_line_after=2)
+    )
+    events = await stream_events(client, report_body(sections=["risks"]))
+
+    report = events[-1].report
+    risks = report.sections["risks"]
+    assert risks.status == "failed" and risks.error.code == "engine_stream_error"
+    assert "not a chat chunk" in risks.error.message
+    assert risks.replacement is not None  # the figures from the data stand in
+
+
+async def test_no_hold_is_issued_when_every_section_failed(
+    client: httpx.AsyncClient, ollama: FakeOllama
+) -> None:
+    ollama.responder = lambda body: (
+        Reply(text=rating_json("hold")) if is_rating_request(body) else Reply(error_after=0)
+    )
+    response = await client.post("/generate_report", headers=AUTH, json=report_body())
+
+    report = ReportResponse.model_validate(response.json())
+    assert all(s.status == "failed" for s in report.sections.values())
+    assert report.rating.recommendation == "not_rated"
+    assert report.rating.withheld == "sections_failed" and "none of the" in report.rating.summary
+    assert not any(is_rating_request(body) for body in ollama.chat_requests)
+
+
+# --- the model's budget, the context length, where it runs --------------------------------
+
+
+async def test_the_answer_has_its_own_budget_beside_the_thinking(
+    client: httpx.AsyncClient, ollama: FakeOllama
+) -> None:
+    words = " ".join(f"w{i}" for i in range(40))
+    ollama.responder = lambda body: (
+        Reply(text=rating_json())
+        if is_rating_request(body)
+        else Reply(text=words, thinking="think " * 30)
+    )
+    options = {"max_tokens_per_section": 16, "reasoning_effort": "low"}
+    response = await client.post(
+        "/generate_report", headers=AUTH, json=report_body(sections=["risks"], options=options)
+    )
+
+    request = ollama.chat_requests[0]
+    assert request["options"]["num_predict"] == 16 + THINKING_BUDGET["low"]
+    risks = response.json()["sections"]["risks"]
+    assert risks["markdown"] == " ".join(f"w{i}" for i in range(16))  # 16 tokens of text
+    assert [f["code"] for f in risks["flags"]] == ["length_limit", "ends_mid_sentence"]
+
+
+async def test_a_section_ollama_ended_at_its_limit_is_flagged(
+    client: httpx.AsyncClient, ollama: FakeOllama
+) -> None:
+    ollama.responder = lambda body: (
+        Reply(text=rating_json())
+        if is_rating_request(body)
+        else Reply(text="Revenue reached $391.0B and then", done_reason="length")
+    )
+    response = await client.post(
+        "/generate_report", headers=AUTH, json=report_body(sections=["risks"], model="llama3.1:8b")
+    )
+    flags = [f["code"] for f in response.json()["sections"]["risks"]["flags"]]
+    assert flags == ["length_limit", "ends_mid_sentence"]
+
+
+async def test_every_request_asks_for_the_configured_context_length(
+    make_client: Any, ollama: FakeOllama
+) -> None:
+    client = make_client(ollama_context_length=4096)
+    await client.post("/generate_report", headers=AUTH, json=report_body())
+
+    assert len(ollama.loads) == 7
+    assert {load["num_ctx"] for load in ollama.loads} == {4096}
+    assert ollama.reloads == 0
+
+
+async def test_the_report_says_what_wrote_it_and_where(
+    client: httpx.AsyncClient, ollama: FakeOllama
+) -> None:
+    events = await stream_events(client, report_body(sections=["risks"]))
+    report = events[-1].report
+    assert (report.metadata.engine, report.model) == ("ollama", "gpt-oss:20b")
+    assert report.metadata.demo_model is False
+    assert report.metadata.processor == "gpu"  # Ollama holds it in GPU memory (/api/ps)
+    assert events[0].engine == "ollama" and events[0].demo_model is False
+    # Ollama counts only the prompt tokens it evaluated; the cache's are not known.
+    assert report.usage.cached_prompt_tokens is None
+
+
+# --- curl users ------------------------------------------------------------------------
+
+
+CURL_BODY = {
+    "ticker": "AAPL",
+    "company_data": {"longName": "Apple Inc."},
+    "financial_data": {"marketCap": 3000000000000},
+}
+
+
+async def test_the_documented_curl_call_gets_a_grounded_report(
+    client: httpx.AsyncClient, ollama: FakeOllama
+) -> None:
+    ollama.responder = lambda body: Reply(
+        text=rating_json() if is_rating_request(body) else "Apple is valued at $3.00T."
+    )
+    response = await client.post("/generate_report", headers=AUTH, json=CURL_BODY)
+
+    assert response.status_code == 200
+    report = ReportResponse.model_validate(response.json())
+    assert [(f.key, f.display, f.unit) for f in report.derived_facts] == [
+        ("marketCap", "$3.00T", "currency")
+    ]
+    prompt = ollama.chat_requests[0]["messages"][1]["content"]
+    assert "Company: Apple Inc. (AAPL)" in prompt
+    assert "- Market capitalisation (latest quote): $3.00T" in prompt
+    assert report.grounding.found == report.grounding.verified == 6  # once per section
+    assert report.sections["valuation"].grounding.figures[0].fact_key == "marketCap"
+    assert report.warnings == []
+
+
+async def test_a_curl_call_with_nothing_quotable_carries_a_warning(
+    client: httpx.AsyncClient, ollama: FakeOllama
+) -> None:
+    body = {**CURL_BODY, "financial_data": {}}
+    response = await client.post("/generate_report", headers=AUTH, json=body)
+
+    report = ReportResponse.model_validate(response.json())
+    assert [w.code for w in report.warnings] == ["no_figures"]
+    assert "no fact_sheet" in report.warnings[0].message
+    assert report.derived_facts == []
+    prompt = ollama.chat_requests[0]["messages"][1]["content"]
+    assert "Figures: none are available" in prompt

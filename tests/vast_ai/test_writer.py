@@ -88,9 +88,9 @@ class ScriptedEngine:
         return None
 
 
-def by_section(texts: dict[str, str], default: str = "Revenue was $391.0B.") -> Callable[
-    [ChatRequest], str
-]:
+def by_section(
+    texts: dict[str, str], default: str = "Revenue was $391.0B."
+) -> Callable[[ChatRequest], str]:
     """An answer per task section ("rating" too), `default` for the others."""
 
     def answer(request: ChatRequest) -> str:
@@ -267,7 +267,9 @@ async def test_a_draft_that_still_fails_the_check_is_not_shown_as_clean_prose() 
 
 
 async def test_a_rewrite_is_skipped_when_the_model_cannot_follow_it() -> None:
-    engine = ScriptedEngine(answer=by_section({}, "Sales were $777.7B."), follows_instructions=False)
+    engine = ScriptedEngine(
+        answer=by_section({}, "Sales were $777.7B."), follows_instructions=False
+    )
     report = await write(engine, sections=["risks"])
 
     assert engine.sections_asked().count("risks") == 1  # the same prompt could not help
@@ -399,9 +401,10 @@ async def test_without_a_fact_sheet_the_facts_are_read_from_the_data() -> None:
     assert report.derived_facts[0].display == "$3.00T"
     task = engine.requests[0].task
     assert task is not None and task.facts == tuple(report.derived_facts)
-    assert "- Market capitalisation (latest quote): $3.00T" in engine.requests[0].messages[1][
-        "content"
-    ]
+    assert (
+        "- Market capitalisation (latest quote): $3.00T"
+        in engine.requests[0].messages[1]["content"]
+    )
     assert report.sections["valuation"].grounding.verified == 1
     assert report.warnings == []
 
