@@ -61,6 +61,7 @@ from typing import Any
 
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
+from werkzeug.serving import WSGIRequestHandler
 
 DEFAULT_MODELS = {
     "gpt-oss:20b": "sha256:aa4295ac10c3afb60e6d711289fc6896f5aef82258997b9efdaed6d0cc4cd8b8",
@@ -119,6 +120,11 @@ class FakeOllama:
 
     def __enter__(self) -> FakeOllama:
         self.server.start()
+        # Write each chunk of a stream in one piece, as Ollama does: werkzeug's handler
+        # writes unbuffered, so a chunk's size line, data and end would go out apart.
+        wsgi_server = self.server.server
+        assert wsgi_server is not None
+        wsgi_server.RequestHandlerClass = _OneWritePerChunk
         return self
 
     def __exit__(
@@ -283,6 +289,10 @@ class FakeOllama:
         finally:
             with self._lock:
                 self.in_flight -= 1
+
+
+class _OneWritePerChunk(WSGIRequestHandler):
+    wbufsize = -1  # buffered: werkzeug flushes once per chunk
 
 
 class _Pace:
