@@ -332,16 +332,16 @@ class ErrorEvent(WireModel):
     retryable: bool = False
 
 
-StreamEvent = Annotated[
+Event = (
     StartedEvent
     | SectionStartedEvent
     | TokenEvent
     | SectionDoneEvent
     | RatingEvent
     | DoneEvent
-    | ErrorEvent,
-    Field(discriminator="type"),
-]
+    | ErrorEvent
+)
+StreamEvent = Annotated[Event, Field(discriminator="type")]
 
 
 STREAM_EVENT_ADAPTER: TypeAdapter[Any] = TypeAdapter(StreamEvent)

@@ -12,26 +12,7 @@ from __future__ import annotations
 
 import asyncio
 
-from vast_ai.schemas import (
-    DoneEvent,
-    ErrorEvent,
-    RatingEvent,
-    SectionDoneEvent,
-    SectionId,
-    SectionStartedEvent,
-    StartedEvent,
-    TokenEvent,
-)
-
-Event = (
-    StartedEvent
-    | SectionStartedEvent
-    | TokenEvent
-    | SectionDoneEvent
-    | RatingEvent
-    | DoneEvent
-    | ErrorEvent
-)
+from vast_ai.schemas import Event, SectionId, TokenEvent
 
 # Seconds between two reads that carry tokens: ~25 lines/s per report, smooth to read.
 TOKEN_WINDOW = 0.04

@@ -57,6 +57,7 @@ from vast_ai.schemas import (
     DoneEvent,
     ErrorEvent,
     ErrorInfo,
+    Event,
     Fact,
     Notice,
     Rating,
@@ -76,7 +77,7 @@ from vast_ai.schemas import (
 from vast_ai.writer import rating as ratings
 from vast_ai.writer.checks import check_reason, corrections, failing_share
 from vast_ai.writer.degenerate import RepetitionGuard, ending_flags
-from vast_ai.writer.events import Event, EventBuffer, EventSink
+from vast_ai.writer.events import EventBuffer, EventSink
 from vast_ai.writer.facts import derive_facts
 from vast_ai.writer.prompts import RATING_SCHEMA, Messages, build_task, chat_messages
 
