@@ -114,7 +114,8 @@ class _Run:
     request: ReportRequest
     model: str
     sink: EventSink
-    facts: list[Fact]
+    facts: list[Fact]  # the request's fact sheet, or else the facts derived from its data
+    derived: list[Fact]
     usage: list[Usage] = field(default_factory=list)
     prompts: list[Messages] = field(default_factory=list)
 
@@ -247,15 +248,15 @@ class ReportWriter:
             if request.fact_sheet
             else derive_facts(request.financial_data, request.market_data, request.company_data)
         )
-        run = _Run(request=request, model=model, sink=sink, facts=request.fact_sheet or derived)
+        facts = request.fact_sheet or derived
+        run = _Run(request=request, model=model, sink=sink, facts=facts, derived=derived)
         try:
             async with asyncio.timeout(self.generation_timeout):
-                report = await self._compose(run)
+                return await self._compose(run)
         except TimeoutError:
             raise EngineTimeout(
                 f"The report took longer than {self.generation_timeout:g} s and was stopped"
             ) from None
-        return report.model_copy(update={"derived_facts": derived})
 
     async def _compose(self, run: _Run) -> ReportResponse:
         started_at, clock = datetime.now(UTC), time.perf_counter()
@@ -306,7 +307,8 @@ class ReportWriter:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
 
-        ordered: dict[str, Section] = {sid: {**read, **written}[sid] for sid in wanted}
+        done = {**read, **written}
+        ordered: dict[str, Section] = {sid: done[sid] for sid in wanted}
         failed = sum(1 for s in ordered.values() if s.status == "failed")
         if rating.withheld is None and 2 * failed > len(ordered):
             rating = ratings.sections_failed(len(ordered) - failed, len(ordered))
@@ -335,6 +337,7 @@ class ReportWriter:
                 options=run.request.options,
                 versions=self._versions(),
             ),
+            derived_facts=run.derived,
             warnings=warnings,
         )
 
