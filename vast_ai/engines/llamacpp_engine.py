@@ -127,7 +127,10 @@ def document_prompt(task: ReportTask) -> DocumentPrompt:
     begins, for a base model. Its first part is the same for every call of a report, so
     llama.cpp reuses it from its cache."""
     field = ", ".join(task.profile[k] for k in ("sector", "industry") if task.profile.get(k))
-    facts = "; ".join(f"{f.label} {f.display}" for f in task.facts[:_DOCUMENT_FACTS])
+    facts = "; ".join(
+        f"{f.label} ({f.period}) {f.display}" if f.period else f"{f.label} {f.display}"
+        for f in task.facts[:_DOCUMENT_FACTS]
+    )
     head = f"Equity research note on {task.company} ({task.ticker})"
     head += f", {field}.\n" if field else ".\n"
     head += f"Data: {facts}.\n\n"
