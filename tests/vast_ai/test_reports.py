@@ -283,6 +283,8 @@ async def test_data_only_engine_writes_a_labelled_report(
     assert report.success is True and report.model == "data-only"
     assert report.metadata.engine == "data_only"
     assert report.rating.recommendation == "not_rated"
+    assert report.rating.withheld == "no_language_model"
+    assert report.metadata.demo_model is False and report.metadata.processor is None
     assert all("no language model wrote this text" in s.markdown for s in report.sections.values())
     assert "$391.0B" in report.sections["financial_analysis"].markdown
     assert "29.5x" in report.sections["valuation"].markdown

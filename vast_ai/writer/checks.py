@@ -29,8 +29,9 @@ def correction(figure: FigureCheck) -> str:
     if figure.note:
         return figure.note
     if figure.status == "mismatch" and figure.fact_label:
-        shown = f" ({figure.fact_display})" if figure.fact_display else ""
-        return f"{figure.text} is the {figure.fact_label}{shown}, not what the draft stated"
+        shown = figure.fact_display
+        shown = f" ({shown})" if shown and shown != figure.text else ""
+        return f"{figure.text} is the {figure.fact_label}{shown}, not the metric the draft gave"
     return f"{figure.text} is not in the data"
 
 
