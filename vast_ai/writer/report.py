@@ -29,7 +29,7 @@ import logging
 import platform
 import time
 import uuid
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from contextlib import aclosing, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -209,6 +209,17 @@ class ReportWriter:
 
         Closing the iterator early (a client that went away) cancels the generation.
         """
+        async with aclosing(self.event_batches(request, model)) as batches:
+            async for batch in batches:
+                for event in batch:
+                    yield event
+
+    async def event_batches(
+        self, request: ReportRequest, model: str
+    ) -> AsyncGenerator[list[Event], None]:
+        """The events as `events` gives them, in the batches that are ready together (a
+        stream writes each batch at once); the last batch ends with DoneEvent or ErrorEvent.
+        """
         buffer = EventBuffer()
 
         async def produce() -> None:
@@ -228,10 +239,10 @@ class ReportWriter:
         task = asyncio.create_task(produce())
         try:
             while True:
-                for event in await buffer.drain():
-                    yield event
-                    if isinstance(event, DoneEvent | ErrorEvent):
-                        return
+                batch = await buffer.drain()
+                yield batch
+                if isinstance(batch[-1], DoneEvent | ErrorEvent):
+                    return
         finally:
             task.cancel()
             # asyncio.wait, unlike `await task`, does not pass a repeated cancellation
