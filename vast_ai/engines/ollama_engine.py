@@ -9,9 +9,10 @@ gpt-oss thinks before it answers, and Ollama counts the thinking against `num_pr
 the thinking gets its own budget on top of the answer's `max_tokens`, and the answer is
 cut here (finish_reason "length") once it has had its own.
 
-A GPU streams each token in its own write. Reading each as it comes would cost a wake-up
-and a socket read per token, so after a read that had to wait, the stream is left alone
-for `read_window` seconds: the next read takes the tokens that arrived meanwhile at once.
+A GPU streams each token in its own write. Reading each as it comes costs a wake-up and a
+socket read per token; with a `read_window`, after a read that had to wait, the stream is
+left alone that long, and the next read takes the tokens that arrived meanwhile at once.
+The GPU tier reads so (READ_WINDOW); by default every token is read as it comes.
 """
 
 from __future__ import annotations
@@ -47,8 +48,8 @@ THINKING_BUDGET: dict[Literal["low", "medium", "high"], int] = {
     "medium": 2048,
     "high": 4096,
 }
-# Seconds between two reads of a stream that had to wait for its data (see above), and
-# the wait that tells a read from the wire from a line already buffered.
+# Seconds between two reads of a stream that had to wait for its data in the GPU tier
+# (see above), and the wait that tells a read from the wire from a line already buffered.
 READ_WINDOW = 0.1
 _FROM_THE_WIRE = 0.001
 
@@ -77,7 +78,7 @@ class OllamaEngine:
         host: str,
         timeout: float,
         keep_alive: str | float | None = "24h",
-        read_window: float = READ_WINDOW,
+        read_window: float = 0.0,
     ) -> None:
         self.host = host
         self.versions = {"ollama_client": version("ollama")}
