@@ -1,11 +1,12 @@
 # One command runs ERT (`make run`), one tests it (`make test`). Each sets up what it needs.
+# Day to day: `make test-fast` (no llama.cpp compile, no browser) and `make check` (lint, types).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 REQS := requirements.txt vast_ai/requirements.txt requirements-dev.txt
 
-.PHONY: run test install llama chromium bench clean
+.PHONY: run test test-fast check install llama chromium bench clean
 
 $(VENV)/.installed: $(REQS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,8 +32,19 @@ chromium:
 run: install llama
 	$(PY) -m ert_run
 
+# The whole suite, as CI runs it: the real model and the real browser too.
 test: install llama chromium
 	$(PY) -m pytest
+
+# Everything but the tests marked slow (real model, real browser); the embedded
+# engine's other tests skip themselves when llama.cpp is not installed.
+test-fast: install
+	$(PY) -m pytest -m "not slow"
+
+check: install
+	$(PY) -m ruff format --check .
+	$(PY) -m ruff check .
+	$(PY) -m mypy
 
 bench: install
 	for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

@@ -6,16 +6,9 @@ Run: `python generate_api_key.py`. The GPU server (Vast.ai) checks requests agai
 
 from __future__ import annotations
 
-import secrets
+from vast_ai.api_key import generate_api_key
 
-KEY_PREFIX = "ert-"
-# 24 random bytes encode to exactly 32 URL-safe base64 characters (no padding).
-_KEY_BYTES = 24
-
-
-def generate_api_key() -> str:
-    """A fresh key: `ert-` followed by 32 URL-safe random characters."""
-    return KEY_PREFIX + secrets.token_urlsafe(_KEY_BYTES)
+__all__ = ["generate_api_key", "paste_lines"]
 
 
 def paste_lines(key: str) -> list[str]:

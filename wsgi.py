@@ -1,7 +1,7 @@
 """gunicorn entry (`wsgi:app`) for `gunicorn --worker-class eventlet -w 1 ... wsgi:app`.
 
 monkey_patch() must run before anything imports socket, ssl or threading. This and
-frontend_app/blocking.py are the only places that know about eventlet: moving to
+frontend_app/green.py are the only places that know about eventlet: moving to
 gevent means changing these two lines.
 """
 

@@ -11,9 +11,12 @@ Measured, three runs each:
   over a whole 6-section report streamed through it, whose sections stream four at a
   time, interleaved; divided by the tokens the client received.
 Targets: first token within 10 ms of Ollama direct; <= 100 us of CPU per token.
+`--tls` serves the service over HTTPS with a certificate of its own, pinned by the client,
+as the image does.
 
     .venv/bin/python bench/bench_gpu_overhead.py
     .venv/bin/python bench/bench_gpu_overhead.py --runs 3 --tokens 300
+    .venv/bin/python bench/bench_gpu_overhead.py --tls
 """
 
 from __future__ import annotations
@@ -23,8 +26,10 @@ import asyncio
 import json
 import multiprocessing
 import os
+import ssl
 import statistics
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,10 +43,12 @@ from ollama import AsyncClient
 
 from tests.fakes.live import serve
 from tests.fakes.ollama import FakeOllama, Reply, rating_json
+from vast_ai.api_key import generate_api_key
 from vast_ai.app import create_app
 from vast_ai.settings import Settings
+from vast_ai.tls import CERT_FILE, KEY_FILE, ensure_certificate, pinned_context
 
-API_KEY = "ert-bench-key-0123456789abcdefghijklmnop"
+API_KEY = generate_api_key()
 MODEL = "gpt-oss:20b"
 PACE = 150.0  # tokens/s per stream, as a GPU streams them
 SLOTS = 4
@@ -90,12 +97,14 @@ async def direct(url: str) -> Stream:
     return run
 
 
-async def through_service(url: str, request: dict[str, Any]) -> Stream:
+async def through_service(
+    url: str, request: dict[str, Any], verify: ssl.SSLContext | bool = False
+) -> Stream:
     """POST /generate_report/stream, read to the end. Token events carry whatever text is
     ready, so tokens are counted in the text (the fake sends one word per token)."""
     headers = {"Authorization": f"Bearer {API_KEY}"}
     run = Stream()
-    async with httpx.AsyncClient(base_url=url, timeout=120) as client:
+    async with httpx.AsyncClient(base_url=url, timeout=120, verify=verify) as client:
         started = time.perf_counter()
         async with client.stream(
             "POST", "/generate_report/stream", headers=headers, json=request
@@ -129,40 +138,53 @@ def run_fake_ollama(tokens: int, urls: multiprocessing.Queue, stop: Any) -> None
         stop.wait()
 
 
-def run_service(ollama_url: str, urls: multiprocessing.Queue, stop: Any) -> None:
+def run_service(ollama_url: str, tls: bool, urls: multiprocessing.Queue, stop: Any) -> None:
     settings = Settings(
         ert_api_key=API_KEY,
         ollama_host=ollama_url,
         ert_generation_timeout=120,
         ert_max_concurrency=SLOTS,
     )
-    with serve(create_app(settings)) as url:
-        urls.put((url, os.getpid()))
-        stop.wait()
+    with tempfile.TemporaryDirectory() as folder:
+        pin, options = "", {}
+        if tls:
+            pin, _ = ensure_certificate(Path(folder))
+            options = {
+                "ssl_certfile": f"{folder}/{CERT_FILE}",
+                "ssl_keyfile": f"{folder}/{KEY_FILE}",
+            }
+        with serve(create_app(settings), **options) as url:
+            urls.put((url, pin, os.getpid()))
+            stop.wait()
 
 
-async def main(tokens: int, runs: int) -> int:
+async def main(tokens: int, runs: int, tls: bool) -> int:
     urls: multiprocessing.Queue = multiprocessing.Queue()
     stop = multiprocessing.Event()
     fake = multiprocessing.Process(target=run_fake_ollama, args=(tokens, urls, stop))
     fake.start()
     ollama_url = urls.get(timeout=30)
-    service = multiprocessing.Process(target=run_service, args=(ollama_url, urls, stop))
+    service = multiprocessing.Process(target=run_service, args=(ollama_url, tls, urls, stop))
     service.start()
-    url, service_pid = urls.get(timeout=30)
+    url, pin, service_pid = urls.get(timeout=30)
+    verify = pinned_context(url, pin, timeout=10) if tls else False
     gaps, costs = [], []
     try:
-        await through_service(url, body(["risks"]))  # warm-up: connections, imports, caches
+        await through_service(url, body(["risks"]), verify)  # warm-up: connections, caches
         await direct(ollama_url)
-        print(f"{PACE:g} tokens/s per stream, {tokens} tokens per answer, {SLOTS} slots")
+        scheme = "HTTPS, pinned" if tls else "HTTP"
+        print(f"{PACE:g} tokens/s per stream, {tokens} tokens per answer, {SLOTS} slots, {scheme}")
         print(f"{'run':>3}  {'TTFT direct':>11}  {'TTFT tier':>9}  {'gap':>8}  {'CPU/token':>10}")
         for run in range(1, runs + 1):
             ttft_direct = min([(await direct(ollama_url)).first_token for _ in range(3)])
             ttft_tier = min(
-                [(await through_service(url, body(["risks"]))).first_token for _ in range(3)]
+                [
+                    (await through_service(url, body(["risks"]), verify)).first_token
+                    for _ in range(3)
+                ]
             )
             before = cpu_seconds(service_pid)
-            report = await through_service(url, body())
+            report = await through_service(url, body(), verify)
             cpu = cpu_seconds(service_pid) - before
             assert report.tokens == 6 * tokens, f"tokens were lost: {report.tokens}"
             gaps.append((ttft_tier - ttft_direct) * 1000)
@@ -187,5 +209,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tokens", type=int, default=300, help="tokens per section answer")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--tls", action="store_true", help="HTTPS with a pinned certificate")
     args = parser.parse_args()
-    sys.exit(asyncio.run(main(args.tokens, args.runs)))
+    sys.exit(asyncio.run(main(args.tokens, args.runs, args.tls)))

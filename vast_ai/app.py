@@ -9,7 +9,8 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from vast_ai import __version__
-from vast_ai.body_limit import BodySizeLimit
+from vast_ai.auth import RequireApiKey
+from vast_ai.body_limit import BodyLimit
 from vast_ai.engines import build_engine
 from vast_ai.engines.base import Engine
 from vast_ai.errors import install_error_handlers
@@ -28,15 +29,16 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app = FastAPI(
         title="ERT GPU tier",
         version=__version__,
-        description="Writes equity research reports with an LLM. Every endpoint but "
-        "/health needs `Authorization: Bearer <ERT_API_KEY>`.",
+        description="Writes equity research reports with an LLM. Every path but /health "
+        "(these docs and the schema too) needs `Authorization: Bearer <ERT_API_KEY>`.",
     )
     app.state.service = service
-    app.state.api_key = settings.ert_api_key.get_secret_value()
     install_error_handlers(app)
     app.include_router(router)
     app.include_router(protected)
-    app.add_middleware(BodySizeLimit)
+    # The last added runs first: metrics, then the key, then the body is read.
+    app.add_middleware(BodyLimit, timeout=settings.ert_body_timeout)
+    app.add_middleware(RequireApiKey, api_key=settings.ert_api_key.get_secret_value())
     app.add_middleware(MetricsMiddleware, metrics=service.metrics)
     return app
 

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# GPU tier start-up: start Ollama, make sure the model is pulled and loaded, then
-# replace this shell with the API server (uvicorn vast_ai.app:app).
+# GPU tier start-up: check the settings, make the TLS certificate on first start, start
+# Ollama, make sure the model is pulled and loaded, then replace this shell with the API
+# server (uvicorn vast_ai.app:app over HTTPS) after printing the certificate's fingerprint.
 #
-# `ollama`, `curl` and `uvicorn` are taken from PATH (the image puts its virtual
-# environment first), so tests can put stand-ins there.
+# `ollama`, `curl`, `python3` and `uvicorn` are taken from PATH (the image puts its
+# virtual environment first), so tests can put stand-ins there.
 set -euo pipefail
+# The folder holding the vast_ai package, for `python3 -m` and uvicorn, wherever this starts.
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 OLLAMA_HOST="${OLLAMA_HOST:-127.0.0.1:11434}"
 OLLAMA_MODEL="${OLLAMA_MODEL:-gpt-oss:20b}"
@@ -18,16 +21,48 @@ PORT="${PORT:-8000}"
 ERT_READY_TIMEOUT="${ERT_READY_TIMEOUT:-120}"
 # Seconds the warm-up (loading the model into GPU memory) may take.
 ERT_WARM_TIMEOUT="${ERT_WARM_TIMEOUT:-900}"
+# HTTPS with a self-signed certificate made on first start and kept in ERT_TLS_DIR (the
+# dashboard pins its fingerprint). `false` serves plain HTTP, on a loopback HOST only.
+ERT_TLS="${ERT_TLS:-true}"
+ERT_TLS_DIR="${ERT_TLS_DIR:-/home/ert/tls}"
 export OLLAMA_HOST OLLAMA_MODEL OLLAMA_KEEP_ALIVE OLLAMA_CONTEXT_LENGTH
 
 log() { printf '[entrypoint] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
-if [[ -z "${ERT_API_KEY:-}" ]]; then
-    die "ERT_API_KEY is not set. Generate one with 'python generate_api_key.py' and pass it as an environment variable (-e ERT_API_KEY=...)."
-fi
+# Until uvicorn takes over, a stop request (docker stop) ends Ollama (once started), waits
+# for it, and exits.
+ollama_pid=""
+stop() {
+    log "stopping"
+    if [[ -n "$ollama_pid" ]]; then
+        kill "$ollama_pid" 2>/dev/null
+        wait "$ollama_pid" || true
+    fi
+    exit 143
+}
+trap stop TERM INT
+
+# The API's own check of its settings (ERT_API_KEY first of all) says what is wrong now,
+# not after minutes of pulling a model.
+python3 -m vast_ai.settings || die "the settings above stop the API from starting"
 [[ "$ERT_READY_TIMEOUT" =~ ^[0-9]+$ ]] || die "ERT_READY_TIMEOUT must be a whole number of seconds"
-[[ "$OLLAMA_CONTEXT_LENGTH" =~ ^[0-9]+$ ]] || die "OLLAMA_CONTEXT_LENGTH must be a whole number of tokens"
+
+uvicorn_tls=()
+case "$ERT_TLS" in
+    true)
+        scheme=https
+        fingerprint="$(python3 -m vast_ai.tls ensure "$ERT_TLS_DIR")" ||
+            die "the API cannot serve HTTPS without its certificate (see above)"
+        uvicorn_tls=(--ssl-certfile "${ERT_TLS_DIR}/cert.pem" --ssl-keyfile "${ERT_TLS_DIR}/key.pem")
+        ;;
+    false)
+        scheme=http
+        [[ "$HOST" == 127.* || "$HOST" == localhost || "$HOST" == ::1 ]] ||
+            die "ERT_TLS=false would send the API key and the reports in clear: plain HTTP is served on a loopback HOST only (HOST=127.0.0.1, behind a tunnel on this machine)"
+        ;;
+    *) die "ERT_TLS must be true or false" ;;
+esac
 
 # OLLAMA_HOST may be host:port (as `ollama serve` takes it) or a full URL.
 if [[ "$OLLAMA_HOST" == *://* ]]; then
@@ -39,8 +74,6 @@ fi
 log "starting ollama serve on ${OLLAMA_HOST}"
 ollama serve &
 ollama_pid=$!
-# Until uvicorn takes over, a stop request (docker stop) ends Ollama, waits for it, and exits.
-trap 'log "stopping"; kill "$ollama_pid" 2>/dev/null; wait "$ollama_pid" || true; exit 143' TERM INT
 
 attempts=$((ERT_READY_TIMEOUT * 2))
 for ((i = 1; ; i++)); do
@@ -74,5 +107,14 @@ if ! curl -fsS --max-time "$ERT_WARM_TIMEOUT" -o /dev/null \
     log "WARNING: warming ${OLLAMA_MODEL} failed; the first request will load it"
 fi
 
-log "starting the API on ${HOST}:${PORT}"
-exec uvicorn vast_ai.app:app --host "$HOST" --port "$PORT" "$@"
+log "starting the API on ${scheme}://${HOST}:${PORT}"
+if [[ "$scheme" == https ]]; then
+    log "for the dashboard (Render), the certificate's fingerprint to pin:"
+    log "  ERT_LLM_TLS_FINGERPRINT=${fingerprint}"
+    # Vast.ai names the public IP and the public port it maps to PORT.
+    public_port="VAST_TCP_PORT_${PORT}"
+    if [[ -n "${PUBLIC_IPADDR:-}" && -n "${!public_port:-}" ]]; then
+        log "  ERT_LLM_BACKEND_URL=https://${PUBLIC_IPADDR}:${!public_port}"
+    fi
+fi
+exec uvicorn vast_ai.app:app --host "$HOST" --port "$PORT" "${uvicorn_tls[@]}" "$@"

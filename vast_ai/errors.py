@@ -82,7 +82,15 @@ async def _queue_full(request: Request, exc: QueueFull) -> JSONResponse:
 
 
 async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-    return error_response(422, "invalid_request", validation_message(exc.errors()))
+    errors = exc.errors()
+    for error in errors:
+        if error.get("type") == "json_invalid":
+            # The parser's complaint and where; never the body itself.
+            reason = error.get("ctx", {}).get("error", "JSON decode error")
+            position = error.get("loc", ("body", 0))[-1]
+            message = f"The body is not valid JSON: {reason} (at character {position})"
+            return error_response(400, "bad_request", message)
+    return error_response(422, "invalid_request", validation_message(errors))
 
 
 async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

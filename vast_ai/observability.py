@@ -1,7 +1,8 @@
 """Prometheus metrics (prometheus-client), one registry per app so tests stay independent.
 
 Requests and latency are recorded by `MetricsMiddleware` under the route's path template
-(never the raw path, which would let clients create unbounded label values).
+(never the raw path, which would let clients create unbounded label values); requests
+answered before routing (a missing or wrong key, an unknown path) count as "unmatched".
 """
 
 from __future__ import annotations

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Any, Literal
+import asyncio
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import suppress
+from typing import Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response, StreamingResponse
@@ -11,8 +13,9 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.types import Receive, Scope, Send
 
 from vast_ai import __version__
-from vast_ai.auth import require_api_key
+from vast_ai.auth import bearer_scheme
 from vast_ai.engines.base import EngineError
+from vast_ai.errors import ApiError
 from vast_ai.queue import Admission, QueueFull
 from vast_ai.schemas import (
     DoneEvent,
@@ -30,8 +33,9 @@ from vast_ai.service import Service
 _ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": text}
     for status, text in {
-        400: "Body that cannot be parsed (not UTF-8 JSON) or a malformed Content-Length",
+        400: "Body that is not UTF-8 JSON, or a malformed Content-Length",
         401: "Missing or wrong API key",
+        408: "The request body did not arrive within ERT_BODY_TIMEOUT seconds",
         413: "Request body larger than 256 KiB",
         422: "Invalid request, or a model this server does not offer",
         429: "Queue full; retry after the Retry-After header's seconds",
@@ -42,7 +46,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 _AUTH_ERRORS: dict[int | str, dict[str, Any]] = {401: _ERRORS[401]}
 
 router = APIRouter()
-protected = APIRouter(dependencies=[Depends(require_api_key)], responses=_AUTH_ERRORS)
+protected = APIRouter(dependencies=[Depends(bearer_scheme)], responses=_AUTH_ERRORS)
 
 
 def get_service(request: Request) -> Service:
@@ -113,18 +117,52 @@ async def _admit(service: Service, body: ReportRequest) -> tuple[str, Admission]
         raise
 
 
+_T = TypeVar("_T")
+
+
+async def _until_disconnect(request: Request) -> None:
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
+async def _cancelled_on_disconnect(request: Request, work: Coroutine[Any, Any, _T]) -> _T:
+    """`work`'s result; if the client hangs up first, `work` is cancelled (its clean-up
+    runs: the engine's stream closed, the queue slot freed) and a 499 is raised for the
+    metrics, since nobody is left to read it."""
+    task = asyncio.create_task(work)
+    watcher = asyncio.create_task(_until_disconnect(request))
+    try:
+        await asyncio.wait({task, watcher}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for pending in (task, watcher):
+            pending.cancel()
+        with suppress(asyncio.CancelledError):
+            await asyncio.wait({task, watcher})
+    if task.cancelled():
+        raise ApiError(499, "client_disconnected", "The client hung up; the report was stopped")
+    return task.result()
+
+
 @protected.post(
     "/generate_report", response_model=ReportResponse, responses=_ERRORS, tags=["reports"]
 )
 async def generate_report(body: ReportRequest, request: Request) -> ReportResponse:
+    """The whole report when done; a client that disconnects cancels its generation."""
     service = get_service(request)
     model, admission = await _admit(service, body)
-    async with admission:
-        try:
-            report = await service.writer.write(body, model)
-        except EngineError as exc:
-            service.metrics.report_failed(exc.code)
-            raise
+
+    async def write() -> ReportResponse:
+        async with admission:
+            try:
+                return await service.writer.write(body, model)
+            except EngineError as exc:
+                service.metrics.report_failed(exc.code)
+                raise
+
+    try:
+        report = await _cancelled_on_disconnect(request, write())
+    finally:
+        admission.release()  # also if this request is cancelled before `write` began
     service.metrics.report_finished(report)
     return report
 

@@ -12,7 +12,15 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from vast_ai.api_key import key_problem
+
 EngineName = Literal["ollama", "openai", "llamacpp", "data_only"]
+
+
+_KEY_NOT_SET = (
+    "is not set: generate a key with `python generate_api_key.py` "
+    "and pass it in the environment (-e ERT_API_KEY=...)"
+)
 
 
 class SettingsError(SystemExit):
@@ -54,11 +62,17 @@ class Settings(BaseSettings):
     host: str = "0.0.0.0"
     port: int = Field(default=8000, ge=1, le=65535)
 
-    @field_validator("ert_api_key")
+    # Seconds a request body may take to arrive whole; a slower one gets 408.
+    ert_body_timeout: float = Field(default=30.0, gt=0)
+
+    @field_validator("ert_api_key", mode="before")
     @classmethod
-    def _key_not_blank(cls, value: SecretStr) -> SecretStr:
-        if not value.get_secret_value().strip():
-            raise ValueError("is empty")
+    def _key_usable(cls, value: object) -> object:
+        key = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if key == "":
+            raise ValueError(_KEY_NOT_SET)
+        if isinstance(key, str) and (problem := key_problem(key)):
+            raise ValueError(problem)
         return value
 
     @field_validator("ert_allowed_models", mode="before")
@@ -82,11 +96,9 @@ def load_settings() -> Settings:
         problems = []
         for error in exc.errors(include_input=False, include_url=False):
             name = str(error["loc"][0]).upper() if error["loc"] else "settings"
-            if error["type"] == "missing" and name == "ERT_API_KEY":
-                problems.append(
-                    "ERT_API_KEY is not set: generate a key with `python generate_api_key.py` "
-                    "and pass it in the environment (-e ERT_API_KEY=...)"
-                )
+            if name == "ERT_API_KEY":
+                reason = str(error["msg"]).removeprefix("Value error, ")
+                problems.append(f"{name} {_KEY_NOT_SET if error['type'] == 'missing' else reason}")
             else:
                 problems.append(f"{name}: {error['msg']}")
         raise SettingsError("ERT cannot start: " + "; ".join(problems)) from None
@@ -95,3 +107,8 @@ def load_settings() -> Settings:
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return load_settings()
+
+
+if __name__ == "__main__":
+    # `python -m vast_ai.settings`: the entrypoint's check, before it starts Ollama.
+    load_settings()

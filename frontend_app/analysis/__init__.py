@@ -12,8 +12,8 @@ How the dashboard calls it::
 
 - `Metrics`: every key of METRIC_DEFINITIONS, in order; `metrics["pe_trailing"]` is a
   `Metric(key, label, group, unit, value, currency, period, reason, text)` with
-  `.present`, `.display` ("38.9x", "24.3%", "$391.04B", "n/a"), `.to_dict()`;
-  `metrics.present()`, `metrics.to_dict()`. Absent metrics have `value None` and a
+  `.present` and `.display` ("38.9x", "24.3%", "$391.04B", "n/a"); iterate `metrics`
+  for all of them. Absent metrics have `value None` and a
   `reason` ("not meaningful: earnings per share are negative (-0.47)").
   Groups: overview, valuation, growth, profitability, balance_sheet, cash_flow,
   market, analysts. Percent-unit values are fractions (0.243 shows as "24.3%").

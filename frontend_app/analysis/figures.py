@@ -74,8 +74,8 @@ def ttm(
             and (ends[0] - ends[3]).days <= _MAX_TTM_SPAN_DAYS
         ):
             return Figure(
-                sum(values),
-                f"TTM to {ends[0].isoformat()}",  # type: ignore[arg-type]
+                sum(v for v in values if v is not None),
+                f"TTM to {ends[0].isoformat()}",
                 _currency(company, kind),
             )
     annual = latest_annual(company, kind, item)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
@@ -115,9 +115,6 @@ class Metric:
             return "n/a"
         return display(self.value, self.unit, self.currency)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "display": self.display}
-
 
 class Metrics:
     """All metrics of one company, in METRIC_DEFINITIONS order, looked up by key."""
@@ -133,12 +130,6 @@ class Metrics:
 
     def __len__(self) -> int:
         return len(self._by_key)
-
-    def present(self) -> list[Metric]:
-        return [metric for metric in self if metric.present]
-
-    def to_dict(self) -> dict[str, dict[str, Any]]:
-        return {metric.key: metric.to_dict() for metric in self}
 
 
 def _metric(key: str, **fields: Any) -> Metric:

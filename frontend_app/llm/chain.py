@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
 
 from vast_ai.schemas import ReportRequest, ReportResponse
 
-from .base import GenerationSink, Integration, IntegrationError
+from .base import Cancelled, Integration, IntegrationError, Notice, Restart, WriterEvent
 
 log = logging.getLogger(__name__)
 
@@ -18,24 +18,26 @@ class FallbackChain:
             raise ValueError("the chain needs at least one integration")
         self.integrations = list(integrations)
 
-    def generate(
-        self, request: ReportRequest, sink: GenerationSink
-    ) -> tuple[ReportResponse, Integration]:
-        """The report and the integration that wrote it; each failure is announced to `sink`.
+    def write(
+        self, request: ReportRequest, cancelled: Cancelled
+    ) -> Generator[WriterEvent, None, tuple[ReportResponse, Integration]]:
+        """Yields the report as it is written, and each failure as a Notice (then a Restart);
+        returns the report and the integration that wrote it.
 
         A report in which every section failed counts as a failure of its integration.
         """
         last = len(self.integrations) - 1
         for index, integration in enumerate(self.integrations):
             try:
-                return _with_text(integration.generate(request, sink), integration), integration
+                report = yield from integration.write(request, cancelled)
+                return _with_text(report, integration), integration
             except IntegrationError as exc:
                 log.warning("integration %s failed: %s", integration.name, exc.code)
                 if index == last:
                     raise
                 following = self.integrations[index + 1]
-                sink.notice(f"{exc.message}. Falling back to {following.label}.")
-                sink.restart()
+                yield Notice(f"{exc.message}. Falling back to {following.label}.")
+                yield Restart()
         raise AssertionError("unreachable")
 
 

@@ -9,7 +9,7 @@ from vast_ai.engines.data_only import DataOnlyEngine
 from vast_ai.engines.ollama_engine import OllamaEngine
 from vast_ai.engines.openai_engine import OpenAIEngine
 
-from ..config import Settings
+from ..settings import Settings
 from .base import Integration
 from .chain import FallbackChain
 from .inprocess import InProcessWriter
@@ -22,18 +22,22 @@ def build_chain(
     """The chain, and the remote GPU tier client if it is in the chain (for health/models)."""
     integrations: list[Integration] = []
     remote = None
-    if settings.remote_llm_integration and settings.llm_backend_url:
-        remote = RemoteGpuTier(settings.llm_backend_url, settings.llm_api_key, settings.llm_timeout)
+    if settings.remote_llm_integration and settings.ert_llm_backend_url:
+        remote = RemoteGpuTier(
+            settings.ert_llm_backend_url,
+            settings.ert_llm_api_key.get_secret_value(),
+            settings.ert_llm_timeout,
+        )
         integrations.append(remote)
-    threads = {"start_task": start_task, "sleep": sleep}
     if settings.ollama_integration:
         integrations.append(
             InProcessWriter(
                 name="ollama",
                 label=f"Ollama at {settings.ollama_host}",
-                engine_factory=lambda: OllamaEngine(settings.ollama_host, settings.llm_timeout),
-                default_model=settings.models[0],
-                **threads,
+                engine_factory=lambda: OllamaEngine(settings.ollama_host, settings.ert_llm_timeout),
+                default_model=settings.ert_models[0],
+                start_task=start_task,
+                sleep=sleep,
             )
         )
     if settings.openai_integration:
@@ -43,12 +47,13 @@ def build_chain(
                 label=f"the OpenAI-compatible server at {settings.openai_base_url}",
                 engine_factory=lambda: OpenAIEngine(
                     settings.openai_base_url,
-                    settings.openai_api_key,
+                    settings.openai_api_key.get_secret_value(),
                     settings.openai_model,
-                    timeout=settings.llm_timeout,
+                    timeout=settings.ert_llm_timeout,
                 ),
                 model=settings.openai_model,
-                **threads,
+                start_task=start_task,
+                sleep=sleep,
             )
         )
     integrations.append(
@@ -58,7 +63,8 @@ def build_chain(
             engine_factory=DataOnlyEngine,
             model="data-only",
             check_engine=False,
-            **threads,
+            start_task=start_task,
+            sleep=sleep,
         )
     )
     return FallbackChain(integrations), remote

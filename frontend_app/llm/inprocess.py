@@ -14,12 +14,11 @@ from typing import Any
 from pydantic import BaseModel
 
 from vast_ai.engines.base import Engine, EngineError
-from vast_ai.schemas import ReportRequest, ReportResponse
+from vast_ai.schemas import ReportRequest
 from vast_ai.writer import ReportWriter
 
-from ..async_bridge import AsyncIteratorThread
-from .base import GenerationCancelled, GenerationSink, IntegrationError
-from .stream import apply_event
+from .base import Cancelled, GenerationCancelled, IntegrationError, Writing, writer_events
+from .thread_bridge import AsyncIteratorThread
 
 log = logging.getLogger(__name__)
 
@@ -52,19 +51,16 @@ class InProcessWriter:
         self._default_model = default_model
         self._check_engine = check_engine
 
-    def generate(self, request: ReportRequest, sink: GenerationSink) -> ReportResponse:
+    def write(self, request: ReportRequest, cancelled: Cancelled) -> Writing:
         model = self._model or request.model or self._default_model
         stream = AsyncIteratorThread(
             lambda: self._events(request, model),
             start_task=self._start_task,
             sleep=self._sleep,
-            stop_when=lambda: sink.cancelled,
+            stop_when=cancelled,
         )
         try:
-            for event in stream:
-                report = apply_event(event, sink, self.label, lambda: None)
-                if report is not None:
-                    return report
+            report = yield from writer_events(stream, self.label)
         except EngineError as exc:
             raise IntegrationError(exc.code, f"{self.label} failed: {exc.message}") from None
         except (IntegrationError, GenerationCancelled):
@@ -73,7 +69,9 @@ class InProcessWriter:
             # The next step of the chain can still write the report.
             log.exception("%s failed unexpectedly", self.name)
             raise IntegrationError("engine_error", f"{self.label} failed unexpectedly") from None
-        if sink.cancelled:
+        if report is not None:
+            return report
+        if cancelled():
             raise GenerationCancelled()
         raise IntegrationError("stream_ended", f"{self.label} stopped before the report was done")
 

@@ -9,16 +9,22 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from vast_ai.schemas import ModelsResponse, ReportRequest, ReportResponse, parse_event
+from vast_ai.schemas import (
+    ModelsResponse,
+    ReportRequest,
+    ReportResponse,
+    SectionDoneEvent,
+    TokenEvent,
+    parse_event,
+)
 
-from .base import GenerationCancelled, GenerationSink, IntegrationError
-from .stream import apply_event
+from .base import Cancelled, GenerationCancelled, IntegrationError, Notice, Writing, writer_events
 
 log = logging.getLogger(__name__)
 
@@ -81,8 +87,8 @@ class RemoteGpuTier:
             headers={"Authorization": f"Bearer {api_key}"} if api_key else {},
             limits=httpx.Limits(max_connections=None, max_keepalive_connections=20),
         )
-        self._retries = retries
-        self._backoff = backoff
+        self.retries = retries
+        self.backoff = backoff
 
     def health(self) -> dict[str, Any]:
         """The GPU tier's /health, or `{"status": "unreachable", ...}`; never raises."""
@@ -106,32 +112,34 @@ class RemoteGpuTier:
     def close(self) -> None:
         self._client.close()
 
-    def generate(self, request: ReportRequest, sink: GenerationSink) -> ReportResponse:
+    def write(self, request: ReportRequest, cancelled: Cancelled) -> Writing:
         attempt = 0
         while True:
             attempt += 1
-            streamed = False
-
-            def mark_streamed() -> None:
-                nonlocal streamed
-                streamed = True
-
+            shown = False  # text reached the person: a retry would show it twice
+            stream = self._stream(request, cancelled)
             try:
-                return self._stream(request, sink, mark_streamed)
+                while True:
+                    event = next(stream)
+                    shown = shown or isinstance(event, TokenEvent | SectionDoneEvent)
+                    yield event
+            except StopIteration as finished:
+                report: ReportResponse = finished.value
+                return report
             except _Retry as retry:
                 error, delay = retry.error, retry.delay
             except IntegrationError as exc:
-                error, delay = exc, self._backoff * attempt
+                error, delay = exc, self.backoff * attempt
+            finally:
+                stream.close()
             # A retry would repeat text already shown, so only a clean failure is retried.
-            if not error.retryable or streamed or attempt > self._retries:
+            if not error.retryable or shown or attempt > self.retries:
                 raise error
             log.info("GPU tier attempt %d failed (%s); retrying", attempt, error.code)
-            sink.notice(f"{error.message}; trying again in {delay:.0f} s")
+            yield Notice(f"{error.message}; trying again in {delay:.0f} s")
             time.sleep(delay)
 
-    def _stream(
-        self, request: ReportRequest, sink: GenerationSink, mark_streamed: Callable[[], None]
-    ) -> ReportResponse:
+    def _stream(self, request: ReportRequest, cancelled: Cancelled) -> Writing:
         body = request.model_dump(mode="json")
         url = f"{self.base_url}/generate_report/stream"
         try:
@@ -140,14 +148,11 @@ class RemoteGpuTier:
                     response.read()
                     error = _error_from_response(response)
                     if response.status_code == 429:
-                        raise _Retry(error, _retry_after(response, self._backoff))
+                        raise _Retry(error, _retry_after(response, self.backoff))
                     raise error
-                for event in _events(response):
-                    if sink.cancelled:
-                        raise GenerationCancelled()
-                    report = apply_event(event, sink, self.label, mark_streamed)
-                    if report is not None:
-                        return report
+                report = yield from writer_events(_events(response, cancelled), self.label)
+                if report is not None:
+                    return report
         except httpx.TimeoutException as exc:
             retryable = isinstance(exc, httpx.ConnectTimeout)
             raise IntegrationError(
@@ -164,13 +169,15 @@ class RemoteGpuTier:
         raise IntegrationError("stream_ended", "The GPU tier's stream ended before the report")
 
 
-def _events(response: httpx.Response) -> Iterator[BaseModel]:
+def _events(response: httpx.Response, cancelled: Cancelled) -> Iterator[BaseModel]:
     """The stream's events, one per NDJSON line, as the network brings them. (The job
     merges a section's tokens and sends them every 50 ms, whatever the reads.)"""
     pending = b""
     for chunk in response.iter_bytes():
         *lines, pending = (pending + chunk).split(b"\n")
         for line in lines:
+            if cancelled():
+                raise GenerationCancelled()
             if line.strip():
                 yield _parse(line)
     if pending.strip():

@@ -5,7 +5,7 @@ How the dashboard calls it::
     from frontend_app.market import MarketDataService, MarketDataError, validate_ticker
 
     service = MarketDataService(source="auto")       # one per process; ERT_DATA_SOURCE
-    symbol = validate_ticker(" aapl ")               # "AAPL"; raises InvalidTicker
+    symbol = validate_ticker(" aapl ")               # Ticker("AAPL"); raises InvalidTicker
     try:
         company = service.get_company(symbol)        # CompanyData
     except MarketDataError as error:                 # error.code, error.message
@@ -13,8 +13,8 @@ How the dashboard calls it::
 
 - `MarketDataService(source: "yfinance" | "snapshot" | "auto" = "auto", quote_ttl=900,
   statement_ttl=86400, timeout=15.0, *, retries=2, backoff=1.0, snapshot_dir=...)`;
-  `.get_company(ticker: str) -> CompanyData` (validates the ticker itself too; blocking,
-  call it from a job, not from the event loop's hot path), `.clear_cache()`,
+  `.get_company(ticker: Ticker) -> CompanyData` (a ticker validate_ticker returned, checked
+  once where it entered; blocking, call it from a job, not from the event loop's hot path),
   `.snapshots.tickers()` (the companies bundled for offline use).
   The ticker's syntax is checked before anything is fetched; its existence and
   quoteType by the first answer of the parallel fetch.
@@ -26,7 +26,7 @@ How the dashboard calls it::
   income_quarterly, balance_annual, balance_quarterly, cashflow_annual,
   cashflow_quarterly). `.to_dict()` is JSON-safe; `CompanyData.from_dict(d)`.
   Units: see frontend_app.market.company (fractions for ratios, major currencies).
-- Errors (all `MarketDataError`, each with `.code` and a user-facing `.message`):
+- Errors (all `MarketDataError`, an ErtError: `.code` and a user-facing `.message`):
   InvalidTicker, UnknownTicker (`.suggestions`), NotAnEquity, RateLimited,
   DataSourceUnreachable. `.retryable` says whether trying later may help.
 """
@@ -50,7 +50,7 @@ from .errors import (
     UnknownTicker,
 )
 from .service import DataSource, MarketDataService
-from .tickers import validate_ticker
+from .tickers import Ticker, validate_ticker
 
 __all__ = [
     "Analysts",
@@ -68,6 +68,7 @@ __all__ = [
     "Quote",
     "RateLimited",
     "Statement",
+    "Ticker",
     "UnknownTicker",
     "validate_ticker",
 ]

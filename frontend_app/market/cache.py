@@ -1,48 +1,20 @@
-"""A shared in-process cache with per-entry TTL, and single-flight loading.
+"""Single-flight loading: one load per key at a time, its outcome shared.
 
-Single flight: when many requests want the same missing key at once, one of them
-loads it and the others wait for that result (or that error) instead of each
-asking Yahoo. Uses `threading` primitives, which eventlet/gevent monkey-patch into
-green ones, so it works under the threaded dev server and the green worker alike.
+When many requests want the same missing company at once, one of them loads it and
+the others wait for that result (or that error) instead of each asking Yahoo; a
+failure is shared, not cached. (The caches themselves are cachetools' TTLCache.)
+Uses `threading` primitives, which eventlet/gevent monkey-patch into green ones, so
+it works under the threaded dev server and the green worker alike.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 V = TypeVar("V")
-
-
-class TTLCache(Generic[V]):
-    """Values that expire `ttl` seconds after they were put."""
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._entries: dict[Hashable, tuple[float, V]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable) -> V | None:
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is None:
-                return None
-            expires, value = entry
-            if self._clock() >= expires:
-                del self._entries[key]
-                return None
-            return value
-
-    def put(self, key: Hashable, value: V, ttl: float) -> None:
-        with self._lock:
-            self._entries[key] = (self._clock() + ttl, value)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
 
 
 @dataclass

@@ -6,16 +6,19 @@ and a user-facing `message`; none of them carries a stack trace to the user.
 
 from __future__ import annotations
 
+from typing import Any
 
-class MarketDataError(Exception):
-    """Base class: `code` for programs, `message` for people."""
+from frontend_app.errors import ErtError
+
+
+class MarketDataError(ErtError):
+    """Base class; each kind has its own `code` and `retryable`."""
 
     code = "market_data_error"
     retryable = False
 
     def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+        super().__init__(type(self).code, message, retryable=type(self).retryable)
 
 
 class InvalidTicker(MarketDataError):
@@ -29,6 +32,9 @@ class UnknownTicker(MarketDataError):
         super().__init__(f"No company found for '{ticker}'")
         self.ticker = ticker
         self.suggestions = suggestions or []
+
+    def fields(self) -> dict[str, Any]:
+        return {**super().fields(), "suggestions": self.suggestions}
 
 
 # Yahoo's quoteType, in the words of the refusal message.

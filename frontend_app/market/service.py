@@ -3,22 +3,28 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
-from .cache import SingleFlight, TTLCache
+from cachetools import TTLCache
+
+from .cache import SingleFlight
 from .company import STATEMENT_PARTS, CompanyData
 from .errors import DataSourceUnreachable
 from .snapshots import SNAPSHOT_DIR, SnapshotSource
-from .tickers import validate_ticker
+from .tickers import Ticker
 from .yahoo import StatementBundle, YahooSource
 
 DataSource = Literal["yfinance", "snapshot", "auto"]
+V = TypeVar("V")
 
 # After Yahoo proved unreachable, "auto" serves bundled companies without asking it
 # again for this long, so each new ticker does not wait out the network timeout.
 OFFLINE_SECONDS = 60.0
+# Companies kept in each cache at most (the least recently used go first).
+CACHE_SIZE = 512
 
 log = logging.getLogger(__name__)
 
@@ -45,47 +51,47 @@ class MarketDataService:
         backoff: float = 1.0,
         snapshot_dir: Path = SNAPSHOT_DIR,
     ) -> None:
-        if source not in ("yfinance", "snapshot", "auto"):
-            raise ValueError(f"source must be yfinance, snapshot or auto, not {source!r}")
         self.source = source
-        self.quote_ttl = quote_ttl
-        self.statement_ttl = statement_ttl
         self.yahoo = YahooSource(timeout=timeout, retries=retries, backoff=backoff)
         self.snapshots = SnapshotSource(snapshot_dir)
-        self._companies: TTLCache[CompanyData] = TTLCache()
-        self._statements: TTLCache[StatementBundle] = TTLCache()
+        self._companies: TTLCache[str, CompanyData] = TTLCache(CACHE_SIZE, quote_ttl)
+        self._statements: TTLCache[str, StatementBundle] = TTLCache(CACHE_SIZE, statement_ttl)
+        self._cache_lock = threading.Lock()  # cachetools' caches are not thread-safe
         self._flights: SingleFlight[CompanyData] = SingleFlight()
         self._offline_until = 0.0
 
-    def get_company(self, ticker: str) -> CompanyData:
+    def get_company(self, ticker: Ticker) -> CompanyData:
         """Company data for `ticker`, raising a MarketDataError subclass when there is none."""
-        symbol = validate_ticker(ticker)
-        cached = self._companies.get(symbol)
+        cached = self._cached(self._companies, ticker)
         if cached is not None:
             return cached
-        return self._flights.run(symbol, lambda: self._load(symbol))
+        return self._flights.run(ticker, lambda: self._load(ticker))
 
-    def clear_cache(self) -> None:
-        self._companies.clear()
-        self._statements.clear()
+    def _cached(self, cache: TTLCache[str, V], ticker: str) -> V | None:
+        with self._cache_lock:
+            return cache.get(ticker)
 
-    def _load(self, ticker: str) -> CompanyData:
-        cached = self._companies.get(ticker)  # a flight that just ended may have filled it
+    def _keep(self, cache: TTLCache[str, V], ticker: str, value: V) -> None:
+        with self._cache_lock:
+            cache[ticker] = value
+
+    def _load(self, ticker: Ticker) -> CompanyData:
+        cached = self._cached(self._companies, ticker)  # a flight that just ended may have it
         if cached is not None:
             return cached
         if self.source == "snapshot":
             company = self.snapshots.fetch(ticker)
         else:
             company = self._fetch_live(ticker)
-        self._companies.put(ticker, company, self.quote_ttl)
+        self._keep(self._companies, ticker, company)
         return company
 
-    def _fetch_live(self, ticker: str) -> CompanyData:
+    def _fetch_live(self, ticker: Ticker) -> CompanyData:
         offline = self.source == "auto" and time.monotonic() < self._offline_until
         if offline and self.snapshots.has(ticker):
             return self.snapshots.fetch(ticker)
         try:
-            company = self.yahoo.fetch(ticker, self._statements.get(ticker))
+            company = self.yahoo.fetch(ticker, self._cached(self._statements, ticker))
         except DataSourceUnreachable:
             self._offline_until = time.monotonic() + OFFLINE_SECONDS
             if self.source == "auto" and self.snapshots.has(ticker):
@@ -96,6 +102,6 @@ class MarketDataService:
             statements=company.statements,
             gaps=[gap for gap in company.gaps if gap.part in STATEMENT_PARTS],
         )
-        if bundle.complete and self._statements.get(ticker) is None:
-            self._statements.put(ticker, bundle, self.statement_ttl)
+        if bundle.complete and self._cached(self._statements, ticker) is None:
+            self._keep(self._statements, ticker, bundle)
         return company

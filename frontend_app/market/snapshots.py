@@ -36,7 +36,8 @@ class SnapshotSource:
         path = self.directory / INDEX_FILE
         if not path.is_file():
             return {"companies": {}, "not_equities": {}}
-        return json.loads(path.read_text(encoding="utf-8"))
+        index: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return index
 
     def tickers(self) -> list[str]:
         """The bundled companies, sorted."""

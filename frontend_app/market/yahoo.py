@@ -39,7 +39,7 @@ from yfinance import _http as yf_http
 from yfinance.data import YfData
 from yfinance.exceptions import YFRateLimitError, YFTickerMissingError
 
-from frontend_app.blocking import green_library
+from frontend_app.green import green_library
 
 from .company import (
     FREQUENCIES,

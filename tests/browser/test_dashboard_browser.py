@@ -25,7 +25,7 @@ from ert_run import (
     start_gpu_tier,
     wait_healthy,
 )
-from frontend_app.store import ReportStore
+from frontend_app.reports.store import ReportStore
 from generate_api_key import generate_api_key
 from tests.fakes.ollama import FakeOllama, Reply, default_responder
 from tests.fakes.reports import store_hostile_report

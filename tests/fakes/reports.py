@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from frontend_app.store import ReportStore
+from frontend_app.reports.store import ReportStore
+from vast_ai.schemas import ReportRequest, ReportResponse
 
 
 def store_hostile_report(store: ReportStore, markdown: str, rating_summary: str) -> str:
@@ -31,8 +32,8 @@ def store_hostile_report(store: ReportStore, markdown: str, rating_summary: str)
         },
     }
     stored = store.save(
-        report=report,
-        inputs={"ticker": "AAPL", "fact_sheet": []},
+        report=ReportResponse.model_validate(report),
+        inputs=ReportRequest(ticker="AAPL", company_data={}, financial_data={}),
         context={"company_name": "Apple Inc.", "charts": {}},
         integration="remote",
     )

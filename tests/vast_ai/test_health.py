@@ -74,14 +74,14 @@ async def test_models_lists_allowed_models_and_which_are_pulled(
 
 async def test_metrics_count_requests_tokens_and_queue(client: httpx.AsyncClient) -> None:
     await client.post("/generate_report", headers=AUTH, json=report_body(sections=["risks"]))
-    await client.get("/models")  # a 401
+    await client.get("/models")  # a 401, refused before routing
 
     response = await client.get("/metrics", headers=AUTH)
 
     assert response.headers["content-type"].startswith("text/plain")
     text = response.text
     assert 'ert_requests_total{method="POST",route="/generate_report",status="200"} 1.0' in text
-    assert 'ert_requests_total{method="GET",route="/models",status="401"} 1.0' in text
+    assert 'ert_requests_total{method="GET",route="unmatched",status="401"} 1.0' in text
     assert 'ert_request_seconds_count{method="POST",route="/generate_report"} 1.0' in text
     completion = len(DEFAULT_TEXT.split()) + len(rating_json().split())  # one token per word
     assert f'ert_tokens_total{{kind="completion"}} {completion:.1f}' in text

@@ -1,16 +1,24 @@
-"""Bad requests get 422 (or 413, too large) with a readable JSON error, never a 500."""
+"""Bad requests get 422 (400 when the body is not JSON, 413 when too large) with a readable
+JSON error, never a 500."""
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import suppress
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
+from tests.fakes.live import serve
 from tests.fakes.ollama import FakeOllama
-from tests.vast_ai.conftest import AUTH, report_body
+from tests.vast_ai.conftest import API_KEY, AUTH, report_body
+from vast_ai.app import create_app
+from vast_ai.settings import Settings
 
 pytestmark = pytest.mark.anyio
 
@@ -74,13 +82,36 @@ async def test_unknown_model_is_422_and_names_the_choices(
 
 
 @pytest.mark.parametrize(
-    "content",
-    [b"{not json", b"", b"[]", b'"AAPL"', b"null"],
-    ids=["broken", "empty", "array", "string", "null"],
+    ("content", "where"),
+    [(b"{not json", "at character 1"), (b'{"ticker": "AAPL"', "at character 17")],
+    ids=["broken", "cut short"],
 )
-async def test_body_that_is_not_a_json_object_is_422(
-    client: httpx.AsyncClient, content: bytes
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+async def test_malformed_json_is_400_and_names_where(
+    client: httpx.AsyncClient, ollama: FakeOllama, endpoint: str, content: bytes, where: str
 ) -> None:
+    headers = {**AUTH, "Content-Type": "application/json"}
+    response = await client.post(endpoint, headers=headers, content=content)
+
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "bad_request"
+    assert error["message"].startswith("The body is not valid JSON: ") and where in error["message"]
+    assert "AAPL" not in error["message"]
+    assert ollama.chat_requests == []
+
+
+async def test_body_that_is_not_utf8_is_400(client: httpx.AsyncClient) -> None:
+    headers = {**AUTH, "Content-Type": "application/json"}
+    response = await client.post("/generate_report", headers=headers, content=b"\xff\xfe{}")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "bad_request"
+
+
+@pytest.mark.parametrize(
+    "content", [b"", b"[]", b'"AAPL"', b"null"], ids=["empty", "array", "string", "null"]
+)
+async def test_json_that_is_not_an_object_is_422(client: httpx.AsyncClient, content: bytes) -> None:
     headers = {**AUTH, "Content-Type": "application/json"}
     response = await client.post("/generate_report", headers=headers, content=content)
 
@@ -143,3 +174,71 @@ async def test_unknown_path_and_method_are_json_errors(client: httpx.AsyncClient
         wrong_method.status_code == 405
         and wrong_method.json()["error"]["code"] == "method_not_allowed"
     )
+
+
+async def _send_part_of_a_body(
+    url: str, key: str, body: bytes, *, trickle: float | None
+) -> tuple[bytes, float]:
+    """Over a raw socket: headers promising `body` and a bit more, then `body` (a byte every
+    `trickle` seconds, or at once), then nothing. What the server answers, and after how long
+    it closed the connection."""
+    parts = urlsplit(url)
+    reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+    head = (
+        f"POST /generate_report HTTP/1.1\r\nHost: ert.test\r\n"
+        f"Authorization: Bearer {key}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body) + 100}\r\n\r\n"
+    )
+    pieces = [body[i : i + 1] for i in range(len(body))] if trickle else [body]
+
+    async def write() -> None:
+        writer.write(head.encode())
+        for piece in pieces:
+            writer.write(piece)
+            await writer.drain()
+            await asyncio.sleep(trickle or 0)
+
+    started = time.monotonic()
+    writing = asyncio.create_task(write())
+    try:
+        answer = await asyncio.wait_for(reader.read(), timeout=10)  # until the server closes
+    finally:
+        writing.cancel()
+        with suppress(asyncio.CancelledError, ConnectionError):
+            await writing
+        writer.close()
+    return answer, time.monotonic() - started
+
+
+@pytest.mark.parametrize("trickle", [None, 0.2], ids=["half sent", "a byte at a time"])
+async def test_a_slow_body_gets_408_and_its_connection_closed(
+    make_settings: Callable[..., Settings], ollama: FakeOllama, trickle: float | None
+) -> None:
+    app = create_app(make_settings(ert_body_timeout=1.0))
+    with serve(app) as url:
+        answer, seconds = await _send_part_of_a_body(
+            url, API_KEY, json.dumps(report_body()).encode()[:40], trickle=trickle
+        )
+        head, _, body = answer.partition(b"\r\n\r\n")
+
+        assert head.startswith(b"HTTP/1.1 408 ")
+        assert json.loads(body)["error"] == {
+            "code": "request_timeout",
+            "message": "The request body did not arrive within 1 s",
+            "retryable": False,
+        }
+        assert seconds < 5  # answered after the timeout, and the connection closed
+        assert ollama.chat_requests == []
+        async with httpx.AsyncClient(base_url=url) as client:  # the server still answers
+            assert (await client.get("/health")).status_code == 200
+
+
+async def test_a_slow_body_without_the_key_is_refused_at_once(
+    make_settings: Callable[..., Settings],
+) -> None:
+    app = create_app(make_settings(ert_body_timeout=30.0))
+    with serve(app) as url:
+        answer, seconds = await _send_part_of_a_body(url, "ert-wrong", b"{", trickle=None)
+
+    assert answer.startswith(b"HTTP/1.1 401 ")
+    assert seconds < 3  # closed at once: neither the 30 s body timeout nor a kept-alive wait

@@ -1,4 +1,4 @@
-"""TTL cache, single flight, and the service's use of both."""
+"""Single flight, and the service's caches (cachetools' TTLCache) and flights."""
 
 from __future__ import annotations
 
@@ -9,31 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from frontend_app.market import DataSourceUnreachable, MarketDataService
-from frontend_app.market.cache import SingleFlight, TTLCache
+from frontend_app.market import DataSourceUnreachable, MarketDataService, validate_ticker
+from frontend_app.market.cache import SingleFlight
 from tests.fakes.yahoo import YFINANCE_PANDAS_NOISE, YahooReplay
 
 pytestmark = pytest.mark.filterwarnings(YFINANCE_PANDAS_NOISE)
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def test_entries_expire_after_their_ttl() -> None:
-    clock = FakeClock()
-    cache: TTLCache[str] = TTLCache(clock)
-    cache.put("a", "short", ttl=10)
-    cache.put("b", "long", ttl=100)
-    clock.now = 9.9
-    assert cache.get("a") == "short"
-    clock.now = 10
-    assert cache.get("a") is None
-    assert cache.get("b") == "long"
 
 
 def test_single_flight_runs_one_load_for_concurrent_callers() -> None:
@@ -80,7 +60,7 @@ def test_cached_company_is_served_without_asking_again(
 ) -> None:
     first = live.get_company("AAPL")
     calls = len(yahoo.calls)
-    assert live.get_company(" aapl ") is first
+    assert live.get_company(validate_ticker(" aapl ")) is first
     assert len(yahoo.calls) == calls
 
 
@@ -98,8 +78,12 @@ def test_statements_outlive_the_quote(yahoo: YahooReplay, tmp_path: Path) -> Non
 
 
 def test_statements_with_a_transient_gap_are_not_kept(yahoo: YahooReplay, tmp_path: Path) -> None:
-    yahoo.fail("timeseries", delay=1.5)
+    # The six statements and info's PEG-ratio call answer too late, once each.
+    yahoo.fail("timeseries", delay=1.5, times=7)
     service = MarketDataService(source="yfinance", quote_ttl=0, timeout=1.0, snapshot_dir=tmp_path)
     with pytest.raises(DataSourceUnreachable):  # info's PEG-ratio call is slow too
-        service.get_company("AAPL")
-    assert service._statements.get("AAPL") is None
+        service.get_company(validate_ticker("AAPL"))
+    asked = yahoo.count("timeseries")
+    company = service.get_company(validate_ticker("AAPL"))  # Yahoo answers in time again
+    assert yahoo.count("timeseries") >= asked + 6  # the statements are asked for again
+    assert company.statements["income_annual"].value("TotalRevenue") == 391035000000

@@ -66,8 +66,3 @@ def test_offline_unknown_ticker_suggests_bundled_ones() -> None:
 def test_offline_non_equity_is_refused_like_online() -> None:
     with pytest.raises(NotAnEquity, match="QQQ is an ETF"):
         MarketDataService(source="snapshot").get_company("QQQ")
-
-
-def test_unknown_source_setting_is_refused() -> None:
-    with pytest.raises(ValueError, match="yfinance, snapshot or auto"):
-        MarketDataService(source="bloomberg")  # type: ignore[arg-type]

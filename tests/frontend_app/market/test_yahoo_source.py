@@ -15,6 +15,7 @@ from frontend_app.market import (
     NotAnEquity,
     RateLimited,
     UnknownTicker,
+    validate_ticker,
 )
 from frontend_app.market.company import STATEMENT_PARTS
 from tests.fakes.yahoo import YFINANCE_PANDAS_NOISE, YahooReplay, recording
@@ -240,9 +241,9 @@ def test_bad_tickers_never_reach_yahoo(
     live: MarketDataService, yahoo: YahooReplay, raw: str
 ) -> None:
     with pytest.raises(InvalidTicker):
-        live.get_company(raw)
+        live.get_company(validate_ticker(raw))
     assert yahoo.calls == []
 
 
 def test_whitespace_around_a_valid_ticker_is_trimmed(live: MarketDataService) -> None:
-    assert live.get_company("  aapl\t").ticker == "AAPL"
+    assert live.get_company(validate_ticker("  aapl\t")).ticker == "AAPL"

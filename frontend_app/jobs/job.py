@@ -1,0 +1,236 @@
+"""A report job: what to write, where it stands, and its events, numbered, logged for
+replay and emitted to the job's room.
+
+Every event a job sends gets the next `seq`, goes into the job's log and is emitted
+to the job's Socket.IO room (named after the job id). A browser that subscribes late
+gets the log replayed (`Job.replay`), then the live events; it drops any event whose
+`seq` it has already seen, so a subscribe racing with a live event neither loses
+nor doubles it.
+
+Tokens are merged once, into the log: a run of one section's text is one logged
+`token` event that grows. One flusher task sends what each run gained every
+`token_interval` seconds. A hundred reports at 100 tokens/s then cost the worker
+2,000 sends a second instead of 10,000, for at most `token_interval` of extra
+delay, and a replay needs no merging. Any other event of the job sends the text
+not sent yet first, so the order of the log is the order things happened.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from ..errors import ErtError
+from ..market import Ticker
+
+JobState = Literal["queued", "running", "completed", "failed", "cancelled"]
+TERMINAL_STATES: frozenset[str] = frozenset({"completed", "failed", "cancelled"})
+
+
+class Emit(Protocol):
+    """Flask-SocketIO's `emit`: send an event to a room."""
+
+    def __call__(self, event: str, data: dict[str, Any], *, to: str) -> Any: ...
+
+
+StartTask = Callable[..., Any]
+Sleep = Callable[[float], Any]
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """What to write: a ticker (fresh data) or a stored report to write again."""
+
+    ticker: Ticker
+    model: str | None = None
+    regenerate_from: str | None = None
+
+
+@dataclass
+class JobEvent:
+    """One logged event. A `token` event is a run of one section's text: it grows while
+    the section is written, and its `seq` is that of its last part sent."""
+
+    seq: int
+    name: str
+    payload: dict[str, Any]
+    sent_chars: int = 0  # of a token run's text, how much has been sent live
+
+
+@dataclass(eq=False)
+class Job:
+    spec: JobSpec
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    state: JobState = "queued"
+    started_monotonic: float = field(default_factory=time.monotonic)
+    events: list[JobEvent] = field(default_factory=list)
+    last_seq: int = 0  # the number of events sent
+    # The first logged token run whose text is not all sent yet.
+    unsent_from: int = 0
+    report_id: str | None = None
+    cancel: threading.Event = field(default_factory=threading.Event, repr=False)
+    stage: str = "queued"
+    percent: float = 0.0
+    # Keeps numbering, logging and sending of this job's events in one order.
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def elapsed(self) -> float:
+        return round(time.monotonic() - self.started_monotonic, 2)
+
+    @property
+    def finished(self) -> bool:
+        return self.state in TERMINAL_STATES
+
+    @property
+    def error(self) -> dict[str, Any] | None:
+        """What the `failed` event said (code, message, suggestions...), if the job failed."""
+        for event in reversed(self.events):
+            if event.name == "failed":
+                return {k: v for k, v in event.payload.items() if k not in ("job_id", "seq")}
+        return None
+
+    def replay(self) -> list[JobEvent]:
+        """The log as sent so far, for a browser that subscribes late: each run of one
+        section's text is one event (its text not sent yet will come live)."""
+        with self.lock:
+            return [
+                JobEvent(e.seq, e.name, {**e.payload, "text": e.payload["text"][: e.sent_chars]})
+                if e.name == "token"
+                else e
+                for e in self.events
+                if e.name != "token" or e.sent_chars
+            ]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "job_id": self.id,
+            "ticker": self.spec.ticker,
+            "model": self.spec.model,
+            "state": self.state,
+            "stage": self.stage,
+            "percent": self.percent,
+            "elapsed": self.elapsed,
+            "report_id": self.report_id,
+            "events": self.last_seq,
+            "error": self.error,
+        }
+
+
+class JobEvents:
+    """Sends the events of every job of one JobManager; owns the one token flusher."""
+
+    def __init__(
+        self, *, emit: Emit, start_task: StartTask, sleep: Sleep, token_interval: float
+    ) -> None:
+        self._emit = emit
+        self._start_task = start_task
+        self._sleep = sleep
+        self._token_interval = token_interval
+        self._lock = threading.Lock()
+        self._buffering: set[Job] = set()
+        self._flusher_running = False
+
+    def send(self, job: Job, name: str, payload: dict[str, Any]) -> None:
+        """Number, log and emit one event (after the job's text not sent yet)."""
+        with job.lock:
+            self._send_text(job)
+            job.last_seq += 1
+            payload = {"job_id": job.id, **payload, "seq": job.last_seq}
+            if name == "progress":
+                payload.setdefault("elapsed", job.elapsed)
+            job.events.append(JobEvent(job.last_seq, name, payload))
+            self._emit(name, payload, to=job.id)
+
+    def send_text(self, job: Job, section: str, text: str) -> None:
+        """Add `text` to the section's run in the log; the flusher sends it soon."""
+        with job.lock:
+            last = job.events[-1] if job.events else None
+            if last is not None and last.name == "token" and last.payload["section"] == section:
+                last.payload["text"] += text
+            else:
+                run = {"job_id": job.id, "section": section, "text": text}
+                job.events.append(JobEvent(0, "token", run))
+        with self._lock:
+            self._buffering.add(job)
+            start_flusher = not self._flusher_running
+            self._flusher_running = True
+        if start_flusher:
+            self._start_task(self._flush_text)
+
+    def _flush_text(self) -> None:
+        """The one flusher task: sends new text every `token_interval`; ends when idle."""
+        while True:
+            self._sleep(self._token_interval)
+            with self._lock:
+                jobs, self._buffering = self._buffering, set()
+                if not jobs:
+                    self._flusher_running = False
+                    return
+            busy = set()
+            for job in jobs:
+                # A job that is sending an event itself is skipped (it sends its own
+                # text first), so one busy job never holds up the others.
+                if job.lock.acquire(blocking=False):
+                    try:
+                        self._send_text(job)
+                    finally:
+                        job.lock.release()
+                else:
+                    busy.add(job)
+            if busy:
+                with self._lock:
+                    self._buffering |= busy
+
+    def _send_text(self, job: Job) -> None:
+        """Emit what the job's token runs gained since last sent; the caller holds `job.lock`."""
+        for run in job.events[job.unsent_from :]:
+            text = run.payload["text"] if run.name == "token" else ""
+            if len(text) > run.sent_chars:
+                job.last_seq += 1
+                run.seq = run.payload["seq"] = job.last_seq
+                piece = {"section": run.payload["section"], "text": text[run.sent_chars :]}
+                self._emit("token", {"job_id": job.id, **piece, "seq": run.seq}, to=job.id)
+                run.sent_chars = len(text)
+        # Only the last run can still grow.
+        job.unsent_from = max(0, len(job.events) - 1)
+
+
+class JobReporter:
+    """What a running job uses to send its events, named as DESIGN.md names them."""
+
+    def __init__(self, events: JobEvents, job: Job) -> None:
+        self._events = events
+        self.job = job
+
+    @property
+    def cancelled(self) -> bool:
+        return self.job.cancel.is_set()
+
+    def progress(self, stage: str, percent: float, message: str, **extra: Any) -> None:
+        self.job.stage = stage
+        self.job.percent = round(percent, 1)
+        payload = {"stage": stage, "percent": self.job.percent, "message": message, **extra}
+        self._events.send(self.job, "progress", payload)
+
+    def token(self, section: str, text: str) -> None:
+        self._events.send_text(self.job, section, text)
+
+    def section(self, section: dict[str, Any]) -> None:
+        self._events.send(self.job, "section", {"section": section})
+
+    def completed(self, report_id: str, url: str) -> None:
+        self.job.report_id = report_id
+        self.progress("completed", 100, "Report ready")
+        self._events.send(self.job, "completed", {"report_id": report_id, "url": url})
+        self.job.state = "completed"
+
+    def failed(self, error: ErtError) -> None:
+        cancelled = error.code == "cancelled"
+        self.progress("cancelled" if cancelled else "failed", self.job.percent, error.message)
+        self._events.send(self.job, "failed", error.fields())
+        self.job.state = "cancelled" if cancelled else "failed"

@@ -1,0 +1,107 @@
+"""The dashboard's settings, read once from the environment (names as in DESIGN.md).
+
+Field names are the environment variable names in lower case, as in the GPU tier's
+vast_ai/settings.py: `Settings(ollama_host=...)` in a test and `OLLAMA_HOST=...` on
+Render mean the same thing. Each default is stated here once; an empty variable
+counts as unset.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from .market import DataSource
+
+# How a person is told what is wrong, by pydantic's error type (never the value itself).
+_PROBLEMS = {
+    "bool_parsing": "must be true or false",
+    "float_parsing": "must be a number",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "greater_than_equal": "must be at least {ge}",
+}
+
+
+class ConfigError(ValueError):
+    """A setting has a value the dashboard cannot use; the message names it."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        case_sensitive=False, extra="ignore", env_ignore_empty=True, str_strip_whitespace=True
+    )
+
+    remote_llm_integration: bool = True
+    ert_llm_backend_url: str = "http://127.0.0.1:8001"
+    ert_llm_api_key: SecretStr = SecretStr("")
+    # Seconds the GPU tier (or a direct engine) may stay silent.
+    ert_llm_timeout: float = Field(default=120.0, ge=1)
+    ollama_integration: bool = False
+    ollama_host: str = "http://127.0.0.1:11434"
+    openai_integration: bool = False
+    openai_base_url: str = "https://api.openai.com/v1"
+    openai_api_key: SecretStr = SecretStr("")
+    openai_model: str = "gpt-4o-mini"
+    # The model picker's choices when the GPU tier cannot list its own; the first is the default.
+    ert_models: Annotated[tuple[str, ...], NoDecode] = ("gpt-oss:20b", "llama3.1:8b", "mistral:7b")
+    secret_key: SecretStr = Field(default_factory=lambda: SecretStr(secrets.token_hex(32)))
+    # None: the SQLite file instance/ert.sqlite3, in the app's instance folder.
+    database_url: str | None = None
+    ert_data_source: DataSource = "auto"
+    ert_max_concurrent_reports: int = Field(default=4, ge=1)
+    gpu_hourly_cost: float = Field(default=0.40, ge=0)
+    api_price_per_million_tokens: float = Field(default=0.60, ge=0)
+
+    @field_validator("ert_llm_backend_url", "ollama_host", "openai_base_url")
+    @classmethod
+    def _no_trailing_slash(cls, url: str) -> str:
+        return url.rstrip("/")
+
+    @field_validator("ert_models", mode="before")
+    @classmethod
+    def _split_models(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = tuple(name.strip() for name in value.split(",") if name.strip())
+            if not value:
+                raise ValueError("must name at least one model")
+        return value
+
+    @field_validator("ert_data_source", mode="before")
+    @classmethod
+    def _lower_case(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _psycopg3(cls, url: str | None) -> str | None:
+        """Point postgres URLs (Render gives `postgres://`) at the psycopg 3 driver."""
+        for prefix in ("postgres://", "postgresql://"):
+            if url is not None and url.startswith(prefix):
+                return "postgresql+psycopg://" + url.removeprefix(prefix)
+        return url
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read `env` (default: the process environment), or raise ConfigError naming what
+        is wrong. A mapping is read alone, without the process environment."""
+        try:
+            if env is None:
+                return cls()
+            return cls.model_validate({name.lower(): value for name, value in env.items() if value})
+        except ValidationError as exc:
+            problems = [_problem(error) for error in exc.errors(include_input=False)]
+            raise ConfigError("; ".join(problems)) from None
+
+
+def _problem(error: Any) -> str:
+    name = str(error["loc"][0]).upper() if error["loc"] else "settings"
+    template = _PROBLEMS.get(error["type"])
+    if template is not None:
+        return f"{name} " + template.format(**error.get("ctx", {}))
+    message = str(error["msg"]).removeprefix("Value error, ").replace("Input should be", "must be")
+    return f"{name} {message}"

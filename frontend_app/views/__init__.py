@@ -1,1 +1,0 @@
-"""The dashboard's HTTP routes: pages (HTML, exports) and the JSON API."""

@@ -1,0 +1,81 @@
+"""The parts one dashboard app is built from, kept in `app.extensions["ert"]`, and the
+answers the pages need from them: the GPU tier's state, the model list, ticker hints."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from cachetools import TTLCache, cachedmethod
+from flask import current_app
+
+from ..jobs import JobManager
+from ..llm.chain import FallbackChain
+from ..llm.remote import RemoteGpuTier
+from ..market import MarketDataService, Ticker
+from ..market.tickers import close_matches
+from ..reports.store import ReportStore
+from ..settings import Settings
+
+# Seconds the GPU tier's health and model list are kept before asking again.
+STATUS_TTL = 5.0
+
+
+@dataclass
+class Dashboard:
+    settings: Settings
+    store: ReportStore
+    jobs: JobManager
+    chain: FallbackChain
+    remote: RemoteGpuTier | None
+    market: MarketDataService
+    _status: TTLCache[Any, dict[str, Any]] = field(
+        default_factory=lambda: TTLCache(1, STATUS_TTL), repr=False
+    )
+    _models: TTLCache[Any, list[dict[str, Any]]] = field(
+        default_factory=lambda: TTLCache(1, STATUS_TTL), repr=False
+    )
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @cachedmethod(lambda self: self._status, lock=lambda self: self._lock)
+    def backend_status(self) -> dict[str, Any]:
+        """The GPU tier's health and the chain the settings built."""
+        if self.remote is not None:
+            remote = self.remote.health()
+            remote["url"] = self.remote.base_url
+        else:
+            remote = {"status": "disabled"}
+        return {
+            "remote": remote,
+            "integrations": [i.name for i in self.chain.integrations],
+            "jobs": self.jobs.counts(),
+        }
+
+    @cachedmethod(lambda self: self._models, lock=lambda self: self._lock)
+    def models(self) -> list[dict[str, Any]]:
+        """The model picker's choices: the GPU tier's /models, else the configured list."""
+        answer = self.remote.models() if self.remote is not None else None
+        if answer is not None and answer.models:
+            return [m.model_dump() for m in answer.models]
+        default = self.settings.ert_models[0]
+        return [
+            {"name": m, "pulled": None, "default": m == default} for m in self.settings.ert_models
+        ]
+
+    def ticker_suggestions(self, text: Ticker, limit: int = 6) -> list[str]:
+        """Tickers ERT knows (bundled snapshots, past reports) that `text` may be meant as."""
+        known = set(self.market.snapshots.tickers()) | {r.ticker for r in self.store.recent(200)}
+        starting = sorted(t for t in known if t.startswith(text) and t != text)
+        return (starting or close_matches(text, known, limit))[:limit]
+
+    def close(self) -> None:
+        """Close the GPU tier client and the database pool (when the process ends)."""
+        if self.remote is not None:
+            self.remote.close()
+        self.store.dispose()
+
+
+def dashboard() -> Dashboard:
+    ert: Dashboard = current_app.extensions["ert"]
+    return ert

@@ -1,0 +1,62 @@
+"""Socket.IO events (default namespace): generate, subscribe, cancel.
+
+A socket only watches a job: the job lives in the JobManager, so closing the
+tab, reloading or opening a second browser never stops or forks it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import request
+from flask_socketio import SocketIO, join_room
+
+from ..errors import ErtError
+from ..jobs import Job
+from .dashboard import Dashboard
+from .errors import error_body
+from .inputs import parse_generate_payload
+
+log = logging.getLogger(__name__)
+
+
+def register(socketio: SocketIO, dashboard: Dashboard) -> None:
+    def attach(job: Job) -> None:
+        """Join the job's room, then replay its log to this socket (the client drops repeats)."""
+        join_room(job.id)
+        for event in job.replay():
+            socketio.emit(event.name, event.payload, to=request.sid)  # type: ignore[attr-defined]
+
+    @socketio.on("generate")
+    def on_generate(data: Any) -> dict[str, Any]:
+        try:
+            spec = parse_generate_payload(data, dashboard)
+        except ErtError as exc:
+            return error_body(exc)
+        job = dashboard.jobs.submit(spec)
+        attach(job)
+        return {"job_id": job.id}
+
+    @socketio.on("subscribe")
+    def on_subscribe(data: Any) -> dict[str, Any]:
+        job_id = data.get("job_id") if isinstance(data, dict) else None
+        job = dashboard.jobs.get(job_id) if isinstance(job_id, str) else None
+        if job is None:
+            return error_body(
+                ErtError("unknown_job", "That report job is not known (it may have expired)")
+            )
+        attach(job)
+        return {"job_id": job.id, "state": job.state}
+
+    @socketio.on_error_default
+    def on_error(exc: Exception) -> dict[str, Any]:
+        log.exception("Socket.IO handler failed")
+        return error_body(ErtError("internal_error", "Something went wrong; try again"))
+
+    @socketio.on("cancel")
+    def on_cancel(data: Any) -> dict[str, Any]:
+        job_id = data.get("job_id") if isinstance(data, dict) else None
+        if not isinstance(job_id, str) or not dashboard.jobs.cancel(job_id):
+            return error_body(ErtError("not_cancellable", "No running job with that id"))
+        return {"job_id": job_id, "cancelling": True}

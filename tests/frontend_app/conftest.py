@@ -1,0 +1,131 @@
+"""Fixtures for the dashboard: apps on a temporary database, Socket.IO test clients that
+wait for events, and a real GPU tier (vast_ai on uvicorn) in front of the fake Ollama."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask_socketio import SocketIOTestClient
+
+from frontend_app import create_app
+from tests.fakes.live import serve
+from tests.fakes.ollama import FakeOllama, refused_url
+from vast_ai.app import create_app as create_gpu_tier
+from vast_ai.settings import Settings as GpuTierSettings
+
+API_KEY = "ert-dashboard-test-key-0123456789abcdef"
+# Every fallback step off, market data from the bundled snapshots: each test turns on what it needs.
+BASE_ENV = {
+    "SECRET_KEY": "test-secret",
+    "ERT_DATA_SOURCE": "snapshot",
+    "REMOTE_LLM_INTEGRATION": "false",
+    "OLLAMA_INTEGRATION": "false",
+    "OPENAI_INTEGRATION": "false",
+    "ERT_LLM_TIMEOUT": "10",
+}
+
+
+@pytest.fixture(scope="session")
+def gpu_tier(ollama_session: FakeOllama) -> Iterator[str]:
+    """vast_ai's real app on uvicorn on 127.0.0.1, in front of the fake Ollama: its URL."""
+    settings = GpuTierSettings(
+        ert_api_key=API_KEY,
+        ert_engine="ollama",
+        ollama_host=ollama_session.url,
+        ert_generation_timeout=20.0,
+    )
+    with serve(create_gpu_tier(settings)) as url:
+        yield url
+
+
+@pytest.fixture
+def make_app(tmp_path: Any) -> Iterator[Callable[..., Flask]]:
+    """`make_app(**env)`: a dashboard on its own SQLite file; BASE_ENV plus `env`."""
+    apps: list[Flask] = []
+
+    def make(**env: str) -> Flask:
+        database = tmp_path / f"ert-{len(apps)}.sqlite3"
+        app = create_app({**BASE_ENV, "DATABASE_URL": f"sqlite:///{database}", **env})
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        app.extensions["ert"].close()
+
+
+@pytest.fixture
+def remote_env(gpu_tier: str) -> dict[str, str]:
+    return {
+        "REMOTE_LLM_INTEGRATION": "true",
+        "ERT_LLM_BACKEND_URL": gpu_tier,
+        "ERT_LLM_API_KEY": API_KEY,
+    }
+
+
+@pytest.fixture
+def down_url() -> str:
+    return refused_url()
+
+
+class Watcher:
+    """A Socket.IO test client that remembers every event and can wait for one."""
+
+    def __init__(self, app: Flask) -> None:
+        self.client: SocketIOTestClient = app.extensions["socketio"].test_client(app)
+        self.events: list[tuple[str, dict[str, Any]]] = []
+
+    def emit(self, name: str, data: Any) -> Any:
+        return self.client.emit(name, data, callback=True)
+
+    def poll(self) -> None:
+        for packet in self.client.get_received():
+            self.events.append((packet["name"], packet["args"][0]))
+
+    def wait_for(
+        self,
+        name: str,
+        predicate: Callable[[dict[str, Any]], bool] = lambda _: True,
+        timeout: float = 15.0,
+    ) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            self.poll()
+            for event_name, payload in self.events:
+                if event_name == name and predicate(payload):
+                    return payload
+            if time.monotonic() > deadline:
+                seen = [(n, p.get("stage"), p.get("message")) for n, p in self.events]
+                raise AssertionError(f"no {name!r} event within {timeout} s; saw {seen}")
+            time.sleep(0.01)
+
+    def wait_done(self, job_id: str, timeout: float = 15.0) -> dict[str, Any]:
+        """The job's terminal event: completed or failed."""
+        deadline = time.monotonic() + timeout
+        while True:
+            self.poll()
+            for name, payload in self.events:
+                if name in ("completed", "failed") and payload.get("job_id") == job_id:
+                    return {"event": name, **payload}
+            if time.monotonic() > deadline:
+                raise AssertionError(f"job {job_id} did not end within {timeout} s")
+            time.sleep(0.01)
+
+    def of(self, job_id: str) -> list[tuple[str, dict[str, Any]]]:
+        """The job's events as the browser keeps them: any `seq` already seen is dropped."""
+        self.poll()
+        kept, last = [], 0
+        for name, payload in self.events:
+            if payload.get("job_id") == job_id and payload["seq"] > last:
+                kept.append((name, payload))
+                last = payload["seq"]
+        return kept
+
+
+@pytest.fixture
+def watcher() -> Callable[[Flask], Watcher]:
+    return Watcher

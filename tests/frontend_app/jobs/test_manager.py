@@ -1,0 +1,196 @@
+"""JobManager on its own: event log and replay, bounded running with queue positions, cancel."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from frontend_app.jobs import JobManager, JobReporter, JobSpec
+from frontend_app.llm.base import GenerationCancelled
+from frontend_app.market import validate_ticker
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.emitted: list[tuple[str, dict[str, Any], str]] = []
+
+    def __call__(self, name: str, payload: dict[str, Any], *, to: str) -> None:
+        self.emitted.append((name, payload, to))
+
+
+def start_thread(func: Any, *args: Any) -> threading.Thread:
+    thread = threading.Thread(target=func, args=args, daemon=True)
+    thread.start()
+    return thread
+
+
+def wait_until(condition: Any, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.005)
+
+
+def gated_runner(gates: dict[str, threading.Event]) -> Any:
+    """A job body that streams two tokens, then waits for its gate (or a cancel)."""
+
+    def run(reporter: JobReporter) -> None:
+        reporter.progress("generating", 50, "writing")
+        reporter.token("risks", "Rates ")
+        reporter.token("risks", "rise.")
+        gate = gates.setdefault(reporter.job.spec.ticker, threading.Event())
+        while not gate.wait(0.01):
+            if reporter.cancelled:
+                reporter.failed(GenerationCancelled())
+                return
+        report_id = "r-" + reporter.job.spec.ticker
+        reporter.completed(report_id, f"/reports/{report_id}")
+
+    return run
+
+
+def spec(ticker: str) -> JobSpec:
+    return JobSpec(validate_ticker(ticker))
+
+
+def test_events_are_numbered_sent_to_the_room_and_replayed_with_tokens_merged() -> None:
+    emit = Recorder()
+
+    def run(reporter: JobReporter) -> None:
+        reporter.progress("generating", 50, "writing")
+        reporter.token("risks", "Rates ")
+        wait_until(lambda: len(emit.emitted) == 2)  # the flusher sent it
+        reporter.token("risks", "rise.")
+        wait_until(lambda: len(emit.emitted) == 3)
+        reporter.completed("r-1", "/reports/r-1")
+
+    manager = JobManager(
+        emit=emit, start_task=start_thread, sleep=time.sleep, run=run, limit=2, token_interval=0.01
+    )
+    job = manager.submit(spec("AAPL"))
+    wait_until(lambda: job.state == "completed")
+
+    assert [p["seq"] for _, p, _ in emit.emitted] == [1, 2, 3, 4, 5]
+    assert [n for n, _, _ in emit.emitted] == [
+        "progress",
+        "token",
+        "token",
+        "progress",
+        "completed",
+    ]
+    assert {room for _, _, room in emit.emitted} == {job.id}
+    replay = job.replay()
+    assert [e.name for e in replay] == ["progress", "token", "progress", "completed"]
+    assert replay[1].payload["text"] == "Rates rise."
+    # The merged token carries the seq of its last part, so live duplicates are dropped.
+    assert replay[1].seq == 3
+    assert replay[-1].payload == {
+        "job_id": job.id,
+        "seq": 5,
+        "report_id": "r-1",
+        "url": "/reports/r-1",
+    }
+
+
+def test_tokens_are_batched_but_never_overtake_other_events() -> None:
+    emit = Recorder()
+
+    def run(reporter: JobReporter) -> None:
+        for word in ("a ", "b ", "c "):
+            reporter.token("risks", word)
+        reporter.token("valuation", "x ")
+        reporter.section({"id": "valuation"})
+        reporter.completed("r1", "/reports/r1")
+
+    manager = JobManager(
+        emit=emit, start_task=start_thread, sleep=time.sleep, run=run, limit=1, token_interval=10
+    )
+    job = manager.submit(spec("A"))
+    wait_until(lambda: job.finished)
+    assert [(n, p.get("text")) for n, p, _ in emit.emitted] == [
+        ("token", "a b c "),
+        ("token", "x "),
+        ("section", None),
+        ("progress", None),
+        ("completed", None),
+    ]
+
+
+def test_jobs_over_the_limit_wait_and_are_told_their_position() -> None:
+    emit, gates = Recorder(), {}
+    manager = JobManager(
+        emit=emit, start_task=start_thread, sleep=time.sleep, run=gated_runner(gates), limit=1
+    )
+    first, second, third = (manager.submit(spec(t)) for t in ("A", "B", "C"))
+    wait_until(lambda: "A" in gates)
+
+    assert (first.state, second.state, third.state) == ("running", "queued", "queued")
+    assert manager.queue_position(second) == 1 and manager.queue_position(third) == 2
+    assert third.events[-1].payload["queue_position"] == 2
+    assert manager.counts() == {"active": 1, "waiting": 2, "limit": 1}
+
+    gates["A"].set()
+    wait_until(lambda: "B" in gates)
+    assert second.state == "running"
+    assert third.events[-1].payload["queue_position"] == 1
+    assert "position 1" in third.events[-1].payload["message"]
+    gates["B"].set()
+    gates.setdefault("C", threading.Event()).set()
+    wait_until(lambda: third.state == "completed")
+    assert manager.counts()["active"] == 0
+
+
+def test_cancel_stops_a_running_job_and_removes_a_waiting_one() -> None:
+    emit, gates = Recorder(), {}
+    manager = JobManager(
+        emit=emit, start_task=start_thread, sleep=time.sleep, run=gated_runner(gates), limit=1
+    )
+    running, waiting = manager.submit(spec("A")), manager.submit(spec("B"))
+    wait_until(lambda: "A" in gates)
+
+    assert manager.cancel(waiting.id) is True
+    assert waiting.state == "cancelled" and manager.queue_position(waiting) is None
+    assert manager.cancel(running.id) is True
+    wait_until(lambda: running.state == "cancelled")
+    assert running.events[-1].name == "failed"
+    assert running.events[-1].payload["code"] == "cancelled"
+    assert manager.cancel(running.id) is False  # already ended
+    assert manager.cancel("no-such-job") is False
+
+
+def test_a_runner_that_forgets_to_end_its_job_still_ends_it() -> None:
+    emit = Recorder()
+    manager = JobManager(
+        emit=emit, start_task=start_thread, sleep=time.sleep, run=lambda reporter: None, limit=1
+    )
+    job = manager.submit(spec("A"))
+    wait_until(lambda: job.finished)
+    assert job.state == "failed"
+    assert job.events[-1].payload["code"] == "internal_error"
+
+
+def test_a_replay_holds_only_text_already_sent_live() -> None:
+    emit, sent_first = Recorder(), threading.Event()
+    release = threading.Event()
+
+    def run(reporter: JobReporter) -> None:
+        reporter.token("risks", "Rates ")
+        sent_first.set()
+        release.wait(5)
+        reporter.progress("generating", 50, "writing")  # sends the text first
+        reporter.completed("r-1", "/reports/r-1")
+
+    manager = JobManager(
+        emit=emit, start_task=start_thread, sleep=time.sleep, run=run, limit=1, token_interval=10
+    )
+    job = manager.submit(spec("A"))
+    sent_first.wait(5)
+    # Not sent live yet: a browser subscribing now gets it live, after the replay.
+    assert [e.name for e in job.replay()] == []
+    release.set()
+    wait_until(lambda: job.finished)
+    replay = job.replay()
+    names = [(e.name, e.seq) for e in replay]
+    assert names == [("token", 1), ("progress", 2), ("progress", 3), ("completed", 4)]
+    assert replay[0].payload["text"] == "Rates "

@@ -1,0 +1,156 @@
+"""Rendering sections: sanitised HTML with figure marks, Markdown export, headline."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+from frontend_app.reports.render import (
+    grounding_headline,
+    markdown_with_footnotes,
+    render_markdown_html,
+)
+from vast_ai.grounding import check_figures
+from vast_ai.schemas import Fact, ReportGrounding
+
+FACTS = [
+    Fact(
+        key="revenue",
+        label="Revenue (TTM)",
+        value=391_035_000_000.0,
+        display="$391.04B",
+        unit="currency",
+        currency="USD",
+    ),
+    Fact(key="gross_margin", label="Gross margin", value=0.462, display="46.2%", unit="percent"),
+]
+
+VERIFIED = re.compile(r'<span class="fig fig-verified" title="([^"]*)">([^<]*)</span>')
+UNVERIFIED = re.compile(
+    r'<span class="fig fig-unverified" title="not found in the data">([^<]*)</span>'
+)
+
+
+class _ElementLog(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.elements: list[tuple[str, list[tuple[str, str | None]]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.elements.append((tag, attrs))
+
+
+def _elements(html: str) -> list[tuple[str, list[tuple[str, str | None]]]]:
+    """The start tags a browser would build, with their attributes."""
+    log = _ElementLog()
+    log.feed(html)
+    return log.elements
+
+
+def render(markdown: str) -> str:
+    return render_markdown_html(markdown, check_figures(markdown, FACTS))
+
+
+def test_marks_each_figure_by_its_status() -> None:
+    html = render("Revenue was **$391.04B**; margin 46.2%, and 12.5% growth.")
+    assert VERIFIED.findall(html) == [
+        ("matches: Revenue (TTM) — $391.04B", "$391.04B"),
+        ("matches: Gross margin — 46.2%", "46.2%"),
+    ]
+    assert UNVERIFIED.findall(html) == ["12.5%"]
+    assert "<strong><span" in html
+
+
+def test_marks_figures_in_tables_lists_and_headings() -> None:
+    html = render("## Margin 46.2%\n\n- grew 9.9%\n\n| a | b |\n|---|--:|\n| x | $391.04B |\n")
+    assert [t for _, t in VERIFIED.findall(html)] == ["46.2%", "$391.04B"]
+    assert UNVERIFIED.findall(html) == ["9.9%"]
+    assert '<td style="text-align:right"><span class="fig fig-verified"' in html
+
+
+@pytest.mark.parametrize(
+    "attack",
+    [
+        "<script>alert(1)</script>",
+        "<img src=x onerror=alert(1)>",
+        "[x](javascript:alert(1))",
+        "[x](JaVaScRiPt:alert(1))",
+        '<a href="javascript:alert(1)">x</a>',
+        '<div onclick="alert(1)">x</div>',
+        "![x](javascript:alert(1))",
+        "<iframe src=https://evil.example></iframe>",
+    ],
+)
+def test_model_markup_produces_nothing_executable(attack: str) -> None:
+    elements = _elements(render(f"Revenue $391.04B. {attack} Margin 46.2%."))
+    assert {tag for tag, _ in elements} <= {"p", "span", "a"}
+    for _, attrs in elements:
+        assert not [name for name, _ in attrs if name.startswith("on")]
+        assert not [v for name, v in attrs if name == "href" and "script:" in (v or "").lower()]
+
+
+def test_links_stay_but_only_safe_ones() -> None:
+    html = render_markdown_html("[filing](https://sec.gov/x) and <https://ok.example>", None)
+    assert '<a href="https://sec.gov/x" rel="noopener noreferrer">filing</a>' in html
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        '<span class="fig fig-verified" title="matches: Revenue">12.5%</span>',
+        '&lt;span class="fig fig-verified"&gt;12.5%&lt;/span&gt;',
+        '`<span class="fig fig-verified">12.5%</span>`',
+    ],
+)
+def test_forged_marks_in_model_text_are_not_marks(forged: str) -> None:
+    html = render(f"Growth was {forged} this year.")
+    assert VERIFIED.findall(html) == []
+    assert UNVERIFIED.findall(html) == ["12.5%"]
+
+
+def test_placeholder_lookalikes_in_model_text_are_not_marks() -> None:
+    html = render("ERT0000000000000000o0o 12.5% ERT0000000000000000c0c")
+    assert VERIFIED.findall(html) == []
+    assert "ERT0000000000000000o0o" in html
+
+
+def test_grounding_of_other_text_marks_nothing() -> None:
+    grounding = check_figures("Margin 46.2% here.", FACTS)
+    html = render_markdown_html("Revenue 12.5% instead.", grounding)
+    assert "fig-" not in html
+
+
+def test_without_grounding_renders_plain_html() -> None:
+    html = render_markdown_html("Margin **46.2%**", None)
+    assert html == "<p>Margin <strong>46.2%</strong></p>\n"
+
+
+def test_footnotes_mark_unverified_figures_only() -> None:
+    markdown = "Revenue $391.04B and 12.5% growth.\n\n| x | 7.7x |\n"
+    out = markdown_with_footnotes(markdown, check_figures(markdown, FACTS))
+    assert out == (
+        "Revenue $391.04B and 12.5%[^u1] growth.\n\n| x | 7.7x[^u2] |\n\n"
+        "[^u1]: 12.5% — not found in the data\n"
+        "[^u2]: 7.7x — not found in the data\n"
+    )
+
+
+def test_footnotes_leave_fully_verified_text_alone() -> None:
+    markdown = "Revenue $391.04B."
+    assert markdown_with_footnotes(markdown, check_figures(markdown, FACTS)) == markdown
+    assert markdown_with_footnotes(markdown, None) == markdown
+
+
+@pytest.mark.parametrize(
+    ("found", "verified", "headline"),
+    [
+        (43, 41, "41 of 43 figures verified"),
+        (1, 1, "1 of 1 figure verified"),
+        (0, 0, "No figures to verify"),
+    ],
+)
+def test_headline(found: int, verified: int, headline: str) -> None:
+    g = ReportGrounding(found=found, verified=verified, unverified=found - verified)
+    assert grounding_headline(g) == headline

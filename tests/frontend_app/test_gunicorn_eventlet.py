@@ -1,0 +1,124 @@
+"""The dashboard under gunicorn's eventlet worker, started exactly as `make run` and Render do.
+
+This is the proof that the asyncio report writer (in-process paths: Ollama directly and
+the data-only writer) runs safely in the monkey-patched process: it runs on an OS
+thread with its own event loop, and the worker keeps answering while it writes.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import socketio
+
+from ert_run import Tier, free_port, start_dashboard, wait_healthy
+from tests.fakes.ollama import Reply, default_responder
+from tests.frontend_app.conftest import API_KEY, BASE_ENV
+
+
+@pytest.fixture
+def start_gunicorn(tmp_path: Path) -> Iterator[Any]:
+    started: list[tuple[Tier, Path]] = []
+
+    def start(**env: str) -> Tier:
+        log = tmp_path / f"gunicorn-{len(started)}.log"
+        full_env = {
+            **os.environ,
+            **BASE_ENV,
+            "DATABASE_URL": f"sqlite:///{tmp_path / f'g{len(started)}.sqlite3'}",
+            **env,
+        }
+        tier = start_dashboard(full_env, port=free_port(), log=log)
+        started.append((tier, log))
+        wait_healthy(tier, timeout=30)
+        return tier
+
+    yield start
+    for tier, log in started:
+        tier.stop()
+        assert API_KEY not in log.read_text(errors="replace")  # the key never reaches the logs
+
+
+def generate_over_websocket(
+    url: str, health_probe: bool = False
+) -> tuple[dict[str, Any], list, list]:
+    """Generate AAPL with a real Socket.IO client: (terminal event, all events, /health times)."""
+    events: list[tuple[str, dict[str, Any]]] = []
+    done = threading.Event()
+    client = socketio.Client()
+    for name in ("progress", "token", "section", "completed", "failed"):
+
+        def handler(data: dict[str, Any], name: str = name) -> None:
+            events.append((name, data))
+            if name in ("completed", "failed"):
+                done.set()
+
+        client.on(name, handler)
+    client.connect(url, transports=["websocket"])
+    try:
+        ack = client.call("generate", {"ticker": "AAPL"}, timeout=10)
+        assert "job_id" in ack, ack
+        health_times: list[float] = []
+        while not done.wait(0.1):
+            if health_probe and not any(n == "completed" for n, _ in events):
+                started = time.perf_counter()
+                assert httpx.get(f"{url}/health", timeout=5).status_code == 200
+                health_times.append(time.perf_counter() - started)
+            assert len(events) < 100_000
+        assert done.wait(60)
+        terminal = next(e for e in events if e[0] in ("completed", "failed"))
+        return {"event": terminal[0], **terminal[1]}, events, health_times
+    finally:
+        client.disconnect()
+
+
+def test_ollama_direct_runs_the_asyncio_writer_under_the_eventlet_worker(
+    start_gunicorn, ollama
+) -> None:
+    text = Reply(
+        text="Revenue reached $391.0B while the shares trade at 38.8x earnings.", chunk_delay=0.02
+    )
+    ollama.responder = lambda body: default_responder(body) if body.get("format") else text
+    tier = start_gunicorn(OLLAMA_INTEGRATION="true", OLLAMA_HOST=ollama.url)
+    done, events, health_times = generate_over_websocket(tier.url, health_probe=True)
+
+    assert done["event"] == "completed", done
+    assert sum(1 for name, _ in events if name == "token") >= 6 * 5
+    report = httpx.get(f"{tier.url}/api/reports/{done['report_id']}").json()
+    assert report["integration"] == "ollama" and report["model"] == "gpt-oss:20b"
+    assert ollama.chat_requests
+    # The worker kept serving while the writer ran on its own thread and event loop.
+    assert health_times and max(health_times) < 1.0
+
+
+def test_data_only_writer_under_the_eventlet_worker_after_ollama_is_down(
+    start_gunicorn, down_url
+) -> None:
+    tier = start_gunicorn(OLLAMA_INTEGRATION="true", OLLAMA_HOST=down_url)
+    done, events, _ = generate_over_websocket(tier.url)
+
+    assert done["event"] == "completed", done
+    said = [p["message"] for n, p in events if n == "progress"]
+    assert any("Falling back to the data-only writer" in m for m in said)
+    report = httpx.get(f"{tier.url}/api/reports/{done['report_id']}").json()
+    assert report["integration"] == "data_only"
+    pdf = httpx.get(f"{tier.url}/reports/{done['report_id']}.pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+
+
+def test_remote_gpu_tier_streams_through_the_eventlet_worker(
+    start_gunicorn, remote_env, ollama
+) -> None:
+    tier = start_gunicorn(**remote_env)
+    done, events, _ = generate_over_websocket(tier.url)
+    assert done["event"] == "completed", done
+    assert any(name == "token" for name, _ in events)
+    health = httpx.get(f"{tier.url}/health").json()
+    assert health["backend"]["remote"]["status"] == "healthy"
