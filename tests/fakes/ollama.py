@@ -259,12 +259,14 @@ class FakeOllama:
             started = time.perf_counter_ns()
             pace = _Pace(reply, stop)
             for word in _WORDS.findall(reply.thinking):
-                if not pace.wait():
+                if not pace.before():
                     return
                 yield _chunk(model, "", thinking=word)
+                if not pace.after():
+                    return
             words = _WORDS.findall(reply.text)
             for count, word in enumerate(words):
-                if not pace.wait():
+                if not pace.before():
                     return
                 if reply.error_after is not None and count >= reply.error_after:
                     yield {"error": reply.error}
@@ -273,6 +275,8 @@ class FakeOllama:
                     yield "<html>502 Bad Gateway</html>"
                     return
                 yield _chunk(model, word)
+                if not pace.after():
+                    return
             prompt = sum(len(m.get("content", "")) for m in body.get("messages", []))
             final = _chunk(model, "")
             final.update(
@@ -296,8 +300,8 @@ class _OneWritePerChunk(WSGIRequestHandler):
 
 
 class _Pace:
-    """Waits before each chunk but the first: `chunk_delay` after the previous one, or
-    until its time at `tokens_per_second` from the first."""
+    """The waits around each chunk: before it, until its time at `tokens_per_second` from
+    the first chunk; after it, `chunk_delay`. Each says False once the fake must stop."""
 
     def __init__(self, reply: Reply, stop: threading.Event) -> None:
         self._reply = reply
@@ -305,18 +309,19 @@ class _Pace:
         self._sent = 0
         self._first = 0.0
 
-    def wait(self) -> bool:
-        """False once the fake is told to stop."""
-        reply, sent = self._reply, self._sent
+    def before(self) -> bool:
+        sent, rate = self._sent, self._reply.tokens_per_second
         self._sent += 1
         if sent == 0:
             self._first = time.perf_counter()
             return True
-        if reply.tokens_per_second:
-            delay = self._first + sent / reply.tokens_per_second - time.perf_counter()
-        else:
-            delay = reply.chunk_delay
-        return not (delay > 0 and self._stop.wait(delay))
+        return not rate or self._wait(self._first + sent / rate - time.perf_counter())
+
+    def after(self) -> bool:
+        return self._wait(self._reply.chunk_delay)
+
+    def _wait(self, seconds: float) -> bool:
+        return not (seconds > 0 and self._stop.wait(seconds))
 
 
 def _chunk(model: str, content: str, thinking: str | None = None) -> dict[str, Any]:

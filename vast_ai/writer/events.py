@@ -3,9 +3,10 @@
 `EventSink` drops them (`ReportWriter.write` wants only the report); `EventBuffer` keeps
 them for a reader, merging the tokens that arrive between two reads into one TokenEvent
 per section, so a fast model never outruns a slow reader and each line on the wire
-carries as much text as is ready. Its reader waits up to `window` seconds between two
+carries as much text as is ready. With a `window`, its reader waits that long between two
 reads that carry tokens, so that four sections streaming at once become a few events per
-window rather than one per token; the first tokens go out at once.
+window rather than one per token (the GPU tier reads so: TOKEN_WINDOW); the first tokens
+go out at once.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import asyncio
 
 from vast_ai.schemas import Event, SectionId, TokenEvent
 
-# Seconds between two reads that carry tokens: ~25 lines/s per report, smooth to read.
+# Seconds between two reads that carry tokens in the GPU tier: ~25 a second per report,
+# smooth to read.
 TOKEN_WINDOW = 0.04
 
 
@@ -40,7 +42,7 @@ class EventBuffer(EventSink):
     """Events waiting for the reader. Tokens merge per section until the next other event,
     so every token still comes after its section_started and before its section_done."""
 
-    def __init__(self, window: float = TOKEN_WINDOW) -> None:
+    def __init__(self, window: float = 0.0) -> None:
         self._pending: list[Event | _Tokens] = []
         self._open: dict[SectionId, _Tokens] = {}  # runs still taking tokens
         self._has_tokens = False

@@ -2,7 +2,8 @@
 then the executive summary and the rating from the analytical sections.
 
     writer = ReportWriter(engine, concurrency_limit=4, grounding_threshold=0.2,
-                          engine_name=None, generation_timeout=None, num_ctx=8192)
+                          engine_name=None, generation_timeout=None, num_ctx=8192,
+                          token_window=0.0)
     async for event in writer.events(request, model): ...   # stream events of schemas.py
     report = await writer.write(request, model)              # or just the ReportResponse
 
@@ -192,12 +193,16 @@ class ReportWriter:
         engine_name: str | None = None,
         generation_timeout: float | None = None,
         num_ctx: int | None = DEFAULT_CONTEXT_LENGTH,
+        token_window: float = 0.0,
     ) -> None:
+        """`token_window`: seconds between two reads of `events` that carry tokens (see
+        events.EventBuffer); 0 hands every token to a reader that is waiting."""
         self.engine = engine
         self.engine_name = engine_name or engine.name
         self.grounding_threshold = grounding_threshold
         self.generation_timeout = generation_timeout
         self.num_ctx = num_ctx
+        self.token_window = token_window
         self._slots = asyncio.Semaphore(concurrency_limit)
 
     async def write(self, request: ReportRequest, model: str) -> ReportResponse:
@@ -220,7 +225,7 @@ class ReportWriter:
         """The events as `events` gives them, in the batches that are ready together (a
         stream writes each batch at once); the last batch ends with DoneEvent or ErrorEvent.
         """
-        buffer = EventBuffer()
+        buffer = EventBuffer(self.token_window)
 
         async def produce() -> None:
             try:
