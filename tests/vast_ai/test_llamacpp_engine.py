@@ -271,7 +271,9 @@ def test_streams_text_then_done_with_usage(fake_engine) -> None:
     fake = FakeLlama(tokens=5)
     chunks = asyncio.run(collect(fake_engine(fake), request()))
     assert text_of(chunks) == "t0 t1 t2 t3 t4 "
-    assert [c.done for c in chunks] == [False] * 5 + [True]
+    assert [c.done for c in chunks] == [False] * 6 + [True]
+    # The prompt's counts come first, for a reader that stops early.
+    assert chunks[0].usage is not None and chunks[0].usage.prompt_tokens == 7
     assert chunks[-1].finish_reason == "stop"
     usage = chunks[-1].usage
     assert usage is not None
@@ -337,7 +339,8 @@ def test_failure_mid_stream_is_an_engine_error(fake_engine) -> None:
 
     async def scenario() -> None:
         async for chunk in engine.chat(request()):
-            seen.append(chunk.text)
+            if chunk.text:
+                seen.append(chunk.text)
 
     with pytest.raises(EngineError) as caught:
         asyncio.run(scenario())

@@ -59,6 +59,7 @@ class ScriptedEngine:
         self.max_open = max(self.max_open, self.open)
         finished = False
         try:
+            yield ChatChunk(usage=ChunkUsage(prompt_tokens=5, cached_prompt_tokens=40))
             for word in self.answer(request).split(" "):
                 await asyncio.sleep(self.delay)
                 self.words_sent += 1
@@ -309,6 +310,10 @@ async def test_a_looping_answer_is_stopped_and_cut_while_it_streams() -> None:
     assert engine.words_sent < 25 and engine.closed_early == 1  # stopped, not run to the end
     streamed = "".join(e.text for e in events if e.type == "token")
     assert streamed.strip() == expected
+    # The engine's early prompt counts survive the cut; the words received are counted.
+    usage = section.usage
+    assert (usage.prompt_tokens, usage.cached_prompt_tokens) == (5, 40)
+    assert usage.completion_tokens == 3 + 7 + 7  # up to the end of the first repeat
 
 
 async def test_a_section_cut_at_the_token_limit_is_flagged() -> None:

@@ -69,7 +69,8 @@ class ChatChunk:
     """A piece of the answer. `thinking` is the reasoning trace, never report text.
 
     The last chunk has done=True, the usage, and why the answer ended where the engine
-    says: "length" when it ran out of tokens."""
+    says: "length" when it ran out of tokens. An engine may send the prompt's counts
+    earlier, in a chunk with only `usage`, so a reader that stops early still has them."""
 
     text: str = ""
     thinking: str = ""

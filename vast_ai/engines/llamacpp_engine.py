@@ -57,8 +57,9 @@ class _End:
     finish_reason: FinishReason | None
 
 
-# What the worker thread hands the event loop: a piece of text, the end, or a failure.
-_Item = str | _End | Exception
+# What the worker thread hands the event loop: a piece of text, the prompt's counts (as
+# soon as it is evaluated), the end, or a failure.
+_Item = str | ChunkUsage | _End | Exception
 
 
 class _ChatModel(Protocol):
@@ -209,7 +210,10 @@ class LlamaCppEngine:
                 if isinstance(item, _End):
                     yield ChatChunk(done=True, usage=item.usage, finish_reason=item.finish_reason)
                     return
-                yield ChatChunk(text=item)
+                if isinstance(item, ChunkUsage):
+                    yield ChatChunk(usage=item)
+                else:
+                    yield ChatChunk(text=item)
         finally:
             stop.set()
 
@@ -340,10 +344,13 @@ def _generate(
     stop: threading.Event,
     emit: Callable[[_Item], None],
 ) -> None:
-    """Worker thread: stream one completion into `emit`, ending with usage or an error."""
+    """Worker thread: stream one completion into `emit`, ending with usage or an error.
+    The prompt's counts go out once it is evaluated, so a consumer that stops reading
+    early still has them."""
     started = time.monotonic()
     completion_tokens = 0
     finish_reason: FinishReason | None = None
+    prompt_told = False
     try:
         if lead:
             emit(lead)
@@ -352,6 +359,14 @@ def _generate(
             for chunk in stream:
                 if stop.is_set():
                     return
+                if not prompt_told:
+                    prompt_told = True
+                    emit(
+                        ChunkUsage(
+                            prompt_tokens=llm.last_prompt_tokens,
+                            cached_prompt_tokens=llm.last_cached_tokens,
+                        )
+                    )
                 choice = chunk["choices"][0]
                 # A chat streams deltas, a plain completion texts: one piece per sampled
                 # token, then a last piece that says why it ended.

@@ -514,8 +514,10 @@ class ReportWriter:
             clock = time.perf_counter()
             async with aclosing(self.engine.chat(chat)) as stream:
                 async for chunk in stream:
+                    if chunk.usage is not None:
+                        final = chunk.usage
                     if chunk.done:
-                        final, finish = chunk.usage, chunk.finish_reason
+                        finish = chunk.finish_reason
                     if not chunk.text:
                         continue
                     pieces += 1
@@ -527,8 +529,14 @@ class ReportWriter:
                             await asyncio.sleep(0)
                     if cut is not None:
                         break
-            if cut is not None:  # stopped early: no usage from the engine
-                final, finish = ChunkUsage(completion_tokens=pieces), None
+            if cut is not None:  # stopped early: the prompt's counts, if the engine sent them
+                prompt = final or ChunkUsage()
+                final = ChunkUsage(
+                    prompt_tokens=prompt.prompt_tokens,
+                    completion_tokens=pieces,
+                    cached_prompt_tokens=prompt.cached_prompt_tokens,
+                )
+                finish = None
             elif sid is not None:
                 self._show(run, sid, guard, shown, len(guard.text))
             usage = _usage(final, time.perf_counter() - clock)
