@@ -25,7 +25,6 @@ Any other engine error fails its own section, reported with status "failed".
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import platform
 import time
@@ -81,6 +80,7 @@ from vast_ai.writer.degenerate import RepetitionGuard, ending_flags
 from vast_ai.writer.events import EventBuffer, EventSink
 from vast_ai.writer.facts import derive_facts
 from vast_ai.writer.prompts import RATING_SCHEMA, Messages, build_task, chat_messages
+from vast_ai.writer.usage import prompt_hash, total_usage, usage_of
 
 log = logging.getLogger(__name__)
 
@@ -143,39 +143,6 @@ class _Run:
             "financial_data": self.request.financial_data,
             "market_data": self.request.market_data or {},
         }
-
-
-def _usage(chunk: ChunkUsage | None, wall_seconds: float) -> Usage:
-    chunk = chunk or ChunkUsage()
-    seconds = chunk.eval_seconds or wall_seconds
-    return Usage(
-        prompt_tokens=chunk.prompt_tokens,
-        cached_prompt_tokens=chunk.cached_prompt_tokens,
-        completion_tokens=chunk.completion_tokens,
-        generation_seconds=round(seconds, 4),
-        tokens_per_second=round(chunk.completion_tokens / seconds, 2) if seconds > 0 else 0.0,
-    )
-
-
-def total_usage(parts: Sequence[Usage]) -> Usage:
-    completion = sum(u.completion_tokens for u in parts)
-    seconds = sum(u.generation_seconds for u in parts)
-    cached = [u.cached_prompt_tokens for u in parts if u.cached_prompt_tokens is not None]
-    return Usage(
-        prompt_tokens=sum(u.prompt_tokens for u in parts),
-        cached_prompt_tokens=sum(cached) if cached else None,
-        completion_tokens=completion,
-        generation_seconds=round(seconds, 4),
-        tokens_per_second=round(completion / seconds, 2) if seconds > 0 else 0.0,
-    )
-
-
-def prompt_hash(prompts: Sequence[Messages]) -> str:
-    digest = hashlib.sha256()
-    for messages in prompts:
-        for message in messages:
-            digest.update(f"{message['role']}\x00{message['content']}\x00".encode())
-    return digest.hexdigest()
 
 
 def summary_sources(body: Sequence[SectionId]) -> list[SectionId]:
@@ -539,7 +506,7 @@ class ReportWriter:
                 finish = None
             elif sid is not None:
                 self._show(run, sid, guard, shown, len(guard.text))
-            usage = _usage(final, time.perf_counter() - clock)
+            usage = usage_of(final, time.perf_counter() - clock)
         run.usage.append(usage)
         text = guard.text[:cut].strip()
         if not text:
