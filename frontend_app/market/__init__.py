@@ -11,6 +11,7 @@ How the dashboard calls it::
     except MarketDataError as error:                 # error.code, error.message
         ...                                          # UnknownTicker has .suggestions
 
+
 - `MarketDataService(source: "yfinance" | "snapshot" | "auto" = "auto", quote_ttl=900,
   statement_ttl=86400, timeout=15.0, *, retries=2, backoff=1.0, snapshot_dir=...)`;
   `.get_company(ticker: Ticker) -> CompanyData` (a ticker validate_ticker returned, checked
@@ -21,10 +22,14 @@ How the dashboard calls it::
 - `CompanyData` (pydantic, frozen): ticker, source ("yfinance" | "snapshot"), as_of
   (date), source_label ("Yahoo Finance as of 2025-02-14" / "offline snapshot as of
   2025-02-14"), fetched_at, profile, quote, statistics, analysts, statements
-  ({"income_annual": Statement, ...}), prices (PriceHistory | None), gaps (list of
-  Gap(part, reason, retryable); part is "prices" or a statement name: income_annual,
+  ({"income_annual": Statement, ...}), prices (PriceHistory | None), research
+  (ResearchData: estimates, earnings_history, recommendation_trend, rating_changes,
+  insider_trades, insider_activity, ownership, calendar, filings), gaps (list of
+  Gap(part, reason, retryable); part is "prices", a statement name (income_annual,
   income_quarterly, balance_annual, balance_quarterly, cashflow_annual,
-  cashflow_quarterly). `.to_dict()` is JSON-safe; `CompanyData.from_dict(d)`.
+  cashflow_quarterly) or a research part (estimates, earnings_history,
+  recommendation_trend, rating_changes, holders, calendar, sec_filings)).
+  `.to_dict()` is JSON-safe; `CompanyData.from_dict(d)`.
   Units: see frontend_app.market.company (fractions for ratios, major currencies).
 - Errors (all `MarketDataError`, an ErtError: `.code` and a user-facing `.message`):
   InvalidTicker, UnknownTicker (`.suggestions`), NotAnEquity, RateLimited,
@@ -49,6 +54,7 @@ from .errors import (
     RateLimited,
     UnknownTicker,
 )
+from .research import ResearchData
 from .service import DataSource, MarketDataService
 from .tickers import Ticker, validate_ticker
 
@@ -67,6 +73,7 @@ __all__ = [
     "Profile",
     "Quote",
     "RateLimited",
+    "ResearchData",
     "Statement",
     "Ticker",
     "UnknownTicker",

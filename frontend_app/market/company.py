@@ -18,6 +18,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .research import ResearchData
+
 Frequency = Literal["annual", "quarterly"]
 StatementKind = Literal["income", "balance", "cashflow"]
 STATEMENT_KINDS: tuple[StatementKind, ...] = ("income", "balance", "cashflow")
@@ -151,6 +153,7 @@ class CompanyData(_Model):
     analysts: Analysts = Field(default_factory=Analysts)
     statements: dict[str, Statement] = Field(default_factory=dict)
     prices: PriceHistory | None = None
+    research: ResearchData = Field(default_factory=ResearchData)
     gaps: list[Gap] = Field(default_factory=list)
 
     def statement(self, kind: StatementKind, frequency: Frequency) -> Statement | None:

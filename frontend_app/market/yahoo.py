@@ -1,9 +1,11 @@
 """The live source: every part of a company fetched from Yahoo through yfinance at once.
 
-Each part (info, 5y prices, six statements) is one yfinance call; all run in
-parallel in a thread pool, each awaited for at most the per-call timeout. The
-`info` part decides: unknown ticker, not an equity, rate limit or network failure
-end the fetch with an error; any other part that fails becomes a named gap.
+Each part (info, 5y prices, six statements, seven research parts: estimates,
+earnings history, recommendation trend, rating changes, holders, calendar, SEC
+filings) is one yfinance call; all run in parallel in a thread pool, each awaited
+for at most the per-call timeout. The `info` part decides: unknown ticker, not an
+equity, rate limit or network failure end the fetch with an error; any other part
+that fails becomes a named gap.
 
 Under a green-threaded server (gunicorn's eventlet worker) the parts still run at
 once, and other clients keep being served. The pool's threads are then green
@@ -60,6 +62,8 @@ from .normalise import (
     statement_from_frame,
     statistics_from_info,
 )
+from .normalise_research import RESEARCH_PARTS
+from .research import ResearchData
 
 # yfinance otherwise logs and swallows HTTP errors, leaving an empty answer that looks
 # like "no data"; ERT classifies failures itself (rate limit, network, unknown ticker).
@@ -88,6 +92,32 @@ STATEMENT_CALLS: dict[str, Callable[[yf.Ticker], Any]] = {
     statement_key(kind, frequency): _statement_call(kind, frequency)
     for kind in STATEMENT_KINDS
     for frequency in FREQUENCIES
+}
+
+
+def _estimates(ticker: yf.Ticker) -> dict[str, Any]:
+    """The four views of earningsTrend; one Ticker asks Yahoo once for all of them."""
+    names = ("earnings_estimate", "revenue_estimate", "eps_trend", "eps_revisions")
+    return {name: getattr(ticker, f"get_{name}")() for name in names}
+
+
+def _holders(ticker: yf.Ticker) -> dict[str, Any]:
+    """Insider trades, insider activity and the ownership breakdown: one request."""
+    return {
+        "trades": ticker.get_insider_transactions(),
+        "activity": ticker.get_insider_purchases(),
+        "ownership": ticker.get_major_holders(),
+    }
+
+
+RESEARCH_CALLS: dict[str, Callable[[yf.Ticker], Any]] = {
+    "estimates": _estimates,
+    "earnings_history": lambda ticker: ticker.get_earnings_history(),
+    "recommendation_trend": lambda ticker: ticker.get_recommendations(),
+    "rating_changes": lambda ticker: ticker.get_upgrades_downgrades(),
+    "holders": _holders,
+    "calendar": lambda ticker: ticker.get_calendar(),
+    "sec_filings": lambda ticker: ticker.get_sec_filings(),
 }
 
 
@@ -159,7 +189,7 @@ class YahooSource:
     def fetch(self, ticker: str, statements: StatementBundle | None = None) -> CompanyData:
         """Everything about `ticker`; reuses `statements` instead of fetching them if given."""
         _cooperative_session()
-        calls = dict(MARKET_CALLS)
+        calls = {**MARKET_CALLS, **RESEARCH_CALLS}
         if statements is None:
             calls.update(STATEMENT_CALLS)
         pool = ThreadPoolExecutor(max_workers=len(calls), thread_name_prefix=f"yahoo-{ticker}")
@@ -254,6 +284,8 @@ class YahooSource:
             prices = prices_from_frame(prices, info.get("currency"))
             if prices is None:
                 gaps.append(Gap(part="prices", reason="Yahoo Finance has no price history"))
+        research, research_gaps = self._research(results, info)
+        gaps.extend(research_gaps)
         as_of = (quote.market_time or datetime.now(UTC)).date()
         return CompanyData(
             ticker=ticker,
@@ -267,8 +299,31 @@ class YahooSource:
             analysts=analysts_from_info(info),
             statements=bundle.statements,
             prices=prices,
+            research=research,
             gaps=sorted(gaps, key=lambda gap: gap.part),
         )
+
+    @staticmethod
+    def _research(results: dict[str, Any], info: dict[str, Any]) -> tuple[ResearchData, list[Gap]]:
+        """The research parts that answered; the others as gaps.
+
+        yfinance raises on a module Yahoo does not send (no SEC filings outside the
+        US, no rating history), so an unreadable research answer counts as "none".
+        """
+        fields: dict[str, Any] = {}
+        gaps: list[Gap] = []
+        for part, (description, parse) in RESEARCH_PARTS.items():
+            result = results[part]
+            missing = Gap(part=part, reason=f"Yahoo Finance has no {description}")
+            if isinstance(result, Gap):
+                gaps.append(missing if result.reason == _GAP_REASONS["other"] else result)
+                continue
+            parsed = parse(result, info)
+            if any(parsed.values()):
+                fields.update(parsed)
+            else:
+                gaps.append(missing)
+        return ResearchData(**fields), gaps
 
     @staticmethod
     def _statements(results: dict[str, Any], currency: str | None) -> StatementBundle:
