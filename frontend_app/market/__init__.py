@@ -11,6 +11,10 @@ How the dashboard calls it::
     except MarketDataError as error:                 # error.code, error.message
         ...                                          # UnknownTicker has .suggestions
 
+    finder = PeerFinder(service)                     # one per process too
+    both = finder.fetch("AAPL", peers="MSFT, GOOG")  # CompanyAndPeers; peers=None: ERT chooses
+    both.company                                     # CompanyData (raises like get_company)
+    both.peers                                       # PeerSet: selection, note, companies, left_out
 
 - `MarketDataService(source: "yfinance" | "snapshot" | "auto" = "auto", quote_ttl=900,
   statement_ttl=86400, timeout=15.0, *, retries=2, backoff=1.0, snapshot_dir=...)`;
@@ -31,6 +35,12 @@ How the dashboard calls it::
   recommendation_trend, rating_changes, holders, calendar, sec_filings)).
   `.to_dict()` is JSON-safe; `CompanyData.from_dict(d)`.
   Units: see frontend_app.market.company (fractions for ratios, major currencies).
+- `PeerFinder(service, max_peers=5).fetch(ticker, peers=None) -> CompanyAndPeers`:
+  the company and its peers fetched at once (see frontend_app.market.peers for who
+  the peers are). `PeerSet`: selection ("named" | "recommended" | "sector" | "none"),
+  note (how they were chosen, a sentence), companies (list[CompanyData]), left_out
+  (list[LeftOut(ticker, reason)]: invalid, unknown, unreachable, other date, too many).
+  Only the company's own failure raises. `parse_peer_list("MSFT, goog")`.
 - Errors (all `MarketDataError`, an ErtError: `.code` and a user-facing `.message`):
   InvalidTicker, UnknownTicker (`.suggestions`), NotAnEquity, RateLimited,
   DataSourceUnreachable. `.retryable` says whether trying later may help.
@@ -54,21 +64,26 @@ from .errors import (
     RateLimited,
     UnknownTicker,
 )
+from .peers import CompanyAndPeers, LeftOut, PeerFinder, PeerSet, parse_peer_list
 from .research import ResearchData
 from .service import DataSource, MarketDataService
 from .tickers import Ticker, validate_ticker
 
 __all__ = [
     "Analysts",
+    "CompanyAndPeers",
     "CompanyData",
     "DataSource",
     "DataSourceUnreachable",
     "Gap",
     "InvalidTicker",
     "KeyStatistics",
+    "LeftOut",
     "MarketDataError",
     "MarketDataService",
     "NotAnEquity",
+    "PeerFinder",
+    "PeerSet",
     "PriceHistory",
     "Profile",
     "Quote",
@@ -77,5 +92,6 @@ __all__ = [
     "Statement",
     "Ticker",
     "UnknownTicker",
+    "parse_peer_list",
     "validate_ticker",
 ]

@@ -67,6 +67,13 @@ class MarketDataService:
             return cached
         return self._flights.run(ticker, lambda: self._load(ticker))
 
+    @property
+    def offline(self) -> bool:
+        """True while Yahoo is not being asked: snapshot mode, or auto after an outage."""
+        if self.source == "snapshot":
+            return True
+        return self.source == "auto" and time.monotonic() < self._offline_until
+
     def _cached(self, cache: TTLCache[str, V], ticker: str) -> V | None:
         with self._cache_lock:
             return cache.get(ticker)
@@ -87,8 +94,7 @@ class MarketDataService:
         return company
 
     def _fetch_live(self, ticker: Ticker) -> CompanyData:
-        offline = self.source == "auto" and time.monotonic() < self._offline_until
-        if offline and self.snapshots.has(ticker):
+        if self.offline and self.snapshots.has(ticker):
             return self.snapshots.fetch(ticker)
         try:
             company = self.yahoo.fetch(ticker, self._cached(self._statements, ticker))

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import time
+import urllib.parse
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -64,6 +65,9 @@ from .normalise import (
 )
 from .normalise_research import RESEARCH_PARTS
 from .research import ResearchData
+
+# Yahoo's "people also watch" list; yfinance has no accessor for it.
+RECOMMENDATIONS_URL = "https://query2.finance.yahoo.com/v6/finance/recommendationsbysymbol/{}"
 
 # yfinance otherwise logs and swallows HTTP errors, leaving an empty answer that looks
 # like "no data"; ERT classifies failures itself (rate limit, network, unknown ticker).
@@ -203,6 +207,33 @@ class YahooSource:
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
         return self._assemble(ticker, info, results, statements)
+
+    def recommended(self, ticker: str) -> list[str]:
+        """The symbols Yahoo recommends as similar to `ticker`, best first ([] if none).
+
+        Asked through yfinance's own data layer (its session, cookies and crumb), as
+        yfinance has no accessor for it. Raises RateLimited or DataSourceUnreachable.
+        """
+        _cooperative_session()
+        url = RECOMMENDATIONS_URL.format(urllib.parse.quote(ticker))
+        try:
+            body = self._call(lambda _: YfData().get_raw_json(url, timeout=self.timeout), ticker)
+        except Exception as error:
+            failure = classify(error)
+            if failure == "rate_limited":
+                raise RateLimited() from error
+            if failure == "not_found":
+                return []
+            raise DataSourceUnreachable(
+                "network error" if failure == "unreachable" else "unreadable answer"
+            ) from error
+        try:
+            results = body["finance"]["result"] or [{}]
+            entries = results[0].get("recommendedSymbols") or []
+            symbols = [entry.get("symbol") for entry in entries]
+        except (TypeError, KeyError, AttributeError, IndexError):
+            raise DataSourceUnreachable("unreadable answer") from None
+        return [s for s in dict.fromkeys(symbols) if isinstance(s, str) and s and s != ticker]
 
     def _suggestions(self, ticker: str) -> list[str]:
         """Equity tickers Yahoo's search finds for `ticker` (empty if search fails)."""
