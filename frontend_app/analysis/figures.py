@@ -14,6 +14,9 @@ from frontend_app.market.company import CompanyData, StatementKind
 
 # Four quarter ends span about nine months; more than that means a missing quarter.
 _MAX_TTM_SPAN_DAYS = 300
+# A price history ending more than this many days before the as-of date (a week of
+# holidays, no more) is not current: no returns, volatility or moving averages from it.
+MAX_PRICE_LAG_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,36 @@ class Figure:
     value: float
     period: str
     currency: str | None = None
+
+
+@dataclass(frozen=True)
+class PriceWindow:
+    """What the price history covers, and whether it can stand for the present."""
+
+    start: date | None
+    end: date | None
+    current: bool
+    reason: str | None = None  # why it is not current
+
+
+def price_window(company: CompanyData) -> PriceWindow:
+    """The price history's window; not current when it ends well before `as_of`.
+
+    The bundled snapshots hold 2020 price windows beside 2025 quotes: figures from
+    them would be dated five years before the rest of the report.
+    """
+    prices = company.prices
+    if prices is None or not prices.dates:
+        return PriceWindow(None, None, False, "no price history from Yahoo Finance")
+    start, end = prices.dates[0], prices.dates[-1]
+    lag = (company.as_of - end).days
+    if lag > MAX_PRICE_LAG_DAYS:
+        reason = (
+            f"the price history ends {end.isoformat()}, {lag:,} days before the as-of "
+            f"date {company.as_of.isoformat()}"
+        )
+        return PriceWindow(start, end, False, reason)
+    return PriceWindow(start, end, True)
 
 
 def fiscal_label(period_end: date) -> str:

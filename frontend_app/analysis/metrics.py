@@ -29,6 +29,7 @@ from .figures import (
     fiscal_label,
     latest_annual,
     latest_balance,
+    price_window,
     ttm,
 )
 from .formatting import display
@@ -254,7 +255,8 @@ class _Calculator:
 
     def _peg(self) -> Metric:
         if self.same_currency and self.stats.peg_ratio is not None and self.stats.peg_ratio > 0:
-            return _metric("peg", value=self.stats.peg_ratio, period="Yahoo Finance")
+            period = f"as of {self.c.as_of.isoformat()} (Yahoo Finance)"
+            return _metric("peg", value=self.stats.peg_ratio, period=period)
         pe = self._earnings_multiple("pe_trailing", self.eps)
         growth = self.stats.earnings_growth
         if pe.value is None:
@@ -530,6 +532,9 @@ class _Calculator:
 
     def _return(self, key: str, days: int) -> Metric:
         prices = self.c.prices
+        window = price_window(self.c)
+        if prices is not None and not window.current:
+            return _absent(key, f"not computed: {window.reason}")
         have = 0 if prices is None else len(prices.close)
         if prices is None or have <= days:
             return _absent(key, f"needs {days + 1} trading days of prices; have {have}")
@@ -542,6 +547,10 @@ class _Calculator:
 
     def _risk(self) -> list[Metric]:
         prices = self.c.prices
+        window = price_window(self.c)
+        if prices is not None and not window.current:
+            stale = f"not computed: {window.reason}"
+            return [_absent("volatility", stale), _absent("max_drawdown", stale)]
         have = 0 if prices is None else len(prices.close)
         if prices is None or have < _MIN_DAYS_FOR_RISK:
             reason = f"needs {_MIN_DAYS_FOR_RISK} trading days of prices; have {have}"
@@ -565,6 +574,7 @@ class _Calculator:
     def analysts(self) -> list[Metric]:
         a = self.c.analysts
         currency = self.quote_currency
+        as_of = f"as of {self.c.as_of.isoformat()}"
         targets = [
             _absent(key, "no analyst target reported")
             if value is None
@@ -583,13 +593,15 @@ class _Calculator:
             else _metric("upside_to_mean", value=upside - 1, period="12-month target"),
             _absent("recommendation", "no analyst recommendation")
             if a.recommendation is None
-            else _metric("recommendation", text=a.recommendation.replace("_", " ").title()),
+            else _metric(
+                "recommendation", text=a.recommendation.replace("_", " ").title(), period=as_of
+            ),
             _absent("recommendation_mean", "no analyst recommendation")
             if a.recommendation_mean is None
-            else _metric("recommendation_mean", value=a.recommendation_mean),
+            else _metric("recommendation_mean", value=a.recommendation_mean, period=as_of),
             _absent("analyst_count", "no analysts reported")
             if not a.analyst_count
-            else _metric("analyst_count", value=float(a.analyst_count)),
+            else _metric("analyst_count", value=float(a.analyst_count), period=as_of),
         ]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from datetime import date
 
 import pytest
 
@@ -132,6 +133,24 @@ def test_balance_sheet_and_cash_flow(metrics) -> None:
 def test_market_position(metrics) -> None:
     low, high = QUOTE["fiftyTwoWeekLow"], QUOTE["fiftyTwoWeekHigh"]
     check(metrics, "position_in_52w_range", (PRICE - low) / (high - low))
+    check(metrics, "beta", SUMMARY["defaultKeyStatistics"]["beta"])
+
+
+def test_prices_of_another_year_give_no_current_returns(metrics) -> None:
+    """The snapshot's prices end in 2020 beside a 2025 quote: not mixed (issue 9)."""
+    stale = (
+        "not computed: the price history ends 2020-11-06, 1,561 days before the as-of "
+        "date 2025-02-14"
+    )
+    for key in ("return_1m", "return_3m", "return_6m", "return_1y", "volatility"):
+        assert metrics[key].value is None
+        assert metrics[key].reason == stale, key
+    assert metrics["max_drawdown"].reason == stale
+
+
+def test_returns_and_risk_over_a_current_window(aapl: CompanyData) -> None:
+    """The same prices, with the as-of date at their end, against the recording."""
+    metrics = compute_metrics(aapl.model_copy(update={"as_of": date(2020, 11, 6)}))
     closes = adjusted_closes()
     assert len(closes) == 49
     check(metrics, "return_1m", closes[-1] / closes[-22] - 1, "2020-10-08 to 2020-11-06")
@@ -142,7 +161,6 @@ def test_market_position(metrics) -> None:
     check(metrics, "volatility", std * math.sqrt(252))
     drawdown = min(c / max(closes[: i + 1]) - 1 for i, c in enumerate(closes))
     check(metrics, "max_drawdown", drawdown)
-    check(metrics, "beta", SUMMARY["defaultKeyStatistics"]["beta"])
 
 
 def test_analysts(metrics) -> None:
