@@ -12,6 +12,9 @@ from datetime import date
 
 from frontend_app.market.company import CompanyData, StatementKind
 
+# The periods of Yahoo's own figures (key statistics), used when statements are thin.
+YAHOO_PERIOD = "TTM (Yahoo Finance)"
+YAHOO_BALANCE_PERIOD = "latest (Yahoo Finance)"
 # Four quarter ends span about nine months; more than that means a missing quarter.
 _MAX_TTM_SPAN_DAYS = 300
 # A price history ending more than this many days before the as-of date (a week of
@@ -99,18 +102,10 @@ def ttm(
     """A flow over the last twelve months: four quarters, else latest FY, else `fallback`."""
     statement = company.statement(kind, "quarterly")
     if statement is not None and len(statement.periods) >= 4:
-        values = statement.items.get(item, [])[:4]
+        values = [v for v in statement.items.get(item, [])[:4] if v is not None]
         ends = statement.periods[:4]
-        if (
-            len(values) == 4
-            and all(v is not None for v in values)
-            and (ends[0] - ends[3]).days <= _MAX_TTM_SPAN_DAYS
-        ):
-            return Figure(
-                sum(v for v in values if v is not None),
-                f"TTM to {ends[0].isoformat()}",
-                _currency(company, kind),
-            )
+        if len(values) == 4 and (ends[0] - ends[3]).days <= _MAX_TTM_SPAN_DAYS:
+            return Figure(sum(values), f"TTM to {ends[0].isoformat()}", _currency(company, kind))
     annual = latest_annual(company, kind, item)
     if annual is not None:
         return annual
@@ -147,3 +142,41 @@ def _currency(company: CompanyData, kind: StatementKind) -> str:
 def currencies_match(company: CompanyData) -> bool:
     """True when prices and financial statements are in the same currency."""
     return company.quote.currency == financial_currency(company)
+
+
+def currency_mismatch(company: CompanyData) -> str:
+    """Why a price cannot be set against the statements (when currencies_match is False)."""
+    return f"prices are in {company.quote.currency} but financials in {financial_currency(company)}"
+
+
+@dataclass(frozen=True)
+class CoreFigures:
+    """The flows and balances the metrics and the valuations start from."""
+
+    revenue: Figure | None
+    net_income: Figure | None
+    eps: Figure | None
+    ebitda: Figure | None
+    fcf: Figure | None
+    capex: Figure | None
+    debt: Figure | None
+    cash: Figure | None
+
+
+def core_figures(company: CompanyData) -> CoreFigures:
+    """Flows over the last twelve months and the latest balances, Yahoo's as fallbacks."""
+    stats = company.statistics
+    # Yahoo's per-share figures are in an unstated currency when the two differ.
+    trailing_eps = stats.trailing_eps if currencies_match(company) else None
+    return CoreFigures(
+        revenue=ttm(company, "income", "TotalRevenue", stats.revenue_ttm),
+        net_income=ttm(company, "income", "NetIncome", stats.net_income_ttm),
+        eps=ttm(company, "income", "DilutedEPS", trailing_eps),
+        ebitda=ttm(company, "income", "EBITDA", stats.ebitda_ttm),
+        fcf=ttm(company, "cashflow", "FreeCashFlow", stats.free_cash_flow_ttm),
+        capex=ttm(company, "cashflow", "CapitalExpenditure"),
+        debt=latest_balance(company, "TotalDebt", stats.total_debt),
+        cash=latest_balance(
+            company, "CashCashEquivalentsAndShortTermInvestments", stats.total_cash
+        ),
+    )

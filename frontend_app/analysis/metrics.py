@@ -24,13 +24,13 @@ from .figures import (
     Figure,
     annual_at,
     annual_series,
+    core_figures,
     currencies_match,
-    financial_currency,
+    currency_mismatch,
     fiscal_label,
     latest_annual,
     latest_balance,
     price_window,
-    ttm,
 )
 from .formatting import display
 
@@ -171,22 +171,11 @@ class _Calculator:
         self.price = company.quote.price
         self.quote_currency = company.quote.currency
         self.same_currency = currencies_match(company)
-        self.mismatch = (
-            f"prices are in {self.quote_currency} but financials in {financial_currency(company)}"
-        )
-        self.revenue = ttm(company, "income", "TotalRevenue", self.stats.revenue_ttm)
-        self.net_income = ttm(company, "income", "NetIncome", self.stats.net_income_ttm)
-        # Yahoo's per-share figures are in an unstated currency when the two differ.
-        self.eps = ttm(
-            company, "income", "DilutedEPS", self.stats.trailing_eps if self.same_currency else None
-        )
-        self.ebitda = ttm(company, "income", "EBITDA", self.stats.ebitda_ttm)
-        self.fcf = ttm(company, "cashflow", "FreeCashFlow", self.stats.free_cash_flow_ttm)
-        self.capex = ttm(company, "cashflow", "CapitalExpenditure")
-        self.debt = latest_balance(company, "TotalDebt", self.stats.total_debt)
-        self.cash = latest_balance(
-            company, "CashCashEquivalentsAndShortTermInvestments", self.stats.total_cash
-        )
+        self.mismatch = currency_mismatch(company)
+        core = core_figures(company)
+        self.revenue, self.net_income, self.eps = core.revenue, core.net_income, core.eps
+        self.ebitda, self.fcf, self.capex = core.ebitda, core.fcf, core.capex
+        self.debt, self.cash = core.debt, core.cash
 
     def all(self) -> list[Metric]:
         groups: list[Callable[[], list[Metric]]] = [
@@ -532,9 +521,9 @@ class _Calculator:
 
     def _return(self, key: str, days: int) -> Metric:
         prices = self.c.prices
-        window = price_window(self.c)
-        if prices is not None and not window.current:
-            return _absent(key, f"not computed: {window.reason}")
+        covered = price_window(self.c)
+        if prices is not None and not covered.current:
+            return _absent(key, f"not computed: {covered.reason}")
         have = 0 if prices is None else len(prices.close)
         if prices is None or have <= days:
             return _absent(key, f"needs {days + 1} trading days of prices; have {have}")
@@ -547,9 +536,9 @@ class _Calculator:
 
     def _risk(self) -> list[Metric]:
         prices = self.c.prices
-        window = price_window(self.c)
-        if prices is not None and not window.current:
-            stale = f"not computed: {window.reason}"
+        covered = price_window(self.c)
+        if prices is not None and not covered.current:
+            stale = f"not computed: {covered.reason}"
             return [_absent("volatility", stale), _absent("max_drawdown", stale)]
         have = 0 if prices is None else len(prices.close)
         if prices is None or have < _MIN_DAYS_FOR_RISK:
