@@ -69,11 +69,14 @@ def _empty(frame: Any) -> bool:
     return frame is None or getattr(frame, "empty", True)
 
 
-def _rows(frame: Any) -> Iterable[tuple[Any, dict[str, Any]]]:
-    """(index, {column: value}) for each row of a DataFrame."""
+def _rows(frame: Any, newest: int | None = None) -> Iterable[tuple[Any, dict[str, Any]]]:
+    """(index, {column: value}) for each row of a DataFrame; with `newest`, only the rows
+    of the latest index values, at most that many (read before they are converted)."""
     if _empty(frame):
         return []
-    return ((index, row.to_dict()) for index, row in frame.iterrows())
+    if newest is not None:
+        frame = frame.sort_index(ascending=False).head(newest)
+    return zip(frame.index, frame.to_dict("records"), strict=True)
 
 
 # A 52/53-week fiscal period ends on a weekday near a month's end, up to a week after
@@ -240,7 +243,7 @@ def recommendation_trend_from_frame(frame: Any) -> list[RecommendationMonth]:
 def rating_changes_from_frame(frame: Any) -> list[RatingChange]:
     """upgrades_downgrades, newest first, at most MAX_RATING_CHANGES."""
     changes = []
-    for index, row in _rows(frame):
+    for index, row in _rows(frame, newest=2 * MAX_RATING_CHANGES):
         day, firm = _date(index), _text(row.get("Firm"))
         if day is None or firm is None:
             continue
