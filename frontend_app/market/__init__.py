@@ -18,8 +18,10 @@ How the dashboard calls it::
 
 - `MarketDataService(source: "yfinance" | "snapshot" | "auto" = "auto", quote_ttl=900,
   statement_ttl=86400, timeout=15.0, *, retries=2, backoff=1.0, snapshot_dir=...)`;
-  `.get_company(ticker: Ticker) -> CompanyData` (a ticker validate_ticker returned, checked
-  once where it entered; blocking, call it from a job, not from the event loop's hot path),
+  `.get_company(ticker: Ticker, *, scope="full") -> CompanyData` (a ticker validate_ticker
+  returned, checked once where it entered; blocking, call it from a job, not from the
+  event loop's hot path; scope "peer": quote, key statistics and profile only, one
+  upstream call), `.offline` (Yahoo is not being asked),
   `.snapshots.tickers()` (the companies bundled for offline use).
   The ticker's syntax is checked before anything is fetched; its existence and
   quoteType by the first answer of the parallel fetch.
@@ -33,7 +35,8 @@ How the dashboard calls it::
   income_quarterly, balance_annual, balance_quarterly, cashflow_annual,
   cashflow_quarterly) or a research part (estimates, earnings_history,
   recommendation_trend, rating_changes, holders, calendar, sec_filings)).
-  `.to_dict()` is JSON-safe; `CompanyData.from_dict(d)`.
+  scope ("full" | "peer": a peer's statements, prices and research are left empty on
+  purpose). `.to_dict()` is JSON-safe; `CompanyData.from_dict(d)`.
   Units: see frontend_app.market.company (fractions for ratios, major currencies).
 - `PeerFinder(service, max_peers=5).fetch(ticker, peers=None) -> CompanyAndPeers`:
   the company and its peers fetched at once (see frontend_app.market.peers for who

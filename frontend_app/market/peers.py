@@ -13,7 +13,9 @@ reason; none of that fails the report (only the company's own failure does).
 The company and its peers are fetched at once in a thread pool (green threads under
 eventlet, like YahooSource's parts), each through the service's cache and single
 flight; without named peers, Yahoo's recommendation is asked beside the company and
-its peers are fetched as soon as it answers, not after the company.
+its peers are fetched as soon as it answers, not after the company. A peer is fetched
+with scope "peer" (its quote, key statistics and profile: one upstream call), which is
+all a comparison needs, unless its full data is already cached.
 """
 
 from __future__ import annotations
@@ -170,7 +172,7 @@ class PeerFinder:
         self, pool: ThreadPoolExecutor, choice: Choice | None
     ) -> dict[str, Future[CompanyData]]:
         tickers = [] if choice is None else choice.tickers
-        return {peer: pool.submit(self.service.get_company, peer) for peer in tickers}
+        return {peer: pool.submit(self.service.get_company, peer, scope="peer") for peer in tickers}
 
     def _limit(self, symbol: str, candidates: list[str], left_out: list[LeftOut]) -> list[str]:
         others = [peer for peer in candidates if peer != symbol]

@@ -50,6 +50,8 @@ from .company import (
     CompanyData,
     Frequency,
     Gap,
+    PriceHistory,
+    Scope,
     Statement,
     StatementKind,
     statement_key,
@@ -190,12 +192,18 @@ class YahooSource:
         self.retries = retries
         self.backoff = backoff
 
-    def fetch(self, ticker: str, statements: StatementBundle | None = None) -> CompanyData:
-        """Everything about `ticker`; reuses `statements` instead of fetching them if given."""
+    def fetch(
+        self, ticker: str, statements: StatementBundle | None = None, *, scope: Scope = "full"
+    ) -> CompanyData:
+        """Everything about `ticker` (scope "full"; reuses `statements` instead of fetching
+        them if given), or only its info (scope "peer": one call)."""
         _cooperative_session()
-        calls = {**MARKET_CALLS, **RESEARCH_CALLS}
-        if statements is None:
-            calls.update(STATEMENT_CALLS)
+        calls: dict[str, Callable[[yf.Ticker], Any]] = {"info": MARKET_CALLS["info"]}
+        if scope == "full":
+            calls.update(MARKET_CALLS)
+            calls.update(RESEARCH_CALLS)
+            if statements is None:
+                calls.update(STATEMENT_CALLS)
         pool = ThreadPoolExecutor(max_workers=len(calls), thread_name_prefix=f"yahoo-{ticker}")
         try:
             started = time.monotonic()
@@ -206,7 +214,7 @@ class YahooSource:
             }
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
-        return self._assemble(ticker, info, results, statements)
+        return self._assemble(ticker, info, results, statements, scope)
 
     def recommended(self, ticker: str) -> list[str]:
         """The symbols Yahoo recommends as similar to `ticker`, best first ([] if none).
@@ -300,23 +308,23 @@ class YahooSource:
         info: dict[str, Any],
         results: dict[str, Any],
         cached: StatementBundle | None,
+        scope: Scope,
     ) -> CompanyData:
         quote = quote_from_info(info)
         statistics = statistics_from_info(info)
         gaps: list[Gap] = []
-        currency = statistics.financial_currency or quote.currency
-        bundle = cached or self._statements(results, currency)
-        gaps.extend(bundle.gaps)
-        prices = results["prices"]
-        if isinstance(prices, Gap):
-            gaps.append(prices)
-            prices = None
-        else:
-            prices = prices_from_frame(prices, info.get("currency"))
-            if prices is None:
-                gaps.append(Gap(part="prices", reason="Yahoo Finance has no price history"))
-        research, research_gaps = self._research(results, info)
-        gaps.extend(research_gaps)
+        statements: dict[str, Statement] = {}
+        prices = None
+        research = ResearchData()
+        if scope == "full":
+            bundle = cached or self._statements(
+                results, statistics.financial_currency or quote.currency
+            )
+            gaps.extend(bundle.gaps)
+            statements = bundle.statements
+            prices = self._prices(results["prices"], info, gaps)
+            research, research_gaps = self._research(results, info)
+            gaps.extend(research_gaps)
         as_of = (quote.market_time or datetime.now(UTC)).date()
         return CompanyData(
             ticker=ticker,
@@ -328,11 +336,22 @@ class YahooSource:
             quote=quote,
             statistics=statistics,
             analysts=analysts_from_info(info),
-            statements=bundle.statements,
+            statements=statements,
             prices=prices,
             research=research,
             gaps=sorted(gaps, key=lambda gap: gap.part),
+            scope=scope,
         )
+
+    @staticmethod
+    def _prices(result: Any, info: dict[str, Any], gaps: list[Gap]) -> PriceHistory | None:
+        if isinstance(result, Gap):
+            gaps.append(result)
+            return None
+        prices = prices_from_frame(result, info.get("currency"))
+        if prices is None:
+            gaps.append(Gap(part="prices", reason="Yahoo Finance has no price history"))
+        return prices
 
     @staticmethod
     def _research(results: dict[str, Any], info: dict[str, Any]) -> tuple[ResearchData, list[Gap]]:

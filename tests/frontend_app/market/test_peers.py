@@ -137,3 +137,25 @@ def test_parse_peer_list(raw, tickers: list[str], invalid: list[str]) -> None:
     parsed, bad = parse_peer_list(raw)
     assert parsed == tickers
     assert [item.ticker for item in bad] == invalid
+
+
+def test_a_peer_costs_one_call_and_a_full_company_serves_as_a_peer(
+    live: MarketDataService, yahoo: YahooReplay
+) -> None:
+    peer = live.get_company("CRM", scope="peer")
+    assert peer.scope == "peer"
+    assert (peer.statements, peer.prices, peer.gaps) == ({}, None, [])
+    assert peer.research.estimates == [] and peer.quote.price == 309.8
+    assert yahoo.count("quoteSummary", "CRM") == 1  # the info call only
+    assert yahoo.count("chart", "CRM") == 0
+    assert yahoo.count("quoteSummary", "CRM", module="earningsTrend") == 0
+
+    full = live.get_company("CRM")  # a report on CRM itself still gets everything
+    assert full.scope == "full" and full.research.estimates
+    assert live.get_company("CRM", scope="peer") is full  # and serves as a peer from now on
+
+
+def test_finder_fetches_peers_at_peer_scope(finder: PeerFinder) -> None:
+    both = finder.fetch("AAPL", peers="CRM")
+    assert both.company.scope == "full"
+    assert [peer.scope for peer in both.peers.companies] == ["peer"]

@@ -181,12 +181,12 @@ def test_auto_without_a_snapshot_reports_the_outage(yahoo: YahooReplay, tmp_path
 
 
 def test_a_slow_part_becomes_a_gap_not_a_stall(yahoo: YahooReplay, tmp_path: Path) -> None:
-    # two seconds: the fifteen parts' parsing shares one interpreter on a busy machine
-    yahoo.fail("chart", delay=5.0)
-    service = MarketDataService(source="yfinance", timeout=2.0, snapshot_dir=tmp_path)
+    # three seconds: the fifteen parts' parsing shares one interpreter on a busy machine
+    yahoo.fail("chart", delay=6.0)
+    service = MarketDataService(source="yfinance", timeout=3.0, snapshot_dir=tmp_path)
     company = service.get_company("AAPL")
     prices_gap = [gap for gap in company.gaps if gap.part == "prices"]
-    assert prices_gap and prices_gap[0].reason == "no answer within 2 s"
+    assert prices_gap and prices_gap[0].reason == "no answer within 3 s"
     assert prices_gap[0].retryable
     assert company.prices is None
     assert "income_annual" in company.statements  # the other parts arrived
