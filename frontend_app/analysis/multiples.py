@@ -46,6 +46,7 @@ MULTIPLES: dict[MultipleKey, str] = {
     "ev_to_ebitda": "EV/EBITDA",
     "price_to_sales": "P/S",
 }
+Group = Literal["peers", "history"]
 # A fiscal year end needs a close at most this many days before it.
 MAX_CLOSE_GAP_DAYS = 7
 MIN_YEARS = 2
@@ -56,7 +57,7 @@ class ImpliedValue(Result):
 
     key: str  # "peers_pe_trailing", "history_ev_to_ebitda"
     method: str  # "P/E vs peers"
-    group: Literal["peers", "history"]
+    group: Group
     currency: str
     multiple_low: float
     multiple_mid: float
@@ -155,58 +156,66 @@ def _spread(values: list[float]) -> tuple[float, float, float]:
     return low, mid, high
 
 
-def _implied(
-    key: MultipleKey,
-    group: Literal["peers", "history"],
-    company: CompanyData,
-    multiples: list[float],
-    valuer: tuple[Valuer, str],
-    detail: str,
-) -> ImpliedValue | NotMeaningful:
-    value, basis = valuer
-    low_m, mid_m, high_m = _spread(multiples)
-    low, mid, high = value(low_m), value(mid_m), value(high_m)
-    method = f"{MULTIPLES[key]} vs {'peers' if group == 'peers' else 'own history'}"
-    if high <= 0:
-        return NotMeaningful(method=method, reason="net debt exceeds the value at these multiples")
-    return ImpliedValue(
-        key=f"{group}_{key}",
-        method=method,
-        group=group,
-        currency=financial_currency(company),
-        multiple_low=low_m,
-        multiple_mid=mid_m,
-        multiple_high=high_m,
-        basis=basis,
-        low=max(low, 0.0),
-        mid=max(mid, 0.0),
-        high=high,
-        detail=detail,
-        period=f"as of {company.as_of.isoformat()}",
-    )
+# The multiples a group finds for one key: [(whose: a peer or a fiscal year, multiple)],
+# or why there are none.
+Finder = Callable[[MultipleKey], list[tuple[str, float]] | str]
+
+
+def _value_by(
+    company: CompanyData, group: Group, find: Finder
+) -> list[ImpliedValue | NotMeaningful]:
+    """Each multiple of MULTIPLES turned into a value range, or why it does not fit."""
+    core = core_figures(company)
+    results: list[ImpliedValue | NotMeaningful] = []
+    for key, name in MULTIPLES.items():
+        method = f"{name} vs {'peers' if group == 'peers' else 'own history'}"
+        valuer = (
+            _valuer(key, company, core) if currencies_match(company) else currency_mismatch(company)
+        )
+        if isinstance(valuer, str):
+            results.append(NotMeaningful(method=method, reason=valuer))
+            continue
+        found = find(key)
+        if isinstance(found, str):
+            results.append(NotMeaningful(method=method, reason=found))
+            continue
+        value, basis = valuer
+        low_m, mid_m, high_m = _spread([multiple_ for _, multiple_ in found])
+        low, mid, high = value(low_m), value(mid_m), value(high_m)
+        if high <= 0:
+            reason = "net debt exceeds the value at these multiples"
+            results.append(NotMeaningful(method=method, reason=reason))
+            continue
+        results.append(
+            ImpliedValue(
+                key=f"{group}_{key}",
+                method=method,
+                group=group,
+                currency=financial_currency(company),
+                multiple_low=low_m,
+                multiple_mid=mid_m,
+                multiple_high=high_m,
+                basis=basis,
+                low=max(low, 0.0),
+                mid=max(mid, 0.0),
+                high=high,
+                detail=", ".join(f"{whose} {multiple(v)}" for whose, v in found),
+                period=f"as of {company.as_of.isoformat()}",
+            )
+        )
+    return results
 
 
 def peer_multiples(company: CompanyData, comps: Comps) -> list[ImpliedValue | NotMeaningful]:
     """The company valued at its peers' P/E, EV/EBITDA and P/S."""
-    core = core_figures(company)
-    results: list[ImpliedValue | NotMeaningful] = []
-    for key, name in MULTIPLES.items():
-        method = f"{name} vs peers"
-        if not currencies_match(company):
-            results.append(NotMeaningful(method=method, reason=currency_mismatch(company)))
-            continue
-        valuer = _valuer(key, company, core)
-        if isinstance(valuer, str):
-            results.append(NotMeaningful(method=method, reason=valuer))
-            continue
+
+    def find(key: MultipleKey) -> list[tuple[str, float]] | str:
         used = [(p.ticker, v) for p in comps.peers if (v := p.values[key]) is not None]
-        if not used:
-            reason = "no peers" if not comps.peers else f"no peer has a meaningful {name}"
-            results.append(NotMeaningful(method=method, reason=reason))
-            continue
-        detail = ", ".join(f"{ticker} {multiple(v)}" for ticker, v in used)
-        results.append(_implied(key, "peers", company, [v for _, v in used], valuer, detail))
-    return results
+        if used:
+            return used
+        return "no peers" if not comps.peers else f"no peer has a meaningful {MULTIPLES[key]}"
+
+    return _value_by(company, "peers", find)
 
 
 def _close_at(company: CompanyData, day: date) -> float | None:
@@ -248,26 +257,12 @@ def _past_multiples(company: CompanyData, key: MultipleKey) -> list[tuple[str, f
 
 def history_multiples(company: CompanyData) -> list[ImpliedValue | NotMeaningful]:
     """The company valued at its own multiples of past fiscal year ends."""
-    core = core_figures(company)
-    results: list[ImpliedValue | NotMeaningful] = []
-    for key, name in MULTIPLES.items():
-        method = f"{name} vs own history"
-        if not currencies_match(company):
-            results.append(NotMeaningful(method=method, reason=currency_mismatch(company)))
-            continue
-        valuer = _valuer(key, company, core)
-        if isinstance(valuer, str):
-            results.append(NotMeaningful(method=method, reason=valuer))
-            continue
+
+    def find(key: MultipleKey) -> list[tuple[str, float]] | str:
         points = _past_multiples(company, key)
-        if len(points) < MIN_YEARS:
-            results.append(
-                NotMeaningful(method=method, reason=_why_no_history(company, len(points)))
-            )
-            continue
-        detail = ", ".join(f"{year} {multiple(v)}" for year, v in points)
-        results.append(_implied(key, "history", company, [v for _, v in points], valuer, detail))
-    return results
+        return points if len(points) >= MIN_YEARS else _why_no_history(company, len(points))
+
+    return _value_by(company, "history", find)
 
 
 def _why_no_history(company: CompanyData, found: int) -> str:

@@ -34,15 +34,7 @@ class Assumption(Result):
         return display(self.value, self.unit, self.currency)
 
     def fact(self) -> Fact:
-        return Fact(
-            key=self.key,
-            label=self.label,
-            value=self.value,
-            display=self.display,
-            unit=self.unit,
-            currency=self.currency,
-            period=self.period,
-        )
+        return fact(self.key, self.label, self.value, self.unit, self.period, self.currency)
 
 
 class NotMeaningful(Result):

@@ -7,7 +7,7 @@ be set before yfinance is imported: the root ``tests/conftest.py`` does that.
 
 API::
 
-    from tests.fakes.yahoo import replay_yahoo, recorded_tickers
+    from tests.fakes.yahoo import replay_yahoo, recorded_tickers, quote_summary, raw, fundamentals
 
     with replay_yahoo(delay=0.0) as yahoo:      # yahoo: YahooReplay
         yf.Ticker("AAPL").info                  # answered from quoteSummary-all-AAPL.json
@@ -21,6 +21,10 @@ API::
         yahoo.fail("quoteSummary", status=429, module="earningsTrend")  # only calls asking it
         yahoo.count("quoteSummary", "AAPL", module="financialData")  # the info calls only
         yahoo.recommend("AAPL", ["CRM", "SPOT"])  # Yahoo's similar companies for AAPL
+
+    quote_summary("AAPL")["financialData"]      # the recorded modules, to check against
+    raw({"raw": 0.05, "fmt": "5.00%"})          # 0.05
+    fundamentals("AAPL", "annual", "TotalRevenue")  # {"2024-09-30": 391035000000, ...}
 
 Endpoints: ``cookie`` (fc.yahoo.com), ``crumb``, ``quoteSummary``, ``quote`` (v7),
 ``timeseries`` (fundamentals), ``chart`` (v8 prices), ``search``, ``recommendations``
@@ -85,6 +89,31 @@ def recording(name: str) -> dict[str, Any] | None:
     """The recorded JSON body of one fixture file (e.g. ``quote-AAPL.json``), or None."""
     response = _load(name)
     return None if response is None else response.get("json")
+
+
+def quote_summary(ticker: str) -> dict[str, Any]:
+    """Every recorded quoteSummary module of a ticker: {module: {...}}."""
+    body = recording(f"quoteSummary-all-{ticker}.json")
+    assert body is not None, ticker
+    result: dict[str, Any] = body["quoteSummary"]["result"][0]
+    return result
+
+
+def raw(value: Any) -> Any:
+    """A recorded value without Yahoo's formatting ({"raw": 0.05, "fmt": "5.00%"} -> 0.05)."""
+    return value["raw"] if isinstance(value, dict) and "raw" in value else value
+
+
+def fundamentals(ticker: str, frequency: str, name: str) -> dict[str, float]:
+    """{period end: value} of one recorded fundamentals series, e.g. AAPL's
+    ("quarterly", "FreeCashFlow"); the "all" recordings hold every series."""
+    body = recording(f"fundamentalsTimeSeries-{ticker}-all-{frequency}.json")
+    assert body is not None, (ticker, frequency)
+    key = f"{frequency}{name}"
+    for result in body["timeseries"]["result"]:
+        if result["meta"]["type"][0] == key and key in result:
+            return {x["asOfDate"]: x["reportedValue"]["raw"] for x in result[key] if x}
+    raise KeyError(key)
 
 
 def recorded_tickers() -> list[str]:

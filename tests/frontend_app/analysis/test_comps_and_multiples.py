@@ -11,20 +11,12 @@ from frontend_app.analysis import build_report_data
 from frontend_app.analysis.multiples import ImpliedValue, history_multiples
 from frontend_app.market import CompanyData, PriceHistory
 from frontend_app.market.snapshots import SnapshotSource
-from tests.fakes.yahoo import recording
-
-
-def raw(value):
-    return value["raw"] if isinstance(value, dict) else value
-
-
-def summary(ticker: str) -> dict:
-    return recording(f"quoteSummary-all-{ticker}.json")["quoteSummary"]["result"][0]
+from tests.fakes.yahoo import quote_summary, raw
 
 
 def expected_crm() -> dict[str, float]:
     """CRM's comps row straight from its recording (no statements recorded: Yahoo's TTM)."""
-    s = summary("CRM")
+    s = quote_summary("CRM")
     fd, ks, sd = s["financialData"], s["defaultKeyStatistics"], s["summaryDetail"]
     price, cap = raw(fd["currentPrice"]), raw(sd["marketCap"])
     return {

@@ -14,7 +14,7 @@ import pytest
 from frontend_app.analysis.assumptions import Rate, ValuationSettings
 from frontend_app.analysis.dcf import Dcf, ReverseDcf, dcf, dcf_setup, reverse_dcf, sensitivity
 from frontend_app.market import CompanyData
-from tests.fakes.yahoo import recording
+from tests.fakes.yahoo import fundamentals, quote_summary, raw, recording
 
 SETTINGS = ValuationSettings(
     risk_free_rates={"USD": Rate(0.045, "test rate", date(2025, 2, 14))},
@@ -22,22 +22,12 @@ SETTINGS = ValuationSettings(
     terminal_growth=0.025,
     forecast_years=5,
 )
-SUMMARY = recording("quoteSummary-all-AAPL.json")["quoteSummary"]["result"][0]
+SUMMARY = quote_summary("AAPL")
 QUOTE = recording("quote-AAPL.json")["quoteResponse"]["result"][0]
 
 
-def raw(value):
-    return value["raw"] if isinstance(value, dict) else value
-
-
 def series(frequency: str, name: str) -> dict[str, float]:
-    """{period end: value} of one recorded fundamentals series."""
-    body = recording(f"fundamentalsTimeSeries-AAPL-all-{frequency}.json")
-    key = f"{frequency}{name}"
-    for result in body["timeseries"]["result"]:
-        if result["meta"]["type"][0] == key and key in result:
-            return {x["asOfDate"]: x["reportedValue"]["raw"] for x in result[key] if x}
-    raise KeyError(key)
+    return fundamentals("AAPL", frequency, name)
 
 
 def revenue_growth(period: str) -> float:

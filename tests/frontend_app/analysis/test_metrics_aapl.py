@@ -10,10 +10,10 @@ import pytest
 
 from frontend_app.analysis import compute_metrics
 from frontend_app.market import CompanyData
-from tests.fakes.yahoo import recording
+from tests.fakes.yahoo import fundamentals, quote_summary, recording
 
 QUOTE = recording("quote-AAPL.json")["quoteResponse"]["result"][0]
-SUMMARY = recording("quoteSummary-all-AAPL.json")["quoteSummary"]["result"][0]
+SUMMARY = quote_summary("AAPL")
 PRICE = QUOTE["regularMarketPrice"]  # 244.6
 MARKET_CAP = QUOTE["marketCap"]
 LAST_QUARTER = "2024-12-31"
@@ -21,13 +21,8 @@ FY2024, FY2023 = "2024-09-30", "2023-09-30"
 
 
 def series(frequency: str, name: str) -> dict[str, float]:
-    """{period end: value} of one fundamentals series, e.g. ("annual", "TotalRevenue")."""
-    body = recording(f"fundamentalsTimeSeries-AAPL-all-{frequency}.json")
-    key = f"{frequency}{name}"
-    for result in body["timeseries"]["result"]:
-        if result["meta"]["type"][0] == key and key in result:
-            return {x["asOfDate"]: x["reportedValue"]["raw"] for x in result[key] if x}
-    raise KeyError(key)
+    """{period end: value} of one AAPL fundamentals series, e.g. ("annual", "TotalRevenue")."""
+    return fundamentals("AAPL", frequency, name)
 
 
 def four_quarters(name: str) -> float:

@@ -14,33 +14,31 @@ from frontend_app.market.normalise_research import (
     estimates_from_frames,
 )
 from frontend_app.market.research import ESTIMATE_PERIODS
-from tests.fakes.yahoo import YFINANCE_PANDAS_NOISE, YahooReplay, recorded_tickers, recording
+from tests.fakes.yahoo import (
+    YFINANCE_PANDAS_NOISE,
+    YahooReplay,
+    quote_summary,
+    raw,
+    recorded_tickers,
+)
 
 pytestmark = pytest.mark.filterwarnings(YFINANCE_PANDAS_NOISE)
 
 
-def summary(ticker: str) -> dict:
-    return recording(f"quoteSummary-all-{ticker}.json")["quoteSummary"]["result"][0]
-
-
-def raw(value):
-    return value.get("raw") if isinstance(value, dict) else value
-
-
 def info_dates(ticker: str) -> dict:
     """The fiscal-calendar fields of yfinance's info, as plain epoch seconds."""
-    stats = summary(ticker)["defaultKeyStatistics"]
+    stats = quote_summary(ticker)["defaultKeyStatistics"]
     return {key: raw(stats.get(key)) for key in ("nextFiscalYearEnd", "mostRecentQuarter")}
 
 
-TRENDS = [t for t in recorded_tickers() if "earningsTrend" in summary(t)]
+TRENDS = [t for t in recorded_tickers() if "earningsTrend" in quote_summary(t)]
 
 
 @pytest.mark.parametrize("ticker", TRENDS)
 def test_derived_period_ends_match_yahoos_end_dates(ticker: str) -> None:
     """yfinance drops earningsTrend's endDate; the fiscal calendar gives it back."""
     info = info_dates(ticker)
-    for trend in summary(ticker)["earningsTrend"]["trend"]:
+    for trend in quote_summary(ticker)["earningsTrend"]["trend"]:
         if trend.get("endDate") is None:
             continue
         end = estimate_period_end(trend["period"], info)
@@ -53,7 +51,7 @@ def test_derived_period_ends_match_yahoos_end_dates(ticker: str) -> None:
 
 def test_aapl_estimates_are_read_from_the_recording(live: MarketDataService) -> None:
     research = live.get_company("AAPL").research
-    recorded = {t["period"]: t for t in summary("AAPL")["earningsTrend"]["trend"]}
+    recorded = {t["period"]: t for t in quote_summary("AAPL")["earningsTrend"]["trend"]}
     assert [e.period for e in research.estimates] == list(ESTIMATE_PERIODS)
     for estimate in research.estimates:
         trend = recorded[estimate.period]
@@ -74,7 +72,7 @@ def test_aapl_estimates_are_read_from_the_recording(live: MarketDataService) -> 
 def test_aapl_surprises_ratings_insiders_calendar_and_filings(live: MarketDataService) -> None:
     company = live.get_company("AAPL")
     research = company.research
-    history = summary("AAPL")["earningsHistory"]["history"]
+    history = quote_summary("AAPL")["earningsHistory"]["history"]
     assert [s.quarter_end.isoformat() for s in research.earnings_history] == [
         h["quarter"]["fmt"] for h in history
     ]
@@ -82,7 +80,7 @@ def test_aapl_surprises_ratings_insiders_calendar_and_filings(live: MarketDataSe
     assert (latest.eps_actual, latest.eps_estimate) == (2.4, pytest.approx(2.34102))
     assert latest.surprise == pytest.approx(raw(history[-1]["surprisePercent"]))
 
-    trend = summary("AAPL")["recommendationTrend"]["trend"][0]
+    trend = quote_summary("AAPL")["recommendationTrend"]["trend"][0]
     now = research.recommendation_trend[0]
     assert now.months_ago == 0
     assert (now.strong_buy, now.buy, now.hold, now.sell, now.strong_sell) == (
@@ -98,12 +96,12 @@ def test_aapl_surprises_ratings_insiders_calendar_and_filings(live: MarketDataSe
     assert changes == sorted(changes, key=lambda c: c.date, reverse=True)
     assert (changes[0].firm, changes[0].to_grade) == ("Citigroup", "Buy")
 
-    activity = summary("AAPL")["netSharePurchaseActivity"]
+    activity = quote_summary("AAPL")["netSharePurchaseActivity"]
     assert research.insider_activity is not None
     assert research.insider_activity.period == "6m"
     assert research.insider_activity.net_shares == raw(activity["netInfoShares"])
     assert research.insider_activity.sell_count == raw(activity["sellInfoCount"])
-    breakdown = summary("AAPL")["majorHoldersBreakdown"]
+    breakdown = quote_summary("AAPL")["majorHoldersBreakdown"]
     assert research.ownership is not None
     assert research.ownership.institutions == pytest.approx(
         raw(breakdown["institutionsPercentHeld"])
