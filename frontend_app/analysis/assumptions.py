@@ -30,6 +30,11 @@ class Rate:
     def dated(self) -> str:
         return self.as_of.isoformat() if self.as_of else "ERT default"
 
+    @property
+    def period(self) -> str:
+        """The rate's period as a fact gives it: "as of 2025-02-14" or "ERT default"."""
+        return f"as of {self.as_of.isoformat()}" if self.as_of else "ERT default"
+
     def describe(self) -> str:
         """'4.5% (10-year US Treasury yield, 2025-02-14)'."""
         return f"{percent(self.value)} ({self.source}, {self.dated})"

@@ -57,7 +57,7 @@ def _rate(key: str, label: str, rate: Rate) -> Assumption:
         label=label,
         value=rate.value,
         unit="percent",
-        period=f"as of {rate.dated}",
+        period=rate.period,
         source=rate.source,
     )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import calendar as _calendar
 from collections.abc import Callable, Iterable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from .normalise import major_currency, number
@@ -94,7 +94,7 @@ def _month_end(day: date, months: int) -> date:
 
 def _stamp(info: dict[str, Any], key: str) -> date | None:
     seconds = number(info.get(key))
-    return None if seconds is None else datetime.utcfromtimestamp(seconds).date()
+    return None if seconds is None else datetime.fromtimestamp(seconds, tz=UTC).date()
 
 
 def estimate_period_end(period: EstimatePeriod, info: dict[str, Any]) -> date | None:
