@@ -17,6 +17,7 @@ import math
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -24,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from frontend_app.analysis import DEFAULT_SETTINGS, build_report_data, compute_metrics
 from frontend_app.analysis.comps import build_comps, entry
-from frontend_app.analysis.dcf import dcf, dcf_setup, reverse_dcf, sensitivity
+from frontend_app.analysis.dcf import DcfSetup, dcf, dcf_setup, reverse_dcf, sensitivity
 from frontend_app.market import CompanyData, PriceHistory
 from frontend_app.market.snapshots import SnapshotSource
 
@@ -46,7 +47,7 @@ def five_years_of_prices(company: CompanyData) -> CompanyData:
     )
 
 
-def timed_ms(func, runs: int) -> list[float]:
+def timed_ms(func: Callable[[], object], runs: int) -> list[float]:
     times = []
     for _ in range(runs):
         started = time.perf_counter()
@@ -71,10 +72,10 @@ def main() -> int:
 
     def dcf_grid_reverse() -> None:
         setup = dcf_setup(company, DEFAULT_SETTINGS)
-        assert not hasattr(setup, "reason")
-        dcf(setup, company.quote.price)  # type: ignore[arg-type]
-        sensitivity(setup)  # type: ignore[arg-type]
-        reverse_dcf(setup, company.quote.price)  # type: ignore[arg-type]
+        assert isinstance(setup, DcfSetup)
+        dcf(setup, company.quote.price)
+        sensitivity(setup)
+        reverse_dcf(setup, company.quote.price)
 
     def comps() -> None:
         build_comps(
