@@ -35,7 +35,7 @@ from .cache import SingleFlight
 from .company import CompanyData
 from .errors import MarketDataError
 from .service import CACHE_SIZE, MarketDataService
-from .tickers import validate_ticker
+from .tickers import Ticker, validate_ticker
 
 MAX_PEERS = 5
 # Peers whose data is more than this many days from the company's are left out.
@@ -75,7 +75,7 @@ class PeerSet(BaseModel):
 class Choice:
     """Which peers to fetch, and how they were chosen."""
 
-    tickers: list[str]
+    tickers: list[Ticker]
     selection: PeerSelection
     note: str
 
@@ -90,11 +90,11 @@ class CompanyAndPeers(BaseModel):
     peers: PeerSet
 
 
-def parse_peer_list(raw: str | Sequence[str]) -> tuple[list[str], list[LeftOut]]:
+def parse_peer_list(raw: str | Sequence[str]) -> tuple[list[Ticker], list[LeftOut]]:
     """Tickers named for a report ("MSFT, goog; SAP.DE"), upper-cased and deduplicated,
     and the ones that are not valid tickers with the reason."""
     items = re.split(r"[\s,;]+", raw) if isinstance(raw, str) else list(raw)
-    tickers: list[str] = []
+    tickers: list[Ticker] = []
     invalid: list[LeftOut] = []
     for item in items:
         if not isinstance(item, str) or not item.strip():
@@ -148,7 +148,7 @@ class PeerFinder:
             elif self.service.offline:
                 choice = None  # the company will come from a snapshot: its sector, below
             else:
-                choice = self._recommended_peers(pool, symbol)
+                choice = self._recommended_peers(pool, symbol, left_out)
             futures = self._submit(pool, choice)
             company = company_future.result()
             if choice is None or (company.source == "snapshot" and choice.selection != "named"):
@@ -157,7 +157,7 @@ class PeerFinder:
                 if company.source == "snapshot":
                     choice = self._sector_peers(company)
                 else:  # Yahoo came back while the company was fetched
-                    choice = self._recommended_peers(pool, symbol)
+                    choice = self._recommended_peers(pool, symbol, left_out)
                 futures = self._submit(pool, choice)
             companies = self._collect(company, futures, left_out)
         finally:
@@ -174,7 +174,9 @@ class PeerFinder:
         tickers = [] if choice is None else choice.tickers
         return {peer: pool.submit(self.service.get_company, peer, scope="peer") for peer in tickers}
 
-    def _limit(self, symbol: str, candidates: list[str], left_out: list[LeftOut]) -> list[str]:
+    def _limit(
+        self, symbol: Ticker, candidates: list[Ticker], left_out: list[LeftOut]
+    ) -> list[Ticker]:
         others = [peer for peer in candidates if peer != symbol]
         if len(others) < len(candidates):
             left_out.append(LeftOut(ticker=symbol, reason="it is the company itself"))
@@ -184,12 +186,15 @@ class PeerFinder:
             )
         return others[: self.max_peers]
 
-    def _recommended_peers(self, pool: ThreadPoolExecutor, symbol: str) -> Choice:
+    def _recommended_peers(
+        self, pool: ThreadPoolExecutor, symbol: Ticker, left_out: list[LeftOut]
+    ) -> Choice:
         try:
-            symbols = pool.submit(self.recommended, symbol).result()
+            symbols, invalid = parse_peer_list(pool.submit(self.recommended, symbol).result())
         except MarketDataError as error:
             reason = f"Yahoo Finance's similar companies could not be had ({error.message})"
             return Choice([], "none", f"No peers: {reason}")
+        left_out.extend(invalid)
         if not symbols:
             return Choice([], "none", f"No peers: Yahoo Finance recommends none for {symbol}")
         note = f"Similar companies Yahoo Finance recommends for {symbol}"
@@ -214,7 +219,7 @@ class PeerFinder:
         sector = company.profile.sector
         if not sector:
             return Choice([], "none", "No peers: offline, and the company's sector is not known")
-        bundled = self.service.snapshots.same_sector(sector, company.ticker)
+        bundled, _ = parse_peer_list(self.service.snapshots.same_sector(sector, company.ticker))
         if not bundled:
             return Choice(
                 [], "none", f"No peers: offline, and no other bundled company is in {sector}"
