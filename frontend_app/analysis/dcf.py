@@ -35,6 +35,7 @@ from .figures import (
     financial_currency,
     fiscal_label,
     latest_balance,
+    shares_outstanding,
     ttm,
 )
 from .formatting import money, percent
@@ -360,10 +361,7 @@ def dcf_setup(company: CompanyData, settings: ValuationSettings) -> DcfSetup | N
             f"the discount rate {rate.wacc.display} is within {percent(MIN_RATE_SPREAD)} of the "
             f"terminal growth {percent(terminal)}"
         )
-    quote = company.quote
-    shares = quote.shares_outstanding or (
-        quote.market_cap / quote.price if quote.market_cap and quote.price else None
-    )
+    shares = shares_outstanding(company)
     if not shares:
         return no("no share count")
     debt, debt_source = total_debt(company)

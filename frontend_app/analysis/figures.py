@@ -144,6 +144,16 @@ def currencies_match(company: CompanyData) -> bool:
     return company.quote.currency == financial_currency(company)
 
 
+def shares_outstanding(company: CompanyData) -> float | None:
+    """The quote's share count, else market capitalisation over price."""
+    quote = company.quote
+    if quote.shares_outstanding:
+        return quote.shares_outstanding
+    if quote.market_cap and quote.price:
+        return quote.market_cap / quote.price
+    return None
+
+
 def currency_mismatch(company: CompanyData) -> str:
     """Why a price cannot be set against the statements (when currencies_match is False)."""
     return f"prices are in {company.quote.currency} but financials in {financial_currency(company)}"

@@ -36,6 +36,7 @@ from .figures import (
     currency_mismatch,
     financial_currency,
     fiscal_label,
+    shares_outstanding,
 )
 from .formatting import money, multiple
 from .results import NotMeaningful, Result, Table, TableRow, fact
@@ -112,10 +113,7 @@ Valuer = Callable[[float], float]  # multiple -> value per share
 def _valuer(key: MultipleKey, company: CompanyData, core: CoreFigures) -> tuple[Valuer, str] | str:
     """How a multiple becomes a value per share for this company, or why it cannot."""
     currency = financial_currency(company)
-    quote = company.quote
-    shares = quote.shares_outstanding or (
-        quote.market_cap / quote.price if quote.market_cap and quote.price else None
-    )
+    shares = shares_outstanding(company)
     if key == "pe_trailing":
         eps = core.eps
         if eps is None:
