@@ -5,7 +5,7 @@
 
 Offline (the default) the recordings in ../shared/fixtures/yahoo (next to the
 repository) are replayed through the real yfinance, and every symbol they cover is
-tried: equities are written as `<TICKER>.json` (and their as-of date and name
+tried: equities are written as `<TICKER>.json` (and their as-of date, name and sector
 listed in `index.json`), non-equities are listed in `index.json` so the snapshot
 source refuses them the way the live source does.
 """
@@ -65,6 +65,7 @@ def main() -> int:
         else {"companies": {}, "not_equities": {}}
     )
     index.setdefault("names", {})
+    index.setdefault("sectors", {})
     source = YahooSource(timeout=30.0)
     replay: AbstractContextManager[object] = nullcontext() if args.live else replay_yahoo()
     with replay:
@@ -75,6 +76,7 @@ def main() -> int:
                 index["not_equities"][ticker] = refused.quote_type
                 index["companies"].pop(ticker, None)
                 index["names"].pop(ticker, None)
+                index["sectors"].pop(ticker, None)
                 print(f"{ticker}: refused, {refused.message}")
                 continue
             except MarketDataError as error:
@@ -86,6 +88,8 @@ def main() -> int:
             )
             index["companies"][ticker] = company.as_of.isoformat()
             index["names"][ticker] = company.profile.name
+            if company.profile.sector:
+                index["sectors"][ticker] = company.profile.sector
             index["not_equities"].pop(ticker, None)
             gaps = ", ".join(gap.part for gap in company.gaps) or "none"
             print(f"{ticker}: as of {company.as_of}, gaps: {gaps}")

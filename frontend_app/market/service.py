@@ -11,7 +11,7 @@ from typing import Literal, TypeVar
 from cachetools import TTLCache
 
 from .cache import SingleFlight
-from .company import STATEMENT_PARTS, CompanyData
+from .company import STATEMENT_PARTS, CompanyData, Scope
 from .errors import DataSourceUnreachable, MarketDataError
 from .search import Match
 from .snapshots import SNAPSHOT_DIR, SnapshotSource
@@ -61,6 +61,7 @@ class MarketDataService:
         self.yahoo = YahooSource(timeout=timeout, retries=retries, backoff=backoff)
         self.snapshots = SnapshotSource(snapshot_dir)
         self._companies: TTLCache[str, CompanyData] = TTLCache(CACHE_SIZE, quote_ttl)
+        self._peers: TTLCache[str, CompanyData] = TTLCache(CACHE_SIZE, quote_ttl)  # scope "peer"
         self._statements: TTLCache[str, StatementBundle] = TTLCache(CACHE_SIZE, statement_ttl)
         self._cache_lock = threading.Lock()  # cachetools' caches are not thread-safe
         self._searches: TTLCache[str, list[Match]] = TTLCache(CACHE_SIZE, SEARCH_TTL)
@@ -68,11 +69,29 @@ class MarketDataService:
         self._offline_until = 0.0
         self._outage: DataSourceUnreachable | None = None  # Yahoo's last failure, until it answers
 
+    def get_company(self, ticker: Ticker, *, scope: Scope = "full") -> CompanyData:
+        """Company data for `ticker`, raising a MarketDataError subclass when there is none.
+
+        scope "peer": the quote, key statistics and profile only (one upstream call), for
+        a report's peers; a full company already at hand serves it too.
+        """
+        cached = self._company(ticker, scope)
+        if cached is not None:
+            return cached
+        return self._flights.run((ticker, scope), lambda: self._load(ticker, scope))
+
+    def _company(self, ticker: Ticker, scope: Scope) -> CompanyData | None:
+        full = self._cached(self._companies, ticker)
+        if full is not None or scope == "full":
+            return full
+        return self._cached(self._peers, ticker)
+
     @property
     def offline(self) -> bool:
-        """True when only the bundled companies can be had (snapshot mode, or Yahoo just
-        proved unreachable)."""
-        return self.source == "snapshot" or time.monotonic() < self._offline_until
+        """True while Yahoo is not being asked: snapshot mode, or auto after an outage."""
+        if self.source == "snapshot":
+            return True
+        return self.source == "auto" and time.monotonic() < self._offline_until
 
     def search(self, query: str, limit: int = 8) -> list[Match]:
         """Companies (and other instruments, marked by quote_type) that `query` may name, best
@@ -99,13 +118,6 @@ class MarketDataService:
                 return found
         return self.snapshots.search(text, limit) if self.source != "yfinance" else []
 
-    def get_company(self, ticker: Ticker) -> CompanyData:
-        """Company data for `ticker`, raising a MarketDataError subclass when there is none."""
-        cached = self._cached(self._companies, ticker)
-        if cached is not None:
-            return cached
-        return self._flights.run(ticker, lambda: self._load(ticker))
-
     def _cached(self, cache: TTLCache[str, V], ticker: str) -> V | None:
         with self._cache_lock:
             return cache.get(ticker)
@@ -114,22 +126,23 @@ class MarketDataService:
         with self._cache_lock:
             cache[ticker] = value
 
-    def _load(self, ticker: Ticker) -> CompanyData:
-        cached = self._cached(self._companies, ticker)  # a flight that just ended may have it
+    def _load(self, ticker: Ticker, scope: Scope) -> CompanyData:
+        cached = self._company(ticker, scope)  # a flight that just ended may have it
         if cached is not None:
             return cached
         if self.source == "snapshot":
             company = self.snapshots.fetch(ticker)
         else:
-            company = self._fetch_live(ticker)
-        self._keep(self._companies, ticker, company)
+            company = self._fetch_live(ticker, scope)
+        self._keep(self._companies if company.scope == "full" else self._peers, ticker, company)
         return company
 
-    def _fetch_live(self, ticker: Ticker) -> CompanyData:
-        outage = self._outage if self.source == "auto" and self.offline else None
+    def _fetch_live(self, ticker: Ticker, scope: Scope) -> CompanyData:
+        outage = self._outage if self.offline else None
         if outage is None:
             try:
-                company = self.yahoo.fetch(ticker, self._cached(self._statements, ticker))
+                statements = self._cached(self._statements, ticker)
+                company = self.yahoo.fetch(ticker, statements, scope=scope)
             except DataSourceUnreachable as failed:
                 self._note_outage(failed)
                 if self.source != "auto":
@@ -137,16 +150,22 @@ class MarketDataService:
                 outage = failed
             else:
                 self._note_answer()
-                self._keep_statements(ticker, company)
+                if scope == "full":
+                    self._keep_statements(ticker, company)
                 return company
-        return self._without_yahoo(ticker, outage)
+        return self._without_yahoo(ticker, outage, scope)
 
-    def _without_yahoo(self, ticker: Ticker, outage: DataSourceUnreachable) -> CompanyData:
+    def _without_yahoo(
+        self, ticker: Ticker, outage: DataSourceUnreachable, scope: Scope
+    ) -> CompanyData:
         """While Yahoo fails ("auto"): the bundled snapshot, a refusal of a non-equity known
-        offline, or the outage offering the bundled companies."""
+        offline, or the outage, offering the bundled companies to a person who asked for
+        this one (not for a peer)."""
         if self.snapshots.has(ticker):
             return self.snapshots.fetch(ticker)
         self.snapshots.refuse_non_equity(ticker)
+        if scope != "full":
+            raise outage
         suggestions = [m for m in self.snapshots.search(ticker) if m.bundled]
         raise outage.with_choices(suggestions, self.snapshots.companies)
 
