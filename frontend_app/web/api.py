@@ -58,8 +58,8 @@ def check_ticker() -> ResponseReturnValue:
     except MarketDataError as exc:
         message = exc.message
         if " " in text.strip() and not matches:  # a name, not a mistyped ticker
-            where = "among the companies bundled with ERT" if market.offline else ""
-            message = " ".join(f"No company named '{text.strip()[:40]}' {where}".split())
+            message = f"No company named '{text.strip()[:40]}'"
+            message += " among the companies bundled with ERT" if market.offline else ""
         return jsonify(valid=False, code=exc.code, message=message, **body)
     kind = next((m.quote_type for m in matches if m.ticker == ticker), None)
     kind = kind or market.snapshots.quote_type(ticker)

@@ -77,7 +77,7 @@
   function checkTicker() {
     var value = input.value.trim();
     clearTimeout(checkTimer);
-    if (!value) { setHint(DEFAULT_HINT, false); showChoices([]); return false; }
+    if (!value) { setHint(DEFAULT_HINT, false); showChoices([]); return; }
     checkTimer = setTimeout(function () {
       fetch("/api/tickers/check?q=" + encodeURIComponent(value))
         .then(function (r) { return r.json(); })
@@ -92,7 +92,6 @@
         }).catch(function () {});
     }, 250);
     setHint(value + " …", false);
-    return true;
   }
   input.addEventListener("input", checkTicker);
 
