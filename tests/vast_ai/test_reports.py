@@ -229,7 +229,9 @@ async def test_unverified_figures_trigger_one_rewrite(
     assert section.grounding.rewritten is True and section.grounding.unverified == 0
     assert report.grounding.sections_rewritten == ["financial_analysis"]
     rewrite_prompt = ollama.chat_requests[1]["messages"][1]["content"]
-    assert "- $512.7B is not in the data\n- 88.8% is not in the data" in rewrite_prompt
+    # Each failing figure is named with what the data really says (the check's note).
+    assert "- $512.7B: not in the data: revenue (TTM) is $391.0B" in rewrite_prompt
+    assert "- 88.8%: the data has no revenue growth" in rewrite_prompt
     attempts = [e.attempt for e in events if e.type == "section_started"]
     assert attempts == [1, 2]
     assert section.usage.completion_tokens == 8 + 3  # both drafts count

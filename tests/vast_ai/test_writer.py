@@ -249,7 +249,7 @@ async def test_no_summary_when_none_of_its_sections_passed() -> None:
 
 
 async def test_a_draft_that_still_fails_the_check_is_not_shown_as_clean_prose() -> None:
-    answer = by_section({"valuation": "It trades at 77.7x earnings and 29.5x sales."})
+    answer = by_section({"valuation": "It trades at 77.7x sales and 29.5x earnings."})
     report = await write(ScriptedEngine(answer=answer), sections=["valuation"])
 
     section = report.sections["valuation"]
@@ -257,7 +257,7 @@ async def test_a_draft_that_still_fails_the_check_is_not_shown_as_clean_prose() 
     assert section.markdown.startswith("It trades at 77.7x")  # kept, for the reader to see
     assert section.error is not None and section.error.code == "failed_check"
     assert section.error.message.startswith("1 of 2 figures failed the check against the data")
-    assert "77.7x is not in the data" in section.error.message
+    assert "77.7x: " in section.error.message  # named, with what the data says
     # The data-only writer's text stands in, labelled as written by no model.
     assert section.replacement is not None and section.replacement.writer == "data_only"
     assert "no language model wrote this text" in section.replacement.markdown
@@ -286,7 +286,9 @@ async def test_a_rewrite_tells_the_model_what_failed() -> None:
 
     first, second = (r for r in engine.requests if r.task and r.task.section == "risks")
     assert first.task is not None and first.task.corrections == ()
-    assert second.task is not None and second.task.corrections == ("$777.7B is not in the data",)
+    assert second.task is not None and second.task.corrections == (
+        "$777.7B: not in the data: revenue (TTM) is $391.0B",
+    )
     assert (first.temperature, first.seed) == (second.temperature, second.seed)
     assert second.messages != first.messages  # the prompt differs: the rewrite can differ
     assert report.sections["risks"].status == "ok"

@@ -20,7 +20,7 @@ from vast_ai.grounding.extract import extract_figures
 from vast_ai.grounding.match import index_for
 from vast_ai.schemas import Fact, FigureCheck, ReportGrounding, SectionGrounding
 
-__all__ = ["check_figures", "total_grounding", "unverified_share"]
+__all__ = ["check_figures", "failing_share", "total_grounding"]
 
 
 def check_figures(
@@ -65,7 +65,7 @@ def check_figures(
     )
 
 
-def unverified_share(g: SectionGrounding) -> float:
+def failing_share(g: SectionGrounding) -> float:
     """The fraction of a section's figures that fail the check (0 if none): not found
     in the data, or a mismatch (stated for another metric, period, sign or company),
     which a rewrite should fix just as much."""

@@ -17,17 +17,13 @@ def failing_figures(grounding: SectionGrounding) -> list[FigureCheck]:
     return [figure for figure in grounding.figures if figure.status != "verified"]
 
 
-def failing_share(grounding: SectionGrounding) -> float:
-    """The share of a section's figures that fail the check (0 when it has none)."""
-    if not grounding.found:
-        return 0.0
-    return len(failing_figures(grounding)) / grounding.found
-
-
 def correction(figure: FigureCheck) -> str:
     """One failing figure, said for people: what it really is, or that it is not in the data."""
     if figure.note:
-        return figure.note
+        # The check's notes on a mismatch name the figure; those on a missing value do not.
+        return (
+            figure.note if figure.note.startswith(figure.text) else f"{figure.text}: {figure.note}"
+        )
     if figure.status == "mismatch" and figure.fact_label:
         shown = figure.fact_display
         shown = f" ({shown})" if shown and shown != figure.text else ""

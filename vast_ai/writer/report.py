@@ -50,7 +50,7 @@ from vast_ai.engines.base import (
     ReportTask,
 )
 from vast_ai.engines.data_only import compose
-from vast_ai.grounding import check_figures, total_grounding
+from vast_ai.grounding import check_figures, failing_share, total_grounding
 from vast_ai.schemas import (
     SECTION_IDS,
     SECTION_TITLES,
@@ -75,7 +75,7 @@ from vast_ai.schemas import (
     Usage,
 )
 from vast_ai.writer import rating as ratings
-from vast_ai.writer.checks import check_reason, corrections, failing_share
+from vast_ai.writer.checks import check_reason, corrections
 from vast_ai.writer.degenerate import RepetitionGuard, ending_flags
 from vast_ai.writer.events import EventBuffer, EventSink
 from vast_ai.writer.facts import derive_facts

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from vast_ai.grounding import check_figures, total_grounding, unverified_share
+from vast_ai.grounding import check_figures, failing_share, total_grounding
 from vast_ai.schemas import Fact, SectionGrounding
 
 FACTS = [
@@ -181,12 +181,12 @@ def test_counts_per_section() -> None:
     g = check_figures("Revenue $391.04B, gross margin 46.2%, operating margin 46.2%.", FACTS)
     assert (g.found, g.verified, g.mismatch, g.unverified) == (3, 2, 1, 0)
     assert [f.text for f in g.figures if f.status == "mismatch"] == ["46.2%"]
-    assert unverified_share(g) == pytest.approx(1 / 3)  # a mismatch fails as unverified does
+    assert failing_share(g) == pytest.approx(1 / 3)  # a mismatch fails as unverified does
 
 
 def test_no_figures_is_nothing_unverified() -> None:
     g = check_figures("The company designs phones.", FACTS)
-    assert (g.found, unverified_share(g)) == (0, 0.0)
+    assert (g.found, failing_share(g)) == (0, 0.0)
 
 
 def test_report_totals() -> None:
