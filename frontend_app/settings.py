@@ -8,12 +8,16 @@ counts as unset.
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from collections.abc import Mapping
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from vast_ai.tls import parse_fingerprint
 
 from .market import DataSource
 
@@ -57,10 +61,36 @@ class Settings(BaseSettings):
     gpu_hourly_cost: float = Field(default=0.40, ge=0)
     api_price_per_million_tokens: float = Field(default=0.60, ge=0)
 
+    # Safe to expose: the pinned link to the GPU tier, sign-in and limits.
+    # The GPU tier's certificate (https:// ERT_LLM_BACKEND_URL only); None: the usual CAs.
+    ert_llm_tls_fingerprint: str | None = None
+
     @field_validator("ert_llm_backend_url", "ollama_host", "openai_base_url")
     @classmethod
     def _no_trailing_slash(cls, url: str) -> str:
         return url.rstrip("/")
+
+    @field_validator("ert_llm_backend_url")
+    @classmethod
+    def _private(cls, url: str, info: ValidationInfo) -> str:
+        """The key and the reports never cross a network in clear."""
+        host = urlsplit(url).hostname or ""
+        clear = url.startswith("http://") and not is_loopback(host)
+        if clear and info.data.get("remote_llm_integration"):
+            raise ValueError(
+                "must be https:// (the key and the reports would cross the network in "
+                "clear); http:// is for the GPU tier on this machine only"
+            )
+        return url
+
+    @field_validator("ert_llm_tls_fingerprint")
+    @classmethod
+    def _fingerprint(cls, text: str | None, info: ValidationInfo) -> str | None:
+        if text is None:
+            return None
+        if not str(info.data.get("ert_llm_backend_url", "")).startswith("https://"):
+            raise ValueError("needs an https:// ERT_LLM_BACKEND_URL")
+        return parse_fingerprint(text)
 
     @field_validator("ert_models", mode="before")
     @classmethod
@@ -96,6 +126,15 @@ class Settings(BaseSettings):
         except ValidationError as exc:
             problems = [_problem(error) for error in exc.errors(include_input=False)]
             raise ConfigError("; ".join(problems)) from None
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _problem(error: Any) -> str:

@@ -14,6 +14,7 @@ from flask_socketio import SocketIOTestClient
 from frontend_app import create_app
 from tests.fakes.live import serve
 from tests.fakes.ollama import FakeOllama, refused_url
+from tests.fakes.tls import TlsRecorder, tls_files
 from vast_ai.app import create_app as create_gpu_tier
 from vast_ai.settings import Settings as GpuTierSettings
 
@@ -40,6 +41,31 @@ def gpu_tier(ollama_session: FakeOllama) -> Iterator[str]:
     )
     with serve(create_gpu_tier(settings)) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def tls_gpu_tier(
+    ollama_session: FakeOllama, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, str]]:
+    """The GPU tier over HTTPS with a certificate of its own, as on Vast.ai: (URL, fingerprint)."""
+    settings = GpuTierSettings(
+        ert_api_key=API_KEY,
+        ert_engine="ollama",
+        ollama_host=ollama_session.url,
+        ert_generation_timeout=20.0,
+    )
+    with (
+        tls_files(tmp_path_factory) as (pin, files),
+        serve(create_gpu_tier(settings), **files) as url,
+    ):
+        yield url, pin
+
+
+@pytest.fixture
+def impostor(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsRecorder]:
+    """A TLS server with another certificate, recording every byte it is sent."""
+    with tls_files(tmp_path_factory) as (_, files), TlsRecorder(**files) as server:
+        yield server
 
 
 @pytest.fixture

@@ -122,3 +122,79 @@ def test_remote_gpu_tier_streams_through_the_eventlet_worker(
     assert any(name == "token" for name, _ in events)
     health = httpx.get(f"{tier.url}/health").json()
     assert health["backend"]["remote"]["status"] == "healthy"
+
+
+def cancel_while_silent(url: str) -> tuple[dict[str, Any], float]:
+    """Generate, wait until the GPU tier is writing, cancel: (terminal event, seconds it took)."""
+    events: list[tuple[str, dict[str, Any]]] = []
+    done = threading.Event()
+    writing = threading.Event()
+    client = socketio.Client()
+
+    def on_progress(data: dict[str, Any]) -> None:
+        if data["stage"] == "generating" and "section" in data:
+            writing.set()
+
+    def on_failed(data: dict[str, Any]) -> None:
+        events.append(("failed", data))
+        done.set()
+
+    client.on("progress", on_progress)
+    client.on("failed", on_failed)
+    client.on("completed", lambda data: (events.append(("completed", data)), done.set()))
+    client.connect(url, transports=["websocket"])
+    try:
+        job_id = client.call("generate", {"ticker": "AAPL"}, timeout=10)["job_id"]
+        assert writing.wait(20)
+        time.sleep(0.3)  # the model is silent now
+        asked = time.monotonic()
+        assert client.call("cancel", {"job_id": job_id}, timeout=10)["cancelling"] is True
+        assert done.wait(20)
+        return {"event": events[0][0], **events[0][1]}, time.monotonic() - asked
+    finally:
+        client.disconnect()
+
+
+def test_the_pinned_tls_gpu_tier_through_the_eventlet_worker(
+    start_gunicorn, tls_gpu_tier, ollama
+) -> None:
+    url, pin = tls_gpu_tier
+    tier = start_gunicorn(
+        REMOTE_LLM_INTEGRATION="true",
+        ERT_LLM_BACKEND_URL=url,
+        ERT_LLM_TLS_FINGERPRINT=pin,
+        ERT_LLM_API_KEY=API_KEY,
+        ERT_LLM_TIMEOUT="60",
+    )
+    assert httpx.get(f"{tier.url}/health").json()["backend"]["remote"]["status"] == "healthy"
+    done, _, _ = generate_over_websocket(tier.url)
+    assert done["event"] == "completed", done
+    report = httpx.get(f"{tier.url}/api/reports/{done['report_id']}").json()
+    assert report["integration"] == "remote"
+
+    # Cancel through green TLS while the model is silent: the hang-up ends the read at once.
+    ollama.reply = Reply(text="Revenue grew.", first_byte_delay=15)
+    cancelled, took = cancel_while_silent(tier.url)
+    assert cancelled["event"] == "failed" and cancelled["code"] == "cancelled"
+    assert took < 5, f"cancel took {took:.2f} s; the model stays silent for 15 s"
+
+
+def test_a_server_with_another_certificate_is_refused_by_the_eventlet_worker(
+    start_gunicorn, tls_gpu_tier, impostor
+) -> None:
+    _, pin = tls_gpu_tier
+    tier = start_gunicorn(
+        REMOTE_LLM_INTEGRATION="true",
+        ERT_LLM_BACKEND_URL=impostor.url,
+        ERT_LLM_TLS_FINGERPRINT=pin,
+        ERT_LLM_API_KEY=API_KEY,
+    )
+    remote = httpx.get(f"{tier.url}/health").json()["backend"]["remote"]
+    assert remote["status"] == "certificate_refused"
+    assert "ERT_LLM_TLS_FINGERPRINT" in remote["message"]
+    done, events, _ = generate_over_websocket(tier.url)
+    said = [p["message"] for name, p in events if name == "progress"]
+    assert any("certificate was refused" in m for m in said), said
+    report = httpx.get(f"{tier.url}/api/reports/{done['report_id']}").json()
+    assert report["integration"] == "data_only"
+    assert impostor.handshakes >= 1 and impostor.received == b""

@@ -21,6 +21,8 @@
           show("degraded", "GPU tier off; writing with " + chain);
         } else if (state === "unreachable") {
           show("unreachable", "GPU tier unreachable (falls back)");
+        } else if (state === "key_refused" || state === "certificate_refused") {
+          show(state, remote.message);  // names the setting to fix
         } else {
           var model = remote.model ? " · " + remote.model : "";
           show(state, "GPU tier " + state + model);
