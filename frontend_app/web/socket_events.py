@@ -17,6 +17,7 @@ from ..jobs import Job
 from .dashboard import Dashboard
 from .errors import error_body
 from .inputs import parse_generate_payload
+from .signin import asker, signed_in
 
 log = logging.getLogger(__name__)
 
@@ -30,16 +31,17 @@ def register(socketio: SocketIO, dashboard: Dashboard) -> None:
 
     # Each event may come with no payload at all: `data` then stays None and is refused.
     @socketio.on("generate")
+    @signed_in
     def on_generate(data: Any = None) -> dict[str, Any]:
         try:
-            spec = parse_generate_payload(data, dashboard)
+            job = dashboard.start(parse_generate_payload(data, dashboard), *asker())
         except ErtError as exc:
             return error_body(exc)
-        job = dashboard.jobs.submit(spec)
         attach(job)
         return {"job_id": job.id}
 
     @socketio.on("subscribe")
+    @signed_in
     def on_subscribe(data: Any = None) -> dict[str, Any]:
         job_id = data.get("job_id") if isinstance(data, dict) else None
         job = dashboard.jobs.get(job_id) if isinstance(job_id, str) else None
@@ -56,6 +58,7 @@ def register(socketio: SocketIO, dashboard: Dashboard) -> None:
         return error_body(ErtError("internal_error", "Something went wrong; try again"))
 
     @socketio.on("cancel")
+    @signed_in
     def on_cancel(data: Any = None) -> dict[str, Any]:
         job_id = data.get("job_id") if isinstance(data, dict) else None
         if not isinstance(job_id, str):

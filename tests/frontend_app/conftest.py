@@ -3,12 +3,14 @@ wait for events, and a real GPU tier (vast_ai on uvicorn) in front of the fake O
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from flask_socketio import SocketIOTestClient
 
 from frontend_app import create_app
@@ -84,6 +86,31 @@ def make_app(tmp_path: Any) -> Iterator[Callable[..., Flask]]:
         app.extensions["ert"].close()
 
 
+# A dashboard other machines can reach, so sign-in is required (gunicorn.conf.py would set it).
+EXPOSED = {"ERT_BIND": "0.0.0.0:5000"}
+PASSWORD = "correct horse battery staple"
+_TOKEN = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
+
+
+def sign_in(app: Flask, email: str, password: str = PASSWORD) -> tuple[FlaskClient, str]:
+    """A browser signed in as `email` (made if new): its test client and its CSRF token."""
+    accounts = app.extensions["ert"].accounts
+    if email not in [a.email for a in accounts.all()]:
+        accounts.add(email, PASSWORD)
+    http = app.test_client()
+    form = http.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form)
+    assert token is not None, form
+    answer = http.post(
+        "/login", data={"email": email, "password": password, "csrf_token": token[1]}
+    )
+    assert answer.status_code == 302, answer.get_data(as_text=True)
+    page = http.get("/").get_data(as_text=True)
+    csrf = _TOKEN.search(page)
+    assert csrf is not None
+    return http, csrf[1]
+
+
 @pytest.fixture
 def remote_env(gpu_tier: str) -> dict[str, str]:
     return {
@@ -101,8 +128,10 @@ def down_url() -> str:
 class Watcher:
     """A Socket.IO test client that remembers every event and can wait for one."""
 
-    def __init__(self, app: Flask) -> None:
-        self.client: SocketIOTestClient = app.extensions["socketio"].test_client(app)
+    def __init__(self, app: Flask, http: FlaskClient | None = None) -> None:
+        """`http`: a signed-in browser's test client, whose cookie the socket sends."""
+        socketio = app.extensions["socketio"]
+        self.client: SocketIOTestClient = socketio.test_client(app, flask_test_client=http)
         self.events: list[tuple[str, dict[str, Any]]] = []
 
     def emit(self, name: str, data: Any) -> Any:

@@ -20,14 +20,14 @@ import socketio
 
 from ert_run import Tier, free_port, start_dashboard, wait_healthy
 from tests.fakes.ollama import Reply, default_responder
-from tests.frontend_app.conftest import API_KEY, BASE_ENV
+from tests.frontend_app.conftest import API_KEY, BASE_ENV, PASSWORD
 
 
 @pytest.fixture
 def start_gunicorn(tmp_path: Path) -> Iterator[Any]:
     started: list[tuple[Tier, Path]] = []
 
-    def start(**env: str) -> Tier:
+    def start(host: str = "127.0.0.1", wait: bool = True, **env: str) -> Tier:
         log = tmp_path / f"gunicorn-{len(started)}.log"
         full_env = {
             **os.environ,
@@ -35,9 +35,10 @@ def start_gunicorn(tmp_path: Path) -> Iterator[Any]:
             "DATABASE_URL": f"sqlite:///{tmp_path / f'g{len(started)}.sqlite3'}",
             **env,
         }
-        tier = start_dashboard(full_env, port=free_port(), log=log)
+        tier = start_dashboard(full_env, port=free_port(), log=log, host=host)
         started.append((tier, log))
-        wait_healthy(tier, timeout=30)
+        if wait:
+            wait_healthy(tier, timeout=30)
         return tier
 
     yield start
@@ -47,7 +48,7 @@ def start_gunicorn(tmp_path: Path) -> Iterator[Any]:
 
 
 def generate_over_websocket(
-    url: str, health_probe: bool = False
+    url: str, health_probe: bool = False, headers: dict[str, str] | None = None
 ) -> tuple[dict[str, Any], list, list]:
     """Generate AAPL with a real Socket.IO client: (terminal event, all events, /health times)."""
     events: list[tuple[str, dict[str, Any]]] = []
@@ -61,7 +62,7 @@ def generate_over_websocket(
                 done.set()
 
         client.on(name, handler)
-    client.connect(url, transports=["websocket"])
+    client.connect(url, headers=headers or {}, transports=["websocket"])
     try:
         ack = client.call("generate", {"ticker": "AAPL"}, timeout=10)
         assert "job_id" in ack, ack
@@ -198,3 +199,42 @@ def test_a_server_with_another_certificate_is_refused_by_the_eventlet_worker(
     report = httpx.get(f"{tier.url}/api/reports/{done['report_id']}").json()
     assert report["integration"] == "data_only"
     assert impostor.handshakes >= 1 and impostor.received == b""
+
+
+def test_a_dashboard_other_machines_can_reach_needs_an_account_and_sign_in(
+    start_gunicorn,
+) -> None:
+    refused = start_gunicorn(host="0.0.0.0", wait=False)
+    assert refused.process.wait(60) != 0
+    said = refused.log.read_text()
+    assert "sign-in is required (listening on 0.0.0.0:" in said
+    assert "flask --app frontend_app users add EMAIL" in said
+
+    tier = start_gunicorn(
+        host="0.0.0.0", ERT_ADMIN_EMAIL="ops@example.com", ERT_ADMIN_PASSWORD=PASSWORD
+    )
+    assert httpx.post(f"{tier.url}/api/reports", json={"ticker": "AAPL"}).status_code == 401
+    assert "backend" not in httpx.get(f"{tier.url}/health").json()
+    anonymous, refusals = socketio.Client(), []
+    anonymous.on("connect_error", refusals.append)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        anonymous.connect(tier.url, transports=["websocket"])
+    assert refusals and "sign_in_required" in str(refusals[0]), refusals
+
+    with httpx.Client(base_url=tier.url) as browser:
+        form = browser.get("/login").text
+        token = form.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+        signed = browser.post(
+            "/login",
+            data={"email": "ops@example.com", "password": PASSWORD, "csrf_token": token},
+        )
+        assert signed.status_code == 302
+        cookie = "; ".join(f"{name}={value}" for name, value in browser.cookies.items())
+    done, _, _ = generate_over_websocket(tier.url, headers={"Cookie": cookie})
+    assert done["event"] == "completed", done
+
+
+def test_a_dashboard_on_loopback_without_accounts_runs_open_and_says_so(start_gunicorn) -> None:
+    tier = start_gunicorn()
+    assert "backend" in httpx.get(f"{tier.url}/health").json()
+    assert "Sign-in is OFF" in tier.log.read_text()

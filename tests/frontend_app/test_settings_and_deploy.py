@@ -81,6 +81,9 @@ def test_the_process_environment_is_read_when_no_mapping_is_given(monkeypatch) -
             {"ERT_LLM_BACKEND_URL": "https://gpu.example", "ERT_LLM_TLS_FINGERPRINT": "xyz"},
             "ERT_LLM_TLS_FINGERPRINT is not a SHA-256 fingerprint",
         ),
+        ({"ERT_REPORTS_PER_USER": "plenty"}, "ERT_REPORTS_PER_USER must be rate limits"),
+        ({"ERT_MAX_QUEUE": "-1"}, "ERT_MAX_QUEUE must be at least 0"),
+        ({"ERT_ADMIN_PASSWORD": "a long secret"}, "needs ERT_ADMIN_EMAIL beside it"),
     ],
 )
 def test_bad_values_say_which_setting_is_wrong(env, words) -> None:
@@ -144,7 +147,7 @@ def test_render_start_command_names_a_module_and_app_that_exist(blueprint) -> No
     assert (ROOT / f"{module_name}.py").is_file()
     source = (ROOT / f"{module_name}.py").read_text()
     assert source.index("eventlet.monkey_patch()") < source.index("from frontend_app import")
-    assert f"{attribute} = create_app()" in source
+    assert f"{attribute} = create_app(serving=True)" in source
     assert importlib.util.find_spec("gunicorn.workers.geventlet") is not None  # gunicorn < 26
 
 

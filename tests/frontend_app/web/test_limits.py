@@ -1,0 +1,99 @@
+"""Limits on asking for reports: per account and per address, each account's waiting jobs,
+the whole queue; past them a clear "try again in N minutes" (429) and nothing queued."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import pytest
+from flask import Flask
+
+from tests.fakes.ollama import Reply
+from tests.frontend_app.conftest import API_KEY, EXPOSED, sign_in
+
+
+@pytest.fixture
+def busy_app(make_app, gpu_tier, ollama) -> Flask:
+    """An exposed dashboard writing one report at a time through a GPU tier whose model is
+    silent, so that jobs hold their slot."""
+    ollama.reply = Reply(text="Revenue grew.", first_byte_delay=20)
+    return make_app(
+        **EXPOSED,
+        REMOTE_LLM_INTEGRATION="true",
+        ERT_LLM_BACKEND_URL=gpu_tier,
+        ERT_LLM_API_KEY=API_KEY,
+        ERT_LLM_TIMEOUT="60",
+        ERT_MAX_CONCURRENT_REPORTS="1",
+    )
+
+
+def cancel_all(app: Flask, job_ids: list[str]) -> None:
+    for job_id in job_ids:
+        app.extensions["ert"].jobs.cancel(job_id)
+
+
+def test_a_burst_of_200_from_one_account_is_limited_and_another_still_gets_near_the_front(
+    busy_app,
+) -> None:
+    ann, ann_csrf = sign_in(busy_app, "ann@example.com")
+    answers = [
+        ann.post("/api/reports", json={"ticker": "AAPL"}, headers={"X-CSRFToken": ann_csrf})
+        for _ in range(200)
+    ]
+    statuses = Counter(a.status_code for a in answers)
+    codes = Counter(a.json["error"]["code"] for a in answers if a.status_code == 429)
+    assert statuses == {202: 3, 429: 197}  # one running, two waiting
+    assert codes == {"too_many_waiting": 2, "rate_limited": 195}
+    refused = next(a for a in answers if a.status_code == 429)
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert re.search(r": try again in \d+ minutes?$", refused.json["error"]["message"])
+
+    bob, bob_csrf = sign_in(busy_app, "bob@example.com")
+    mine = bob.post("/api/reports", json={"ticker": "AAPL"}, headers={"X-CSRFToken": bob_csrf})
+    assert mine.status_code == 202
+    position = bob.get(f"/api/jobs/{mine.json['job_id']}").json["queue_position"]
+    assert position == 3  # behind Ann's two waiting jobs, not behind 199
+    accepted = [a.json["job_id"] for a in answers if a.status_code == 202]
+    cancel_all(busy_app, [*accepted, mine.json["job_id"]])
+
+
+def test_a_full_queue_says_busy_and_queues_nothing_over_http_and_socketio(
+    make_app, gpu_tier, ollama, watcher
+) -> None:
+    ollama.reply = Reply(text="Revenue grew.", first_byte_delay=20)
+    app = make_app(
+        REMOTE_LLM_INTEGRATION="true",
+        ERT_LLM_BACKEND_URL=gpu_tier,
+        ERT_LLM_API_KEY=API_KEY,
+        ERT_MAX_CONCURRENT_REPORTS="1",
+        ERT_MAX_QUEUE="1",
+    )
+    http = app.test_client()
+    first = http.post("/api/reports", json={"ticker": "AAPL"}).json["job_id"]
+    second = http.post("/api/reports", json={"ticker": "AAPL"}).json["job_id"]
+    full = http.post("/api/reports", json={"ticker": "AAPL"})
+    assert full.status_code == 429 and full.json["error"]["code"] == "busy"
+    assert full.json["error"]["message"].startswith(
+        "ERT is busy (1 reports are waiting): try again in"
+    )
+    ack = watcher(app).emit("generate", {"ticker": "AAPL"})
+    assert ack["error"]["code"] == "busy" and ack["error"]["retry_after"] >= 1
+    assert app.extensions["ert"].jobs.counts() == {"active": 1, "waiting": 1, "limit": 1}
+    cancel_all(app, [first, second])
+
+
+def test_the_dashboard_runs_no_more_reports_than_the_gpu_tier_holds(
+    make_app, remote_env, ollama
+) -> None:
+    ollama.reply = Reply(text="Revenue grew.", first_byte_delay=20)
+    app = make_app(**remote_env, ERT_MAX_CONCURRENT_REPORTS="8")
+    http = app.test_client()
+    slots = http.get("/health").json["backend"]["remote"]["queue"]["limit"]
+    assert slots < 8
+    jobs = app.extensions["ert"].jobs
+    ids = [
+        http.post("/api/reports", json={"ticker": "AAPL"}).json["job_id"] for _ in range(slots + 1)
+    ]
+    assert jobs.counts()["active"] == slots and jobs.counts()["waiting"] == 1
+    cancel_all(app, ids)
