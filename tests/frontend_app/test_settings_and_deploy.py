@@ -169,6 +169,8 @@ def test_every_render_env_var_is_read_by_the_settings_and_no_secret_is_in_the_fi
         "ERT_LLM_API_KEY",
         "ERT_LLM_BACKEND_URL",
         "ERT_LLM_TLS_FINGERPRINT",
+        "ERT_ADMIN_EMAIL",
+        "ERT_ADMIN_PASSWORD",
         "OPENAI_API_KEY",
     ):
         assert by_key[secret] == {"key": secret, "sync": False}
