@@ -6,6 +6,9 @@ it is not a terminal), never taken as an argument where the shell history would 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
@@ -27,14 +30,21 @@ def _password() -> str:
     return text
 
 
+@contextmanager
+def _plainly() -> Iterator[None]:
+    """What the accounts refuse, as the command's message (status 1), not a traceback."""
+    try:
+        yield
+    except AccountError as exc:
+        raise click.ClickException(exc.message) from None
+
+
 @users.command("add")
 @click.argument("email")
 def add(email: str) -> None:
     """Add an account."""
-    try:
+    with _plainly():
         account = _accounts().add(email, _password())
-    except AccountError as exc:
-        raise click.ClickException(exc.message) from None
     click.echo(f"Added {account.email}")
 
 
@@ -42,10 +52,8 @@ def add(email: str) -> None:
 @click.argument("email")
 def password(email: str) -> None:
     """Set an account's password."""
-    try:
+    with _plainly():
         _accounts().set_password(email, _password())
-    except AccountError as exc:
-        raise click.ClickException(exc.message) from None
     click.echo(f"Password set for {email.strip().lower()}")
 
 
@@ -53,12 +61,9 @@ def password(email: str) -> None:
 @click.argument("email")
 def remove(email: str) -> None:
     """Remove an account (its sessions end at their next request)."""
-    try:
-        removed = _accounts().remove(email)
-    except AccountError as exc:
-        raise click.ClickException(exc.message) from None
-    if not removed:
-        raise click.ClickException(f"There is no account {email}")
+    with _plainly():
+        if not _accounts().remove(email):
+            raise AccountError("unknown_account", f"There is no account {email}")
     click.echo(f"Removed {email.strip().lower()}")
 
 

@@ -15,7 +15,7 @@ from flask_socketio import SocketIOTestClient
 
 from frontend_app import create_app
 from tests.fakes.live import serve
-from tests.fakes.ollama import FakeOllama, refused_url
+from tests.fakes.ollama import FakeOllama, Reply, refused_url
 from tests.fakes.tls import TlsRecorder, tls_files
 from vast_ai.app import create_app as create_gpu_tier
 from vast_ai.settings import Settings as GpuTierSettings
@@ -109,6 +109,21 @@ def sign_in(app: Flask, email: str, password: str = PASSWORD) -> tuple[FlaskClie
     csrf = _TOKEN.search(page)
     assert csrf is not None
     return http, csrf[1]
+
+
+def pinned_env(url: str, pin: str) -> dict[str, str]:
+    """The dashboard's settings for a GPU tier over TLS with its certificate pinned."""
+    return {
+        "REMOTE_LLM_INTEGRATION": "true",
+        "ERT_LLM_BACKEND_URL": url,
+        "ERT_LLM_TLS_FINGERPRINT": pin,
+        "ERT_LLM_API_KEY": API_KEY,
+    }
+
+
+def silent_model(ollama: FakeOllama, seconds: float = 20) -> None:
+    """The model says nothing for `seconds`: a report holds its slot (and its GPU slot)."""
+    ollama.reply = Reply(text="Revenue grew.", first_byte_delay=seconds)
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ import socketio
 
 from ert_run import Tier, free_port, start_dashboard, wait_healthy
 from tests.fakes.ollama import Reply, default_responder
-from tests.frontend_app.conftest import API_KEY, BASE_ENV, PASSWORD
+from tests.frontend_app.conftest import API_KEY, BASE_ENV, PASSWORD, pinned_env, silent_model
 
 
 @pytest.fixture
@@ -159,14 +159,7 @@ def cancel_while_silent(url: str) -> tuple[dict[str, Any], float]:
 def test_the_pinned_tls_gpu_tier_through_the_eventlet_worker(
     start_gunicorn, tls_gpu_tier, ollama
 ) -> None:
-    url, pin = tls_gpu_tier
-    tier = start_gunicorn(
-        REMOTE_LLM_INTEGRATION="true",
-        ERT_LLM_BACKEND_URL=url,
-        ERT_LLM_TLS_FINGERPRINT=pin,
-        ERT_LLM_API_KEY=API_KEY,
-        ERT_LLM_TIMEOUT="60",
-    )
+    tier = start_gunicorn(**pinned_env(*tls_gpu_tier), ERT_LLM_TIMEOUT="60")
     assert httpx.get(f"{tier.url}/health").json()["backend"]["remote"]["status"] == "healthy"
     done, _, _ = generate_over_websocket(tier.url)
     assert done["event"] == "completed", done
@@ -174,7 +167,7 @@ def test_the_pinned_tls_gpu_tier_through_the_eventlet_worker(
     assert report["integration"] == "remote"
 
     # Cancel through green TLS while the model is silent: the hang-up ends the read at once.
-    ollama.reply = Reply(text="Revenue grew.", first_byte_delay=15)
+    silent_model(ollama, 15)
     cancelled, took = cancel_while_silent(tier.url)
     assert cancelled["event"] == "failed" and cancelled["code"] == "cancelled"
     assert took < 5, f"cancel took {took:.2f} s; the model stays silent for 15 s"
@@ -183,13 +176,8 @@ def test_the_pinned_tls_gpu_tier_through_the_eventlet_worker(
 def test_a_server_with_another_certificate_is_refused_by_the_eventlet_worker(
     start_gunicorn, tls_gpu_tier, impostor
 ) -> None:
-    _, pin = tls_gpu_tier
-    tier = start_gunicorn(
-        REMOTE_LLM_INTEGRATION="true",
-        ERT_LLM_BACKEND_URL=impostor.url,
-        ERT_LLM_TLS_FINGERPRINT=pin,
-        ERT_LLM_API_KEY=API_KEY,
-    )
+    _, pin = tls_gpu_tier  # the real GPU tier's fingerprint, but the impostor answers
+    tier = start_gunicorn(**pinned_env(impostor.url, pin))
     remote = httpx.get(f"{tier.url}/health").json()["backend"]["remote"]
     assert remote["status"] == "certificate_refused"
     assert "ERT_LLM_TLS_FINGERPRINT" in remote["message"]
@@ -232,6 +220,14 @@ def test_a_dashboard_other_machines_can_reach_needs_an_account_and_sign_in(
         cookie = "; ".join(f"{name}={value}" for name, value in browser.cookies.items())
     done, _, _ = generate_over_websocket(tier.url, headers={"Cookie": cookie})
     assert done["event"] == "completed", done
+    # The same cookie from a page of another site (cross-site WebSocket hijacking): refused.
+    hijacker = socketio.Client()
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        hijacker.connect(
+            tier.url,
+            headers={"Cookie": cookie, "Origin": "https://evil.example"},
+            transports=["websocket"],
+        )
 
 
 def test_a_dashboard_on_loopback_without_accounts_runs_open_and_says_so(start_gunicorn) -> None:

@@ -204,17 +204,20 @@ def owned(ticker: str, owner: str) -> JobSpec:
     return JobSpec(validate_ticker(ticker), owner=owner)
 
 
-def test_admission_caps_each_owners_waiting_jobs_and_bounds_the_queue() -> None:
-    gates: dict[str, threading.Event] = {}
-    manager = JobManager(
+def gated_manager(gates: dict[str, threading.Event], **admission: Any) -> JobManager:
+    """A manager whose jobs wait for their gate; `admission`: limit and its bounds."""
+    return JobManager(
         emit=Recorder(),
         start_task=start_thread,
         sleep=time.sleep,
         run=gated_runner(gates),
-        limit=1,
-        max_waiting=2,
-        max_waiting_per_owner=1,
+        **admission,
     )
+
+
+def test_admission_caps_each_owners_waiting_jobs_and_bounds_the_queue() -> None:
+    gates: dict[str, threading.Event] = {}
+    manager = gated_manager(gates, limit=1, max_waiting=2, max_waiting_per_owner=1)
     running = manager.submit(owned("AAPL", "account:1"))
     manager.submit(owned("MSFT", "account:1"))
     with pytest.raises(TryLater) as mine:
@@ -238,14 +241,7 @@ def test_admission_caps_each_owners_waiting_jobs_and_bounds_the_queue() -> None:
 def test_never_more_running_than_the_gpu_tier_holds() -> None:
     gates: dict[str, threading.Event] = {}
     gpu = {"slots": 1}
-    manager = JobManager(
-        emit=Recorder(),
-        start_task=start_thread,
-        sleep=time.sleep,
-        run=gated_runner(gates),
-        limit=4,
-        gpu_slots=lambda: gpu["slots"],
-    )
+    manager = gated_manager(gates, limit=4, gpu_slots=lambda: gpu["slots"])
     first, second, third = (manager.submit(spec(t)) for t in ("AAPL", "MSFT", "NVDA"))
     wait_until(lambda: first.state == "running")
     assert (second.state, third.state) == ("queued", "queued")

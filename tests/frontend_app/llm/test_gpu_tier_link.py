@@ -12,21 +12,11 @@ import pytest
 
 from frontend_app.llm.base import IntegrationError
 from frontend_app.llm.remote import RemoteGpuTier
-from tests.fakes.ollama import Reply
 from tests.fakes.tls import TlsRecorder, tls_files
-from tests.frontend_app.conftest import API_KEY
+from tests.frontend_app.conftest import API_KEY, pinned_env, silent_model
 from vast_ai.schemas import ReportRequest
 
 REQUEST = ReportRequest(ticker="AAPL", company_data={"name": "Apple"}, financial_data={})
-
-
-def pinned_env(url: str, pin: str, key: str = API_KEY) -> dict[str, str]:
-    return {
-        "REMOTE_LLM_INTEGRATION": "true",
-        "ERT_LLM_BACKEND_URL": url,
-        "ERT_LLM_TLS_FINGERPRINT": pin,
-        "ERT_LLM_API_KEY": key,
-    }
 
 
 def test_a_pinned_dashboard_writes_through_the_tls_gpu_tier(
@@ -98,15 +88,10 @@ def gpu_queue(url: str) -> dict[str, Any]:
 
 
 def test_cancel_takes_effect_at_once_while_the_model_is_silent_and_frees_the_gpu_slot(
-    make_app, watcher, gpu_tier, ollama
+    make_app, watcher, remote_env, gpu_tier, ollama
 ) -> None:
-    ollama.reply = Reply(text="Revenue grew.", first_byte_delay=15)
-    app = make_app(
-        REMOTE_LLM_INTEGRATION="true",
-        ERT_LLM_BACKEND_URL=gpu_tier,
-        ERT_LLM_API_KEY=API_KEY,
-        ERT_LLM_TIMEOUT="60",
-    )
+    silent_model(ollama, 15)
+    app = make_app(**remote_env, ERT_LLM_TIMEOUT="60")
     client = watcher(app)
     job_id = client.emit("generate", {"ticker": "AAPL"})["job_id"]
     client.wait_for("progress", lambda p: p["stage"] == "generating" and "section" in p)

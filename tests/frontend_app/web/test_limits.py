@@ -9,23 +9,15 @@ from collections import Counter
 import pytest
 from flask import Flask
 
-from tests.fakes.ollama import Reply
-from tests.frontend_app.conftest import API_KEY, EXPOSED, sign_in
+from tests.frontend_app.conftest import EXPOSED, sign_in, silent_model
 
 
 @pytest.fixture
-def busy_app(make_app, gpu_tier, ollama) -> Flask:
+def busy_app(make_app, remote_env, ollama) -> Flask:
     """An exposed dashboard writing one report at a time through a GPU tier whose model is
     silent, so that jobs hold their slot."""
-    ollama.reply = Reply(text="Revenue grew.", first_byte_delay=20)
-    return make_app(
-        **EXPOSED,
-        REMOTE_LLM_INTEGRATION="true",
-        ERT_LLM_BACKEND_URL=gpu_tier,
-        ERT_LLM_API_KEY=API_KEY,
-        ERT_LLM_TIMEOUT="60",
-        ERT_MAX_CONCURRENT_REPORTS="1",
-    )
+    silent_model(ollama)
+    return make_app(**EXPOSED, **remote_env, ERT_LLM_TIMEOUT="60", ERT_MAX_CONCURRENT_REPORTS="1")
 
 
 def cancel_all(app: Flask, job_ids: list[str]) -> None:
@@ -59,16 +51,10 @@ def test_a_burst_of_200_from_one_account_is_limited_and_another_still_gets_near_
 
 
 def test_a_full_queue_says_busy_and_queues_nothing_over_http_and_socketio(
-    make_app, gpu_tier, ollama, watcher
+    make_app, remote_env, ollama, watcher
 ) -> None:
-    ollama.reply = Reply(text="Revenue grew.", first_byte_delay=20)
-    app = make_app(
-        REMOTE_LLM_INTEGRATION="true",
-        ERT_LLM_BACKEND_URL=gpu_tier,
-        ERT_LLM_API_KEY=API_KEY,
-        ERT_MAX_CONCURRENT_REPORTS="1",
-        ERT_MAX_QUEUE="1",
-    )
+    silent_model(ollama)
+    app = make_app(**remote_env, ERT_MAX_CONCURRENT_REPORTS="1", ERT_MAX_QUEUE="1")
     http = app.test_client()
     first = http.post("/api/reports", json={"ticker": "AAPL"}).json["job_id"]
     second = http.post("/api/reports", json={"ticker": "AAPL"}).json["job_id"]
@@ -86,7 +72,7 @@ def test_a_full_queue_says_busy_and_queues_nothing_over_http_and_socketio(
 def test_the_dashboard_runs_no_more_reports_than_the_gpu_tier_holds(
     make_app, remote_env, ollama
 ) -> None:
-    ollama.reply = Reply(text="Revenue grew.", first_byte_delay=20)
+    silent_model(ollama)
     app = make_app(**remote_env, ERT_MAX_CONCURRENT_REPORTS="8")
     http = app.test_client()
     slots = http.get("/health").json["backend"]["remote"]["queue"]["limit"]
