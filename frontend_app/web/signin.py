@@ -20,6 +20,7 @@ import secrets
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -122,9 +123,12 @@ class SignInForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF ships no type hi
 
 
 def _next_page() -> str:
-    """Where to go after signing in: a path on this site only (never //elsewhere)."""
+    """Where to go after signing in: a path on this site only. Browsers read a backslash
+    as a slash and drop tabs and newlines, so "/\\x" and "/<tab>/x" would be //x elsewhere."""
     target = request.args.get("next", "")
-    if target.startswith("/") and not target.startswith(("//", "/\\")):
+    parts = urlsplit(target)
+    local = not parts.scheme and not parts.netloc and target.startswith("/")
+    if local and target.isprintable() and "\\" not in target and not target.startswith("//"):
         return target
     return url_for("pages.index")
 

@@ -120,7 +120,16 @@ def test_sign_in_attempts_are_limited(exposed) -> None:
 
 def test_after_signing_in_only_a_page_of_this_site_is_next(exposed) -> None:
     exposed.extensions["ert"].accounts.add("ann@example.com", PASSWORD)
-    for target, landing in (("/api/reports", "/api/reports"), ("//evil.example/x", "/")):
+    for target, landing in (
+        ("/api/reports", "/api/reports"),
+        ("/reports/x?y=1", "/reports/x?y=1"),
+        ("//evil.example/x", "/"),
+        ("/\\evil.example", "/"),
+        ("/%09/evil.example", "/"),
+        ("/%0d%0aSet-Cookie:%20x=1", "/"),
+        ("https://evil.example/", "/"),
+        ("javascript:alert(1)", "/"),
+    ):
         answer = try_sign_in(
             exposed.test_client(), "ann@example.com", PASSWORD, f"/login?next={target}"
         )
