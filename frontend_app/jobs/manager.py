@@ -110,12 +110,12 @@ class JobManager:
         """May `spec` wait for a slot? The caller holds the lock."""
         waiting = len(self._waiting)
         if self._max_waiting is not None and waiting >= self._max_waiting:
-            reason = f"ERT is busy ({waiting} reports are waiting)"
+            reason = f"ERT is busy ({_reports(waiting)} waiting)"
             raise TryLater("busy", reason, self._wait_for(1))
         cap = self._max_waiting_per_owner
         mine = [i for i, j in enumerate(self._waiting) if j.spec.owner == spec.owner]
         if cap is not None and spec.owner is not None and len(mine) >= cap:
-            reason = f"You already have {len(mine)} reports waiting"
+            reason = f"You already have {_reports(len(mine))} waiting"
             raise TryLater("too_many_waiting", reason, self._wait_for(mine[0] + 1))
 
     def _wait_for(self, position: int) -> float:
@@ -173,3 +173,7 @@ class JobManager:
         finished = [j for j in self._jobs.values() if j.finished]
         for job in finished[: max(0, len(finished) - self._keep_finished)]:
             del self._jobs[job.id]
+
+
+def _reports(count: int) -> str:
+    return "1 report" if count == 1 else f"{count} reports"

@@ -38,7 +38,8 @@ def _security_headers(response: Response) -> Response:
 def register(app: Flask, socketio: SocketIO, dashboard: Dashboard) -> None:
     app.extensions["ert"] = dashboard
     if dashboard.settings.render:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=RENDER_PROXIES, x_proto=1)  # type: ignore[method-assign]
+        proxied = ProxyFix(app.wsgi_app, x_for=RENDER_PROXIES, x_proto=1)
+        app.wsgi_app = proxied  # type: ignore[method-assign]
         app.config["SESSION_COOKIE_SECURE"] = True
     signin.install(app, socketio, dashboard.accounts, sign_in_required=dashboard.sign_in_required)
     app.cli.add_command(users)

@@ -222,14 +222,17 @@ def test_admission_caps_each_owners_waiting_jobs_and_bounds_the_queue() -> None:
     manager.submit(owned("MSFT", "account:1"))
     with pytest.raises(TryLater) as mine:
         manager.submit(owned("NVDA", "account:1"))
-    assert mine.value.code == "too_many_waiting" and "1 reports waiting" in mine.value.message
+    assert (
+        mine.value.code == "too_many_waiting"
+        and "You already have 1 report waiting: try again in" in mine.value.message
+    )
     other = manager.submit(owned("IBM", "account:2"))
     assert manager.queue_position(other) == 2  # behind one, not behind a burst
     with pytest.raises(TryLater) as full:
         manager.submit(owned("ORCL", "account:3"))
     assert full.value.code == "busy" and full.value.retryable
     assert re.search(
-        r"ERT is busy \(2 reports are waiting\): try again in \d+ minutes?", str(full.value)
+        r"ERT is busy \(2 reports waiting\): try again in \d+ minutes?", str(full.value)
     )
     assert full.value.fields()["retry_after"] >= 1
     assert manager.counts() == {"active": 1, "waiting": 2, "limit": 1}  # nothing was queued

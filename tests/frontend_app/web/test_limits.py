@@ -60,9 +60,7 @@ def test_a_full_queue_says_busy_and_queues_nothing_over_http_and_socketio(
     second = http.post("/api/reports", json={"ticker": "AAPL"}).json["job_id"]
     full = http.post("/api/reports", json={"ticker": "AAPL"})
     assert full.status_code == 429 and full.json["error"]["code"] == "busy"
-    assert full.json["error"]["message"].startswith(
-        "ERT is busy (1 reports are waiting): try again in"
-    )
+    assert full.json["error"]["message"].startswith("ERT is busy (1 report waiting): try again in")
     ack = watcher(app).emit("generate", {"ticker": "AAPL"})
     assert ack["error"]["code"] == "busy" and ack["error"]["retry_after"] >= 1
     assert app.extensions["ert"].jobs.counts() == {"active": 1, "waiting": 1, "limit": 1}
