@@ -81,3 +81,19 @@ def test_the_dashboard_runs_no_more_reports_than_the_gpu_tier_holds(
     ]
     assert jobs.counts()["active"] == slots and jobs.counts()["waiting"] == 1
     cancel_all(app, ids)
+
+
+def test_on_render_each_client_address_behind_the_proxies_has_its_own_limit(make_app) -> None:
+    app = make_app(
+        RENDER="true", ERT_REPORTS_PER_ADDRESS="2/minute", ERT_REPORTS_PER_USER="9/minute"
+    )
+    http, csrf = sign_in(app, "ann@example.com")
+
+    def ask(client: str) -> int:
+        # Render's proxy connects; Cloudflare and the client are in X-Forwarded-For.
+        forwarded = {"X-Forwarded-For": f"{client}, 104.22.17.40", "X-CSRFToken": csrf}
+        return http.post("/api/reports", json={"ticker": "AAPL"}, headers=forwarded).status_code
+
+    assert [ask("198.51.100.7") for _ in range(3)] == [202, 202, 429]
+    assert ask("203.0.113.9") == 202  # another client: its own budget
+    assert ask("203.0.113.50, 198.51.100.7") == 429  # a hop the client made up buys nothing
