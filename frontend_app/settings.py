@@ -71,7 +71,7 @@ class Settings(BaseSettings):
     ert_bind: Annotated[tuple[str, ...], NoDecode] = ()
     # An account made (or its password set) at start, for a first sign-in on Render.
     ert_admin_email: str | None = None
-    ert_admin_password: SecretStr | None = None
+    ert_admin_password: SecretStr | None = Field(default=None, validate_default=True)
     # Reports one account, and one address, may ask for (the limits library's notation).
     ert_reports_per_user: str = "5/minute;30/hour"
     ert_reports_per_address: str = "10/minute;60/hour"
@@ -127,8 +127,8 @@ class Settings(BaseSettings):
     @field_validator("ert_admin_password")
     @classmethod
     def _with_email(cls, password: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
-        if password is not None and not info.data.get("ert_admin_email"):
-            raise ValueError("needs ERT_ADMIN_EMAIL beside it")
+        if (password is None) == bool(info.data.get("ert_admin_email")):
+            raise ValueError("and ERT_ADMIN_EMAIL go together: set both or neither")
         return password
 
     @property

@@ -83,7 +83,8 @@ def test_the_process_environment_is_read_when_no_mapping_is_given(monkeypatch) -
         ),
         ({"ERT_REPORTS_PER_USER": "plenty"}, "ERT_REPORTS_PER_USER must be rate limits"),
         ({"ERT_MAX_QUEUE": "-1"}, "ERT_MAX_QUEUE must be at least 0"),
-        ({"ERT_ADMIN_PASSWORD": "a long secret"}, "needs ERT_ADMIN_EMAIL beside it"),
+        ({"ERT_ADMIN_PASSWORD": "a long secret"}, "ERT_ADMIN_PASSWORD and ERT_ADMIN_EMAIL go"),
+        ({"ERT_ADMIN_EMAIL": "ops@example.com"}, "ERT_ADMIN_PASSWORD and ERT_ADMIN_EMAIL go"),
     ],
 )
 def test_bad_values_say_which_setting_is_wrong(env, words) -> None:
