@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,8 @@ from frontend_app.reports.store import ReportStore
 from generate_api_key import generate_api_key
 from tests.fakes.ollama import FakeOllama, Reply, default_responder
 from tests.fakes.reports import store_hostile_report
+from tests.fakes.tls import TlsRecorder, tls_files
+from vast_ai.tls import fingerprint
 
 pytestmark = pytest.mark.slow
 
@@ -204,9 +207,13 @@ ADMIN, ADMIN_PASSWORD = "ops@example.com", "correct horse battery staple"
 def more_dashboards(
     servers: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, str]]:
-    """Two more dashboards on the same GPU tier: one with an account (so sign-in is
-    required), one with a key the GPU tier refuses."""
+    """Three more dashboards: one with an account (so sign-in is required), one with a key
+    the GPU tier refuses, one whose pinned GPU tier is answered by an impostor."""
     tmp = tmp_path_factory.mktemp("more")
+    stack = ExitStack()
+    _, real = stack.enter_context(tls_files(tmp_path_factory))  # the certificate pinned
+    _, other = stack.enter_context(tls_files(tmp_path_factory))
+    impostor = stack.enter_context(TlsRecorder(**other))
     base = {**os.environ, "ERT_DATA_SOURCE": "snapshot"}
     signed = dashboard_env(
         servers["key"],
@@ -223,17 +230,25 @@ def more_dashboards(
         servers["gpu"],
         {**base, "DATABASE_URL": f"sqlite:///{tmp / 'w.sqlite3'}"},
     )
+    pinned = {
+        **wrong_key,
+        "ERT_LLM_BACKEND_URL": impostor.url,
+        "ERT_LLM_TLS_FINGERPRINT": fingerprint(Path(real["ssl_certfile"]).read_text()),
+        "DATABASE_URL": f"sqlite:///{tmp / 'p.sqlite3'}",
+    }
     tiers = [
         start_dashboard(env, port=free_port(), log=tmp / f"{name}.log")
-        for name, env in (("signed", signed), ("wrong-key", wrong_key))
+        for name, env in (("signed", signed), ("wrong-key", wrong_key), ("impostor", pinned))
     ]
     try:
         for tier in tiers:
             wait_healthy(tier, timeout=60)
-        yield {"signed": tiers[0].url, "wrong_key": tiers[1].url}
+        yield {"signed": tiers[0].url, "wrong_key": tiers[1].url, "impostor": tiers[2].url}
+        assert impostor.received == b""
     finally:
         for tier in tiers:
             tier.stop()
+        stack.close()
 
 
 def test_sign_in_write_a_report_sign_out_and_be_refused(more_dashboards, page, ollama) -> None:
@@ -284,3 +299,15 @@ def test_a_key_the_gpu_tier_refuses_turns_the_light_red(more_dashboards, page) -
     )
     assert color == "rgb(231, 76, 60)"  # the red of unreachable
     shot(page, "08-key-refused.png")
+
+
+def test_an_impostor_in_place_of_the_pinned_gpu_tier_turns_the_light_red(
+    more_dashboards, page
+) -> None:
+    page.goto(more_dashboards["impostor"])
+    light = page.wait_for_selector(
+        "#backend-status[data-state='certificate_refused']", timeout=20_000
+    )
+    assert "ERT_LLM_TLS_FINGERPRINT" in light.text_content()
+    assert "presented a certificate with fingerprint" in light.get_attribute("title")
+    shot(page, "09-certificate-refused.png")
