@@ -46,7 +46,7 @@ check: install
 	$(PY) -m ruff check .
 	$(PY) -m mypy
 
-bench: install
+bench: install llama
 	for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean:

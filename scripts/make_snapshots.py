@@ -5,8 +5,9 @@
 
 Offline (the default) the recordings in ../shared/fixtures/yahoo (next to the
 repository) are replayed through the real yfinance, and every symbol they cover is
-tried: equities are written as `<TICKER>.json`, non-equities are listed in
-`index.json` so the snapshot source refuses them the way the live source does.
+tried: equities are written as `<TICKER>.json` (and their as-of date and sector
+listed in `index.json`), non-equities are listed in `index.json` so the snapshot
+source refuses them the way the live source does.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ def main() -> int:
         if index_path.is_file()
         else {"companies": {}, "not_equities": {}}
     )
+    index.setdefault("sectors", {})
     source = YahooSource(timeout=30.0)
     replay: AbstractContextManager[object] = nullcontext() if args.live else replay_yahoo()
     with replay:
@@ -72,6 +74,7 @@ def main() -> int:
             except NotAnEquity as refused:
                 index["not_equities"][ticker] = refused.quote_type
                 index["companies"].pop(ticker, None)
+                index["sectors"].pop(ticker, None)
                 print(f"{ticker}: refused, {refused.message}")
                 continue
             except MarketDataError as error:
@@ -82,6 +85,8 @@ def main() -> int:
                 json.dumps(company.to_dict(), indent=1, sort_keys=True) + "\n", encoding="utf-8"
             )
             index["companies"][ticker] = company.as_of.isoformat()
+            if company.profile.sector:
+                index["sectors"][ticker] = company.profile.sector
             index["not_equities"].pop(ticker, None)
             gaps = ", ".join(gap.part for gap in company.gaps) or "none"
             print(f"{ticker}: as of {company.as_of}, gaps: {gaps}")

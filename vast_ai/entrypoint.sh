@@ -12,6 +12,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 OLLAMA_HOST="${OLLAMA_HOST:-127.0.0.1:11434}"
 OLLAMA_MODEL="${OLLAMA_MODEL:-gpt-oss:20b}"
 OLLAMA_KEEP_ALIVE="${OLLAMA_KEEP_ALIVE:-24h}"
+# The context window: the warm-up loads the model with it, and the API asks for the same
+# on every request (vast_ai/settings.py), so no request makes Ollama load it again.
+OLLAMA_CONTEXT_LENGTH="${OLLAMA_CONTEXT_LENGTH:-8192}"
 HOST="${HOST:-0.0.0.0}"
 PORT="${PORT:-8000}"
 # Seconds to wait for `ollama serve` to answer, polled every half second.
@@ -22,7 +25,7 @@ ERT_WARM_TIMEOUT="${ERT_WARM_TIMEOUT:-900}"
 # dashboard pins its fingerprint). `false` serves plain HTTP, on a loopback HOST only.
 ERT_TLS="${ERT_TLS:-true}"
 ERT_TLS_DIR="${ERT_TLS_DIR:-/home/ert/tls}"
-export OLLAMA_HOST OLLAMA_MODEL OLLAMA_KEEP_ALIVE
+export OLLAMA_HOST OLLAMA_MODEL OLLAMA_KEEP_ALIVE OLLAMA_CONTEXT_LENGTH
 
 log() { printf '[entrypoint] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -95,10 +98,10 @@ else
 fi
 
 # An empty prompt makes Ollama load the model without generating anything.
-log "loading ${OLLAMA_MODEL} into memory (keep_alive ${OLLAMA_KEEP_ALIVE})"
+log "loading ${OLLAMA_MODEL} into memory (keep_alive ${OLLAMA_KEEP_ALIVE}, context ${OLLAMA_CONTEXT_LENGTH})"
 if ! curl -fsS --max-time "$ERT_WARM_TIMEOUT" -o /dev/null \
     -H 'Content-Type: application/json' \
-    -d "{\"model\": \"${OLLAMA_MODEL}\", \"prompt\": \"\", \"keep_alive\": \"${OLLAMA_KEEP_ALIVE}\"}" \
+    -d "{\"model\": \"${OLLAMA_MODEL}\", \"prompt\": \"\", \"keep_alive\": \"${OLLAMA_KEEP_ALIVE}\", \"options\": {\"num_ctx\": ${OLLAMA_CONTEXT_LENGTH}}}" \
     "${ollama_url}/api/generate"; then
     # Not fatal: the API still starts and /health reports the state of the model.
     log "WARNING: warming ${OLLAMA_MODEL} failed; the first request will load it"

@@ -202,11 +202,13 @@ async def generate_report_stream(body: ReportRequest, request: Request) -> Strea
 
     async def lines() -> AsyncIterator[str]:
         async with admission:
-            async for event in service.writer.events(body, model):
-                if isinstance(event, DoneEvent):
-                    service.metrics.report_finished(event.report)
-                elif isinstance(event, ErrorEvent):
-                    service.metrics.report_failed(event.code)
-                yield event.model_dump_json() + "\n"
+            # The events that are ready together go out in one write.
+            async for batch in service.writer.event_batches(body, model):
+                for event in batch:
+                    if isinstance(event, DoneEvent):
+                        service.metrics.report_finished(event.report)
+                    elif isinstance(event, ErrorEvent):
+                        service.metrics.report_failed(event.code)
+                yield "".join(event.model_dump_json() + "\n" for event in batch)
 
     return _AdmittedStream(lines(), admission)

@@ -10,9 +10,11 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
 
 TICKER_PATTERN = re.compile(r"^[A-Z0-9.\-^=]{1,12}$")
+# A UTF-16 surrogate on its own (JSON allows "\ud800"): it cannot be encoded as UTF-8.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 SectionId = Literal[
     "executive_summary",
@@ -59,6 +61,17 @@ def normalise_ticker(value: str) -> str:
     return ticker
 
 
+def replace_lone_surrogates(value: Any) -> Any:
+    """`value` with every lone surrogate in its strings (keys too) replaced by U+FFFD."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {replace_lone_surrogates(k): replace_lone_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [replace_lone_surrogates(item) for item in value]
+    return value
+
+
 class WireModel(BaseModel):
     """Base for every wire model: unknown fields are refused."""
 
@@ -97,6 +110,12 @@ class ReportRequest(WireModel):
     model: str | None = Field(default=None, max_length=100)
     options: GenerationOptions = Field(default_factory=GenerationOptions)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _encodable(cls, data: Any) -> Any:
+        """Lone surrogates become U+FFFD: they could be neither sent to a model nor answered."""
+        return replace_lone_surrogates(data)
+
     @field_validator("ticker", mode="before")
     @classmethod
     def _ticker(cls, value: Any) -> str:
@@ -111,7 +130,10 @@ class ReportRequest(WireModel):
 
 
 class Usage(WireModel):
+    # Prompt tokens the model evaluated; those it reused from its cache are counted apart
+    # (None: the engine does not say, as Ollama does not).
     prompt_tokens: int = 0
+    cached_prompt_tokens: int | None = None
     completion_tokens: int = 0
     generation_seconds: float = 0.0
     tokens_per_second: float = 0.0
@@ -170,27 +192,75 @@ class ErrorInfo(WireModel):
     retryable: bool = False
 
 
+class Notice(WireModel):
+    """Something a reader must know about a section or a report, for people and code."""
+
+    code: str
+    message: str
+
+
+# A section's flags: repetition_cut (the model began repeating itself: the repeat was
+# cut), length_limit (it ran out of tokens), ends_mid_sentence.
+SectionFlagCode = Literal["repetition_cut", "length_limit", "ends_mid_sentence"]
+
+
+class SectionFlag(Notice):
+    code: SectionFlagCode
+
+
+class SectionReplacement(WireModel):
+    """The data-only writer's text for a section that failed or failed the check: the
+    section's figures from the data, verified by construction, written by no model."""
+
+    writer: Literal["data_only"] = "data_only"
+    markdown: str
+
+
 class Section(WireModel):
+    """One section. `status`: ok; failed (no text: `error` says why); failed_check (the
+    model's final draft, in `markdown`, still fails the figure check: `error` says why, and
+    it must never be shown as clean prose). A section that is not ok carries `replacement`.
+    `grounding` is the check of `markdown`, so report totals count the failing draft."""
+
     id: SectionId
     title: str
-    status: Literal["ok", "failed"] = "ok"
+    status: Literal["ok", "failed", "failed_check"] = "ok"
     markdown: str = ""
     error: ErrorInfo | None = None
+    flags: list[SectionFlag] = Field(default_factory=list)
+    replacement: SectionReplacement | None = None
     usage: Usage = Field(default_factory=Usage)
     grounding: SectionGrounding = Field(default_factory=SectionGrounding)
+
+
+# Why a rating was withheld (recommendation "not_rated").
+RatingWithheld = Literal[
+    "demo_model",  # a demo model wrote the text
+    "no_language_model",  # the data-only writer wrote it
+    "sections_failed",  # most of the sections it would rest on were not written
+    "failed_check",  # a section it rests on, or its own summary, failed the figure check
+    "no_valid_answer",  # the model gave no valid rating
+]
 
 
 class Rating(WireModel):
     recommendation: Literal["buy", "hold", "sell", "not_rated"]
     conviction: Literal["low", "medium", "high"] | None = None
+    # The reason, for a rating withheld (for people); else the model's explanation.
     summary: str = ""
+    withheld: RatingWithheld | None = None
 
 
 class ReportMetadata(WireModel):
     started_at: datetime
     finished_at: datetime
     generation_time: float
+    # What wrote the text: the engine (with the response's `model`), whether that is a demo
+    # model whose text is unreliable (every page and export must say so), and where it ran
+    # (None where the engine does not know).
     engine: str
+    demo_model: bool = False
+    processor: Literal["gpu", "cpu"] | None = None
     model_digest: str | None = None
     prompt_hash: str
     options: GenerationOptions
@@ -207,6 +277,11 @@ class ReportResponse(WireModel):
     grounding: ReportGrounding
     usage: Usage
     metadata: ReportMetadata
+    # Facts the GPU tier read from company_data/financial_data/market_data because the
+    # request had no fact_sheet (yfinance `.info` keys); the prompts and the check used them.
+    derived_facts: list[Fact] = Field(default_factory=list)
+    # For instance no_figures: nothing quotable, so the text was written without figures.
+    warnings: list[Notice] = Field(default_factory=list)
 
 
 # Stream events: one JSON object per NDJSON line, `type` first.
@@ -218,6 +293,9 @@ class StartedEvent(WireModel):
     ticker: str
     model: str
     sections: list[SectionId]
+    engine: str = ""
+    demo_model: bool = False
+    warnings: list[Notice] = Field(default_factory=list)
 
 
 class SectionStartedEvent(WireModel):
@@ -254,16 +332,16 @@ class ErrorEvent(WireModel):
     retryable: bool = False
 
 
-StreamEvent = Annotated[
+Event = (
     StartedEvent
     | SectionStartedEvent
     | TokenEvent
     | SectionDoneEvent
     | RatingEvent
     | DoneEvent
-    | ErrorEvent,
-    Field(discriminator="type"),
-]
+    | ErrorEvent
+)
+StreamEvent = Annotated[Event, Field(discriminator="type")]
 
 
 STREAM_EVENT_ADAPTER: TypeAdapter[Any] = TypeAdapter(StreamEvent)

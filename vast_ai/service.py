@@ -15,6 +15,7 @@ from vast_ai.observability import Metrics
 from vast_ai.queue import AdmissionQueue
 from vast_ai.settings import Settings
 from vast_ai.writer import ReportWriter
+from vast_ai.writer.events import TOKEN_WINDOW
 
 STATUS_TTL_SECONDS = 5.0
 PROBE_TIMEOUT_SECONDS = 2.0
@@ -79,6 +80,8 @@ class Service:
             concurrency_limit=settings.ert_max_concurrency,
             grounding_threshold=settings.ert_grounding_threshold,
             generation_timeout=settings.ert_generation_timeout,
+            num_ctx=settings.ollama_context_length,
+            token_window=TOKEN_WINDOW,
         )
         unreachable = "ollama_unreachable" if engine.name == "ollama" else "engine_unreachable"
         self.status = EngineStatusCache(engine, unreachable)

@@ -46,6 +46,10 @@ class Settings(BaseSettings):
 
     ert_gguf_path: str | None = None
 
+    # The context window of every model call, and of the entrypoint's warm-up, so that no
+    # request makes Ollama reload the model with another size (the image sets 8192).
+    ollama_context_length: int = Field(default=8192, ge=512, le=1_048_576)
+
     # Model calls running at once, for all requests together (match OLLAMA_NUM_PARALLEL);
     # also the number of reports generating at once.
     ert_max_concurrency: int = Field(default=4, ge=1, le=64)

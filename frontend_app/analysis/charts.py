@@ -6,7 +6,7 @@ from typing import Any
 
 from frontend_app.market.company import CompanyData
 
-from .figures import annual_series, financial_currency, fiscal_label
+from .figures import annual_series, financial_currency, fiscal_label, price_window
 
 MOVING_AVERAGE_WINDOWS = (50, 200)
 
@@ -27,17 +27,30 @@ def _by_year(company: CompanyData, item: str) -> dict[str, float]:
     return {fiscal_label(end): value for end, value in annual_series(company, "income", item)}
 
 
-def chart_series(company: CompanyData) -> dict[str, Any]:
-    """JSON-safe series; empty lists where the data is missing."""
+def _price_block(company: CompanyData) -> dict[str, Any]:
+    """Closes with the window they cover; moving averages only over a current window."""
     prices = company.prices
     closes = [] if prices is None else prices.close
-    price_block: dict[str, Any] = {
+    window = price_window(company)
+    block: dict[str, Any] = {
         "currency": company.quote.currency if prices is None else prices.currency,
         "dates": [] if prices is None else [d.isoformat() for d in prices.dates],
         "close": closes,
+        "window": {
+            "start": None if window.start is None else window.start.isoformat(),
+            "end": None if window.end is None else window.end.isoformat(),
+            "current": window.current,
+            "note": window.reason,
+        },
     }
-    for window in MOVING_AVERAGE_WINDOWS:
-        price_block[f"sma{window}"] = moving_average(closes, window)
+    for days in MOVING_AVERAGE_WINDOWS:
+        block[f"sma{days}"] = moving_average(closes, days) if window.current else []
+    return block
+
+
+def chart_series(company: CompanyData) -> dict[str, Any]:
+    """JSON-safe series; empty lists where the data is missing."""
+    price_block = _price_block(company)
 
     revenue = _by_year(company, "TotalRevenue")
     lines = {

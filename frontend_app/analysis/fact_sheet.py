@@ -7,7 +7,7 @@ from typing import Any
 from frontend_app.market.company import CompanyData
 from vast_ai.schemas import Fact, FactUnit
 
-from .figures import annual_series, financial_currency, fiscal_label
+from .figures import annual_series, financial_currency, fiscal_label, price_window
 from .formatting import display
 from .metrics import Metrics
 
@@ -105,6 +105,7 @@ def build_report_inputs(
         "gaps": [gap.model_dump(mode="json") for gap in company.gaps],
     }
     prices = company.prices
+    window = price_window(company)
     market_data = {
         "quote": quote.model_dump(mode="json"),
         "metrics": {g: v for g, v in groups.items() if g in market_groups},
@@ -118,6 +119,8 @@ def build_report_inputs(
             "first_close": prices.close[0],
             "last_close": prices.close[-1],
             "trading_days": len(prices.close),
+            "current": window.current,
+            **({} if window.current else {"not_current": window.reason}),
         },
     }
     return company_data, financial_data, market_data

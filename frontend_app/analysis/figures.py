@@ -12,8 +12,14 @@ from datetime import date
 
 from frontend_app.market.company import CompanyData, StatementKind
 
+# The periods of Yahoo's own figures (key statistics), used when statements are thin.
+YAHOO_PERIOD = "TTM (Yahoo Finance)"
+YAHOO_BALANCE_PERIOD = "latest (Yahoo Finance)"
 # Four quarter ends span about nine months; more than that means a missing quarter.
 _MAX_TTM_SPAN_DAYS = 300
+# A price history ending more than this many days before the as-of date (a week of
+# holidays, no more) is not current: no returns, volatility or moving averages from it.
+MAX_PRICE_LAG_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -23,6 +29,36 @@ class Figure:
     value: float
     period: str
     currency: str | None = None
+
+
+@dataclass(frozen=True)
+class PriceWindow:
+    """What the price history covers, and whether it can stand for the present."""
+
+    start: date | None
+    end: date | None
+    current: bool
+    reason: str | None = None  # why it is not current
+
+
+def price_window(company: CompanyData) -> PriceWindow:
+    """The price history's window; not current when it ends well before `as_of`.
+
+    The bundled snapshots hold 2020 price windows beside 2025 quotes: figures from
+    them would be dated five years before the rest of the report.
+    """
+    prices = company.prices
+    if prices is None or not prices.dates:
+        return PriceWindow(None, None, False, "no price history from Yahoo Finance")
+    start, end = prices.dates[0], prices.dates[-1]
+    lag = (company.as_of - end).days
+    if lag > MAX_PRICE_LAG_DAYS:
+        reason = (
+            f"the price history ends {end.isoformat()}, {lag:,} days before the as-of "
+            f"date {company.as_of.isoformat()}"
+        )
+        return PriceWindow(start, end, False, reason)
+    return PriceWindow(start, end, True)
 
 
 def fiscal_label(period_end: date) -> str:
@@ -66,18 +102,10 @@ def ttm(
     """A flow over the last twelve months: four quarters, else latest FY, else `fallback`."""
     statement = company.statement(kind, "quarterly")
     if statement is not None and len(statement.periods) >= 4:
-        values = statement.items.get(item, [])[:4]
+        values = [v for v in statement.items.get(item, [])[:4] if v is not None]
         ends = statement.periods[:4]
-        if (
-            len(values) == 4
-            and all(v is not None for v in values)
-            and (ends[0] - ends[3]).days <= _MAX_TTM_SPAN_DAYS
-        ):
-            return Figure(
-                sum(v for v in values if v is not None),
-                f"TTM to {ends[0].isoformat()}",
-                _currency(company, kind),
-            )
+        if len(values) == 4 and (ends[0] - ends[3]).days <= _MAX_TTM_SPAN_DAYS:
+            return Figure(sum(values), f"TTM to {ends[0].isoformat()}", _currency(company, kind))
     annual = latest_annual(company, kind, item)
     if annual is not None:
         return annual
@@ -114,3 +142,51 @@ def _currency(company: CompanyData, kind: StatementKind) -> str:
 def currencies_match(company: CompanyData) -> bool:
     """True when prices and financial statements are in the same currency."""
     return company.quote.currency == financial_currency(company)
+
+
+def shares_outstanding(company: CompanyData) -> float | None:
+    """The quote's share count, else market capitalisation over price."""
+    quote = company.quote
+    if quote.shares_outstanding:
+        return quote.shares_outstanding
+    if quote.market_cap and quote.price:
+        return quote.market_cap / quote.price
+    return None
+
+
+def currency_mismatch(company: CompanyData) -> str:
+    """Why a price cannot be set against the statements (when currencies_match is False)."""
+    return f"prices are in {company.quote.currency} but financials in {financial_currency(company)}"
+
+
+@dataclass(frozen=True)
+class CoreFigures:
+    """The flows and balances the metrics and the valuations start from."""
+
+    revenue: Figure | None
+    net_income: Figure | None
+    eps: Figure | None
+    ebitda: Figure | None
+    fcf: Figure | None
+    capex: Figure | None
+    debt: Figure | None
+    cash: Figure | None
+
+
+def core_figures(company: CompanyData) -> CoreFigures:
+    """Flows over the last twelve months and the latest balances, Yahoo's as fallbacks."""
+    stats = company.statistics
+    # Yahoo's per-share figures are in an unstated currency when the two differ.
+    trailing_eps = stats.trailing_eps if currencies_match(company) else None
+    return CoreFigures(
+        revenue=ttm(company, "income", "TotalRevenue", stats.revenue_ttm),
+        net_income=ttm(company, "income", "NetIncome", stats.net_income_ttm),
+        eps=ttm(company, "income", "DilutedEPS", trailing_eps),
+        ebitda=ttm(company, "income", "EBITDA", stats.ebitda_ttm),
+        fcf=ttm(company, "cashflow", "FreeCashFlow", stats.free_cash_flow_ttm),
+        capex=ttm(company, "cashflow", "CapitalExpenditure"),
+        debt=latest_balance(company, "TotalDebt", stats.total_debt),
+        cash=latest_balance(
+            company, "CashCashEquivalentsAndShortTermInvestments", stats.total_cash
+        ),
+    )

@@ -24,12 +24,13 @@ from .figures import (
     Figure,
     annual_at,
     annual_series,
+    core_figures,
     currencies_match,
-    financial_currency,
+    currency_mismatch,
     fiscal_label,
     latest_annual,
     latest_balance,
-    ttm,
+    price_window,
 )
 from .formatting import display
 
@@ -170,22 +171,11 @@ class _Calculator:
         self.price = company.quote.price
         self.quote_currency = company.quote.currency
         self.same_currency = currencies_match(company)
-        self.mismatch = (
-            f"prices are in {self.quote_currency} but financials in {financial_currency(company)}"
-        )
-        self.revenue = ttm(company, "income", "TotalRevenue", self.stats.revenue_ttm)
-        self.net_income = ttm(company, "income", "NetIncome", self.stats.net_income_ttm)
-        # Yahoo's per-share figures are in an unstated currency when the two differ.
-        self.eps = ttm(
-            company, "income", "DilutedEPS", self.stats.trailing_eps if self.same_currency else None
-        )
-        self.ebitda = ttm(company, "income", "EBITDA", self.stats.ebitda_ttm)
-        self.fcf = ttm(company, "cashflow", "FreeCashFlow", self.stats.free_cash_flow_ttm)
-        self.capex = ttm(company, "cashflow", "CapitalExpenditure")
-        self.debt = latest_balance(company, "TotalDebt", self.stats.total_debt)
-        self.cash = latest_balance(
-            company, "CashCashEquivalentsAndShortTermInvestments", self.stats.total_cash
-        )
+        self.mismatch = currency_mismatch(company)
+        core = core_figures(company)
+        self.revenue, self.net_income, self.eps = core.revenue, core.net_income, core.eps
+        self.ebitda, self.fcf, self.capex = core.ebitda, core.fcf, core.capex
+        self.debt, self.cash = core.debt, core.cash
 
     def all(self) -> list[Metric]:
         groups: list[Callable[[], list[Metric]]] = [
@@ -254,7 +244,8 @@ class _Calculator:
 
     def _peg(self) -> Metric:
         if self.same_currency and self.stats.peg_ratio is not None and self.stats.peg_ratio > 0:
-            return _metric("peg", value=self.stats.peg_ratio, period="Yahoo Finance")
+            period = f"as of {self.c.as_of.isoformat()} (Yahoo Finance)"
+            return _metric("peg", value=self.stats.peg_ratio, period=period)
         pe = self._earnings_multiple("pe_trailing", self.eps)
         growth = self.stats.earnings_growth
         if pe.value is None:
@@ -530,6 +521,9 @@ class _Calculator:
 
     def _return(self, key: str, days: int) -> Metric:
         prices = self.c.prices
+        covered = price_window(self.c)
+        if prices is not None and not covered.current:
+            return _absent(key, f"not computed: {covered.reason}")
         have = 0 if prices is None else len(prices.close)
         if prices is None or have <= days:
             return _absent(key, f"needs {days + 1} trading days of prices; have {have}")
@@ -542,6 +536,10 @@ class _Calculator:
 
     def _risk(self) -> list[Metric]:
         prices = self.c.prices
+        covered = price_window(self.c)
+        if prices is not None and not covered.current:
+            stale = f"not computed: {covered.reason}"
+            return [_absent("volatility", stale), _absent("max_drawdown", stale)]
         have = 0 if prices is None else len(prices.close)
         if prices is None or have < _MIN_DAYS_FOR_RISK:
             reason = f"needs {_MIN_DAYS_FOR_RISK} trading days of prices; have {have}"
@@ -565,6 +563,7 @@ class _Calculator:
     def analysts(self) -> list[Metric]:
         a = self.c.analysts
         currency = self.quote_currency
+        as_of = f"as of {self.c.as_of.isoformat()}"
         targets = [
             _absent(key, "no analyst target reported")
             if value is None
@@ -583,13 +582,15 @@ class _Calculator:
             else _metric("upside_to_mean", value=upside - 1, period="12-month target"),
             _absent("recommendation", "no analyst recommendation")
             if a.recommendation is None
-            else _metric("recommendation", text=a.recommendation.replace("_", " ").title()),
+            else _metric(
+                "recommendation", text=a.recommendation.replace("_", " ").title(), period=as_of
+            ),
             _absent("recommendation_mean", "no analyst recommendation")
             if a.recommendation_mean is None
-            else _metric("recommendation_mean", value=a.recommendation_mean),
+            else _metric("recommendation_mean", value=a.recommendation_mean, period=as_of),
             _absent("analyst_count", "no analysts reported")
             if not a.analyst_count
-            else _metric("analyst_count", value=float(a.analyst_count)),
+            else _metric("analyst_count", value=float(a.analyst_count), period=as_of),
         ]
 
 

@@ -18,7 +18,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .research import ResearchData
+
 Frequency = Literal["annual", "quarterly"]
+# "full": everything a report needs; "peer": the quote, key statistics and profile only
+# (what a comparison needs), so a report's peers cost one upstream call each.
+Scope = Literal["full", "peer"]
 StatementKind = Literal["income", "balance", "cashflow"]
 STATEMENT_KINDS: tuple[StatementKind, ...] = ("income", "balance", "cashflow")
 FREQUENCIES: tuple[Frequency, ...] = ("annual", "quarterly")
@@ -151,7 +156,10 @@ class CompanyData(_Model):
     analysts: Analysts = Field(default_factory=Analysts)
     statements: dict[str, Statement] = Field(default_factory=dict)
     prices: PriceHistory | None = None
+    research: ResearchData = Field(default_factory=ResearchData)
     gaps: list[Gap] = Field(default_factory=list)
+    # A "peer" fetch leaves statements, prices and research empty on purpose (no gaps).
+    scope: Scope = "full"
 
     def statement(self, kind: StatementKind, frequency: Frequency) -> Statement | None:
         return self.statements.get(statement_key(kind, frequency))

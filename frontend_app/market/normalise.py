@@ -187,9 +187,10 @@ def statement_from_frame(
     if frame is None or frame.empty:
         return None
     columns = sorted(frame.columns, reverse=True)
+    table = frame[columns]
     items: dict[str, list[float | None]] = {}
-    for item in frame.index:
-        values = [number(frame.at[item, column]) for column in columns]
+    for item, row in zip(table.index, table.itertuples(index=False, name=None), strict=True):
+        values = [number(value) for value in row]
         if any(value is not None for value in values):
             items[str(item)] = values
     if not items:

@@ -11,7 +11,7 @@ from typing import Literal, TypeVar
 from cachetools import TTLCache
 
 from .cache import SingleFlight
-from .company import STATEMENT_PARTS, CompanyData
+from .company import STATEMENT_PARTS, CompanyData, Scope
 from .errors import DataSourceUnreachable
 from .snapshots import SNAPSHOT_DIR, SnapshotSource
 from .tickers import Ticker
@@ -55,17 +55,35 @@ class MarketDataService:
         self.yahoo = YahooSource(timeout=timeout, retries=retries, backoff=backoff)
         self.snapshots = SnapshotSource(snapshot_dir)
         self._companies: TTLCache[str, CompanyData] = TTLCache(CACHE_SIZE, quote_ttl)
+        self._peers: TTLCache[str, CompanyData] = TTLCache(CACHE_SIZE, quote_ttl)  # scope "peer"
         self._statements: TTLCache[str, StatementBundle] = TTLCache(CACHE_SIZE, statement_ttl)
         self._cache_lock = threading.Lock()  # cachetools' caches are not thread-safe
         self._flights: SingleFlight[CompanyData] = SingleFlight()
         self._offline_until = 0.0
 
-    def get_company(self, ticker: Ticker) -> CompanyData:
-        """Company data for `ticker`, raising a MarketDataError subclass when there is none."""
-        cached = self._cached(self._companies, ticker)
+    def get_company(self, ticker: Ticker, *, scope: Scope = "full") -> CompanyData:
+        """Company data for `ticker`, raising a MarketDataError subclass when there is none.
+
+        scope "peer": the quote, key statistics and profile only (one upstream call), for
+        a report's peers; a full company already at hand serves it too.
+        """
+        cached = self._company(ticker, scope)
         if cached is not None:
             return cached
-        return self._flights.run(ticker, lambda: self._load(ticker))
+        return self._flights.run((ticker, scope), lambda: self._load(ticker, scope))
+
+    def _company(self, ticker: Ticker, scope: Scope) -> CompanyData | None:
+        full = self._cached(self._companies, ticker)
+        if full is not None or scope == "full":
+            return full
+        return self._cached(self._peers, ticker)
+
+    @property
+    def offline(self) -> bool:
+        """True while Yahoo is not being asked: snapshot mode, or auto after an outage."""
+        if self.source == "snapshot":
+            return True
+        return self.source == "auto" and time.monotonic() < self._offline_until
 
     def _cached(self, cache: TTLCache[str, V], ticker: str) -> V | None:
         with self._cache_lock:
@@ -75,29 +93,31 @@ class MarketDataService:
         with self._cache_lock:
             cache[ticker] = value
 
-    def _load(self, ticker: Ticker) -> CompanyData:
-        cached = self._cached(self._companies, ticker)  # a flight that just ended may have it
+    def _load(self, ticker: Ticker, scope: Scope) -> CompanyData:
+        cached = self._company(ticker, scope)  # a flight that just ended may have it
         if cached is not None:
             return cached
         if self.source == "snapshot":
             company = self.snapshots.fetch(ticker)
         else:
-            company = self._fetch_live(ticker)
-        self._keep(self._companies, ticker, company)
+            company = self._fetch_live(ticker, scope)
+        self._keep(self._companies if company.scope == "full" else self._peers, ticker, company)
         return company
 
-    def _fetch_live(self, ticker: Ticker) -> CompanyData:
-        offline = self.source == "auto" and time.monotonic() < self._offline_until
-        if offline and self.snapshots.has(ticker):
+    def _fetch_live(self, ticker: Ticker, scope: Scope) -> CompanyData:
+        if self.offline and self.snapshots.has(ticker):
             return self.snapshots.fetch(ticker)
         try:
-            company = self.yahoo.fetch(ticker, self._cached(self._statements, ticker))
+            statements = self._cached(self._statements, ticker)
+            company = self.yahoo.fetch(ticker, statements, scope=scope)
         except DataSourceUnreachable:
             self._offline_until = time.monotonic() + OFFLINE_SECONDS
             if self.source == "auto" and self.snapshots.has(ticker):
                 log.warning("Yahoo Finance unreachable; serving the bundled snapshot of %s", ticker)
                 return self.snapshots.fetch(ticker)
             raise
+        if scope != "full":
+            return company
         bundle = StatementBundle(
             statements=company.statements,
             gaps=[gap for gap in company.gaps if gap.part in STATEMENT_PARTS],

@@ -2,8 +2,8 @@
 
 scripts/make_snapshots.py writes them by running the live yfinance path against
 recorded Yahoo answers: one `<TICKER>.json` (a CompanyData dict) per equity, and
-`index.json` naming the bundled companies and the instruments refused as
-non-equities, so offline answers match online ones.
+`index.json` naming the bundled companies (with their as-of dates and sectors) and
+the instruments refused as non-equities, so offline answers match online ones.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ class SnapshotSource:
     def _index(self) -> dict[str, Any]:
         path = self.directory / INDEX_FILE
         if not path.is_file():
-            return {"companies": {}, "not_equities": {}}
+            return {"companies": {}, "not_equities": {}, "sectors": {}}
         index: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
         return index
 
@@ -45,6 +45,11 @@ class SnapshotSource:
 
     def has(self, ticker: str) -> bool:
         return ticker in self._index["companies"]
+
+    def same_sector(self, sector: str | None, exclude: str) -> list[str]:
+        """The bundled companies of `sector` but `exclude`, sorted (offline peers)."""
+        sectors: dict[str, str] = self._index.get("sectors", {})
+        return sorted(t for t, s in sectors.items() if sector and s == sector and t != exclude)
 
     def fetch(self, ticker: str) -> CompanyData:
         if not self.has(ticker):

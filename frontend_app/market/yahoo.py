@@ -1,9 +1,11 @@
 """The live source: every part of a company fetched from Yahoo through yfinance at once.
 
-Each part (info, 5y prices, six statements) is one yfinance call; all run in
-parallel in a thread pool, each awaited for at most the per-call timeout. The
-`info` part decides: unknown ticker, not an equity, rate limit or network failure
-end the fetch with an error; any other part that fails becomes a named gap.
+Each part (info, 5y prices, six statements, seven research parts: estimates,
+earnings history, recommendation trend, rating changes, holders, calendar, SEC
+filings) is one yfinance call; all run in parallel in a thread pool, each awaited
+for at most the per-call timeout. The `info` part decides: unknown ticker, not an
+equity, rate limit or network failure end the fetch with an error; any other part
+that fails becomes a named gap.
 
 Under a green-threaded server (gunicorn's eventlet worker) the parts still run at
 once, and other clients keep being served. The pool's threads are then green
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import time
+import urllib.parse
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -47,6 +50,8 @@ from .company import (
     CompanyData,
     Frequency,
     Gap,
+    PriceHistory,
+    Scope,
     Statement,
     StatementKind,
     statement_key,
@@ -60,6 +65,11 @@ from .normalise import (
     statement_from_frame,
     statistics_from_info,
 )
+from .normalise_research import RESEARCH_PARTS
+from .research import ResearchData
+
+# Yahoo's "people also watch" list; yfinance has no accessor for it.
+RECOMMENDATIONS_URL = "https://query2.finance.yahoo.com/v6/finance/recommendationsbysymbol/{}"
 
 # yfinance otherwise logs and swallows HTTP errors, leaving an empty answer that looks
 # like "no data"; ERT classifies failures itself (rate limit, network, unknown ticker).
@@ -88,6 +98,32 @@ STATEMENT_CALLS: dict[str, Callable[[yf.Ticker], Any]] = {
     statement_key(kind, frequency): _statement_call(kind, frequency)
     for kind in STATEMENT_KINDS
     for frequency in FREQUENCIES
+}
+
+
+def _estimates(ticker: yf.Ticker) -> dict[str, Any]:
+    """The four views of earningsTrend; one Ticker asks Yahoo once for all of them."""
+    names = ("earnings_estimate", "revenue_estimate", "eps_trend", "eps_revisions")
+    return {name: getattr(ticker, f"get_{name}")() for name in names}
+
+
+def _holders(ticker: yf.Ticker) -> dict[str, Any]:
+    """Insider trades, insider activity and the ownership breakdown: one request."""
+    return {
+        "trades": ticker.get_insider_transactions(),
+        "activity": ticker.get_insider_purchases(),
+        "ownership": ticker.get_major_holders(),
+    }
+
+
+RESEARCH_CALLS: dict[str, Callable[[yf.Ticker], Any]] = {
+    "estimates": _estimates,
+    "earnings_history": lambda ticker: ticker.get_earnings_history(),
+    "recommendation_trend": lambda ticker: ticker.get_recommendations(),
+    "rating_changes": lambda ticker: ticker.get_upgrades_downgrades(),
+    "holders": _holders,
+    "calendar": lambda ticker: ticker.get_calendar(),
+    "sec_filings": lambda ticker: ticker.get_sec_filings(),
 }
 
 
@@ -156,12 +192,18 @@ class YahooSource:
         self.retries = retries
         self.backoff = backoff
 
-    def fetch(self, ticker: str, statements: StatementBundle | None = None) -> CompanyData:
-        """Everything about `ticker`; reuses `statements` instead of fetching them if given."""
+    def fetch(
+        self, ticker: str, statements: StatementBundle | None = None, *, scope: Scope = "full"
+    ) -> CompanyData:
+        """Everything about `ticker` (scope "full"; reuses `statements` instead of fetching
+        them if given), or only its info (scope "peer": one call)."""
         _cooperative_session()
-        calls = dict(MARKET_CALLS)
-        if statements is None:
-            calls.update(STATEMENT_CALLS)
+        calls: dict[str, Callable[[yf.Ticker], Any]] = {"info": MARKET_CALLS["info"]}
+        if scope == "full":
+            calls.update(MARKET_CALLS)
+            calls.update(RESEARCH_CALLS)
+            if statements is None:
+                calls.update(STATEMENT_CALLS)
         pool = ThreadPoolExecutor(max_workers=len(calls), thread_name_prefix=f"yahoo-{ticker}")
         try:
             started = time.monotonic()
@@ -172,7 +214,34 @@ class YahooSource:
             }
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
-        return self._assemble(ticker, info, results, statements)
+        return self._assemble(ticker, info, results, statements, scope)
+
+    def recommended(self, ticker: str) -> list[str]:
+        """The symbols Yahoo recommends as similar to `ticker`, best first ([] if none).
+
+        Asked through yfinance's own data layer (its session, cookies and crumb), as
+        yfinance has no accessor for it. Raises RateLimited or DataSourceUnreachable.
+        """
+        _cooperative_session()
+        url = RECOMMENDATIONS_URL.format(urllib.parse.quote(ticker))
+        try:
+            body = self._call(lambda _: YfData().get_raw_json(url, timeout=self.timeout), ticker)
+        except Exception as error:
+            failure = classify(error)
+            if failure == "rate_limited":
+                raise RateLimited() from error
+            if failure == "not_found":
+                return []
+            raise DataSourceUnreachable(
+                "network error" if failure == "unreachable" else "unreadable answer"
+            ) from error
+        try:
+            results = body["finance"]["result"] or [{}]
+            entries = results[0].get("recommendedSymbols") or []
+            symbols = [entry.get("symbol") for entry in entries]
+        except (TypeError, KeyError, AttributeError, IndexError):
+            raise DataSourceUnreachable("unreadable answer") from None
+        return [s for s in dict.fromkeys(symbols) if isinstance(s, str) and s and s != ticker]
 
     def _suggestions(self, ticker: str) -> list[str]:
         """Equity tickers Yahoo's search finds for `ticker` (empty if search fails)."""
@@ -239,21 +308,23 @@ class YahooSource:
         info: dict[str, Any],
         results: dict[str, Any],
         cached: StatementBundle | None,
+        scope: Scope,
     ) -> CompanyData:
         quote = quote_from_info(info)
         statistics = statistics_from_info(info)
         gaps: list[Gap] = []
-        currency = statistics.financial_currency or quote.currency
-        bundle = cached or self._statements(results, currency)
-        gaps.extend(bundle.gaps)
-        prices = results["prices"]
-        if isinstance(prices, Gap):
-            gaps.append(prices)
-            prices = None
-        else:
-            prices = prices_from_frame(prices, info.get("currency"))
-            if prices is None:
-                gaps.append(Gap(part="prices", reason="Yahoo Finance has no price history"))
+        statements: dict[str, Statement] = {}
+        prices = None
+        research = ResearchData()
+        if scope == "full":
+            bundle = cached or self._statements(
+                results, statistics.financial_currency or quote.currency
+            )
+            gaps.extend(bundle.gaps)
+            statements = bundle.statements
+            prices = self._prices(results["prices"], info, gaps)
+            research, research_gaps = self._research(results, info)
+            gaps.extend(research_gaps)
         as_of = (quote.market_time or datetime.now(UTC)).date()
         return CompanyData(
             ticker=ticker,
@@ -265,10 +336,44 @@ class YahooSource:
             quote=quote,
             statistics=statistics,
             analysts=analysts_from_info(info),
-            statements=bundle.statements,
+            statements=statements,
             prices=prices,
+            research=research,
             gaps=sorted(gaps, key=lambda gap: gap.part),
+            scope=scope,
         )
+
+    @staticmethod
+    def _prices(result: Any, info: dict[str, Any], gaps: list[Gap]) -> PriceHistory | None:
+        if isinstance(result, Gap):
+            gaps.append(result)
+            return None
+        prices = prices_from_frame(result, info.get("currency"))
+        if prices is None:
+            gaps.append(Gap(part="prices", reason="Yahoo Finance has no price history"))
+        return prices
+
+    @staticmethod
+    def _research(results: dict[str, Any], info: dict[str, Any]) -> tuple[ResearchData, list[Gap]]:
+        """The research parts that answered; the others as gaps.
+
+        yfinance raises on a module Yahoo does not send (no SEC filings outside the
+        US, no rating history), so an unreadable research answer counts as "none".
+        """
+        fields: dict[str, Any] = {}
+        gaps: list[Gap] = []
+        for part, (description, parse) in RESEARCH_PARTS.items():
+            result = results[part]
+            missing = Gap(part=part, reason=f"Yahoo Finance has no {description}")
+            if isinstance(result, Gap):
+                gaps.append(missing if result.reason == _GAP_REASONS["other"] else result)
+                continue
+            parsed = parse(result, info)
+            if any(parsed.values()):
+                fields.update(parsed)
+            else:
+                gaps.append(missing)
+        return ResearchData(**fields), gaps
 
     @staticmethod
     def _statements(results: dict[str, Any], currency: str | None) -> StatementBundle:

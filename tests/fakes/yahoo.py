@@ -7,7 +7,7 @@ be set before yfinance is imported: the root ``tests/conftest.py`` does that.
 
 API::
 
-    from tests.fakes.yahoo import replay_yahoo, recorded_tickers
+    from tests.fakes.yahoo import replay_yahoo, recorded_tickers, quote_summary, raw, fundamentals
 
     with replay_yahoo(delay=0.0) as yahoo:      # yahoo: YahooReplay
         yf.Ticker("AAPL").info                  # answered from quoteSummary-all-AAPL.json
@@ -18,9 +18,19 @@ API::
         yahoo.fail("timeseries", delay=2.0)     # answer late instead of failing
         yahoo.fail("quoteSummary", status=429, times=2)  # the next two calls only
         yahoo.fail("quoteSummary", status=200, body={...})  # a broken or partial answer
+        yahoo.fail("quoteSummary", status=429, module="earningsTrend")  # only calls asking it
+        yahoo.count("quoteSummary", "AAPL", module="financialData")  # the info calls only
+        yahoo.recommend("AAPL", ["CRM", "SPOT"])  # Yahoo's similar companies for AAPL
+
+    quote_summary("AAPL")["financialData"]      # the recorded modules, to check against
+    raw({"raw": 0.05, "fmt": "5.00%"})          # 0.05
+    fundamentals("AAPL", "annual", "TotalRevenue")  # {"2024-09-30": 391035000000, ...}
 
 Endpoints: ``cookie`` (fc.yahoo.com), ``crumb``, ``quoteSummary``, ``quote`` (v7),
-``timeseries`` (fundamentals), ``chart`` (v8 prices), ``search``.
+``timeseries`` (fundamentals), ``chart`` (v8 prices), ``search``, ``recommendations``
+(v6 recommendationsbysymbol). The recordings hold no recommendationsbysymbol answer,
+so the replay answers it in Yahoo's shape with the symbols a test gave `recommend`,
+and with an empty list for any other recorded symbol (an unknown one: no result).
 Every data answer waits ``delay`` seconds first (a slow upstream; cookie and crumb
 answer at once, as yfinance caches them in production). A symbol with no
 recording is answered the way Yahoo answers an unknown symbol (404 or empty
@@ -50,7 +60,9 @@ from urllib.parse import parse_qs, unquote, urlparse
 
 import responses
 
-Endpoint = Literal["cookie", "crumb", "quoteSummary", "quote", "timeseries", "chart", "search"]
+Endpoint = Literal[
+    "cookie", "crumb", "quoteSummary", "quote", "timeseries", "chart", "search", "recommendations"
+]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -77,6 +89,31 @@ def recording(name: str) -> dict[str, Any] | None:
     """The recorded JSON body of one fixture file (e.g. ``quote-AAPL.json``), or None."""
     response = _load(name)
     return None if response is None else response.get("json")
+
+
+def quote_summary(ticker: str) -> dict[str, Any]:
+    """Every recorded quoteSummary module of a ticker: {module: {...}}."""
+    body = recording(f"quoteSummary-all-{ticker}.json")
+    assert body is not None, ticker
+    result: dict[str, Any] = body["quoteSummary"]["result"][0]
+    return result
+
+
+def raw(value: Any) -> Any:
+    """A recorded value without Yahoo's formatting ({"raw": 0.05, "fmt": "5.00%"} -> 0.05)."""
+    return value["raw"] if isinstance(value, dict) and "raw" in value else value
+
+
+def fundamentals(ticker: str, frequency: str, name: str) -> dict[str, float]:
+    """{period end: value} of one recorded fundamentals series, e.g. AAPL's
+    ("quarterly", "FreeCashFlow"); the "all" recordings hold every series."""
+    body = recording(f"fundamentalsTimeSeries-{ticker}-all-{frequency}.json")
+    assert body is not None, (ticker, frequency)
+    key = f"{frequency}{name}"
+    for result in body["timeseries"]["result"]:
+        if result["meta"]["type"][0] == key and key in result:
+            return {x["asOfDate"]: x["reportedValue"]["raw"] for x in result[key] if x}
+    raise KeyError(key)
 
 
 def recorded_tickers() -> list[str]:
@@ -137,6 +174,7 @@ class _Failure:
     delay: float
     body: Any
     times: int | None
+    module: str | None
 
 
 @dataclass
@@ -145,7 +183,9 @@ class YahooReplay:
 
     delay: float = 0.0
     calls: list[str] = field(default_factory=list)
+    _modules: list[frozenset[str]] = field(default_factory=list)  # per call, quoteSummary's
     _failures: list[_Failure] = field(default_factory=list)
+    _recommended: dict[str, list[str]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def fail(
@@ -158,26 +198,43 @@ class YahooReplay:
         body: Any = None,
         ticker: str | None = None,
         times: int | None = None,
+        module: str | None = None,
     ) -> None:
-        """Make an endpoint (for one ticker, or all) answer `status` (with `body`), raise,
-        or answer late; for the next `times` calls only, or for good. The latest wins."""
+        """Make an endpoint (for one ticker, or all; for quoteSummary, only the calls that
+        ask for `module` if given) answer `status` (with `body`), raise, or answer late;
+        for the next `times` calls only, or for good. The latest wins."""
         with self._lock:
-            self._failures.append(_Failure(endpoint, ticker, status, exception, delay, body, times))
+            self._failures.append(
+                _Failure(endpoint, ticker, status, exception, delay, body, times, module)
+            )
 
-    def count(self, endpoint: Endpoint | None = None, ticker: str | None = None) -> int:
-        """How many upstream calls were made (to one endpoint / for one ticker)."""
+    def recommend(self, ticker: str, symbols: list[str]) -> None:
+        """Yahoo's similar companies for `ticker`, as recommendationsbysymbol answers them."""
+        with self._lock:
+            self._recommended[ticker] = list(symbols)
+
+    def count(
+        self, endpoint: Endpoint | None = None, ticker: str | None = None, module: str | None = None
+    ) -> int:
+        """How many upstream calls were made (to one endpoint / for one ticker / asking
+        quoteSummary for one module)."""
         with self._lock:
             return sum(
                 1
-                for call in self.calls
+                for call, modules in zip(self.calls, self._modules, strict=True)
                 if (endpoint is None or call.split("/")[0] == endpoint)
                 and (ticker is None or call.split("/", 1)[-1] == ticker)
+                and (module is None or module in modules)
             )
 
-    def _failure_for(self, endpoint: Endpoint, ticker: str) -> _Failure | None:
+    def _failure_for(
+        self, endpoint: Endpoint, ticker: str, modules: frozenset[str]
+    ) -> _Failure | None:
         with self._lock:
             for failure in reversed(self._failures):
                 if failure.endpoint != endpoint or failure.ticker not in (None, ticker):
+                    continue
+                if failure.module is not None and failure.module not in modules:
                     continue
                 if failure.times is None:
                     return failure
@@ -188,11 +245,13 @@ class YahooReplay:
 
     def answer(self, request: Any) -> tuple[int, dict[str, str], str]:
         endpoint, ticker = _classify(request.url)
+        modules = _modules(request.url) if endpoint == "quoteSummary" else frozenset()
         if endpoint not in ("cookie", "crumb"):
             with self._lock:
                 self.calls.append(f"{endpoint}/{ticker}")
+                self._modules.append(modules)
             time.sleep(self.delay)
-        failure = self._failure_for(endpoint, ticker)
+        failure = self._failure_for(endpoint, ticker, modules)
         if failure is not None:
             time.sleep(failure.delay)
             if failure.exception is not None:
@@ -204,9 +263,31 @@ class YahooReplay:
                     else json.dumps(failure.body)
                 )
                 return failure.status, {"Content-Type": "application/json"}, text
-        status, body = _recorded_answer(endpoint, ticker, request.url)
+        if endpoint == "recommendations":
+            status, body = 200, self._recommendations(ticker)
+        else:
+            status, body = _recorded_answer(endpoint, ticker, request.url)
         text = body if isinstance(body, str) else json.dumps(body)
         return status, {"Content-Type": "application/json;charset=utf-8"}, text
+
+    def _recommendations(self, ticker: str) -> dict[str, Any]:
+        """recommendationsbysymbol's answer: scores fall with the rank, as Yahoo's do."""
+        with self._lock:
+            symbols = self._recommended.get(ticker)
+        if symbols is None and ticker not in recorded_tickers():
+            return {"finance": {"result": [], "error": None}}
+        recommended = [
+            {"symbol": symbol, "score": round(0.3 - 0.02 * rank, 6)}
+            for rank, symbol in enumerate(symbols or [])
+        ]
+        result = {"symbol": ticker, "recommendedSymbols": recommended}
+        return {"finance": {"result": [result], "error": None}}
+
+
+def _modules(url: str) -> frozenset[str]:
+    """The quoteSummary modules a request asks for."""
+    asked = parse_qs(urlparse(url).query).get("modules", [""])[0]
+    return frozenset(module for module in asked.split(",") if module)
 
 
 def _classify(url: str) -> tuple[Endpoint, str]:
@@ -223,6 +304,7 @@ def _classify(url: str) -> tuple[Endpoint, str]:
         ("quoteSummary/", "quoteSummary"),
         ("timeseries/", "timeseries"),
         ("chart/", "chart"),
+        ("recommendationsbysymbol/", "recommendations"),
     ):
         if marker in path:
             return endpoint, path.rsplit("/", 1)[-1]  # type: ignore[return-value]

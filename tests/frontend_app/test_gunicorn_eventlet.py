@@ -84,7 +84,9 @@ def test_ollama_direct_runs_the_asyncio_writer_under_the_eventlet_worker(
     start_gunicorn, ollama
 ) -> None:
     text = Reply(
-        text="Revenue reached $391.0B while the shares trade at 29.5x earnings.", chunk_delay=0.02
+        text="Revenue reached $391.0B while the shares trade at 38.8x earnings, and the gross "
+        "margin held at 46.2% as the net margin stayed at 24.0%.",
+        chunk_delay=0.02,
     )
     ollama.responder = lambda body: default_responder(body) if body.get("format") else text
     tier = start_gunicorn(OLLAMA_INTEGRATION="true", OLLAMA_HOST=ollama.url)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -14,11 +15,15 @@ from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 
 from ert_run import free_port
 from tests.fakes.live import serve
+from tests.fakes.ollama import FakeOllama
+from tests.vast_ai.conftest import report_body
 from vast_ai.app import create_app
+from vast_ai.settings import Settings
 from vast_ai.tls import CERT_FILE, KEY_FILE, ensure_certificate, fingerprint
 
 ENTRYPOINT = Path(__file__).resolve().parents[2] / "vast_ai" / "entrypoint.sh"
@@ -208,6 +213,13 @@ def test_refuses_a_timeout_that_is_not_whole_seconds(run_entrypoint) -> None:
     assert result.calls == []
 
 
+def test_refuses_a_context_length_that_is_not_whole_tokens(run_entrypoint) -> None:
+    result = run_entrypoint(OLLAMA_CONTEXT_LENGTH="8k")
+    assert result.returncode != 0
+    assert "OLLAMA_CONTEXT_LENGTH" in result.output
+    assert result.calls == []
+
+
 def _tls_args(folder: Path) -> list[str]:
     return ["--ssl-certfile", str(folder / CERT_FILE), "--ssl-keyfile", str(folder / KEY_FILE)]
 
@@ -219,7 +231,17 @@ def test_model_present_skips_pull_warms_and_execs_uvicorn(run_entrypoint, tmp_pa
     assert ["list"] in result.commands("ollama")
     assert not [c for c in result.commands("ollama") if c[0] == "pull"]
     warm = result.commands("POST")
-    assert warm == [["/api/generate", {"model": "gpt-oss:20b", "prompt": "", "keep_alive": "24h"}]]
+    assert warm == [
+        [
+            "/api/generate",
+            {
+                "model": "gpt-oss:20b",
+                "prompt": "",
+                "keep_alive": "24h",
+                "options": {"num_ctx": 8192},
+            },
+        ]
+    ]
     # exec: uvicorn runs in the entrypoint's own process, with the default bind, over TLS.
     bind = ["--host", "0.0.0.0", "--port", "8000"]
     assert result.commands("uvicorn") == [
@@ -417,3 +439,41 @@ def test_image_healthcheck_answers_over_the_scheme_served(tmp_path, make_setting
 
     assert healthy.returncode == 0
     assert wrong.returncode == (1 if tls == "true" else 0)
+
+
+# --- the warm-up and the requests load the model alike ---------------------------------------
+
+
+def test_warm_up_and_every_request_load_the_model_with_one_context_length(
+    run_entrypoint, ollama: FakeOllama, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The entrypoint warms the fake Ollama up, then the API writes a report against it:
+    every request asks for the context length of the warm-up, so nothing is loaded again."""
+    ollama.context_length = 2048  # the server's own default differs from ERT's setting
+    result = run_entrypoint(
+        FAKE_SERVE="silent",  # `ollama serve` stays idle: the fake Ollama answers instead
+        FAKE_MODELS="gpt-oss:20b",
+        OLLAMA_HOST=ollama.url,
+        OLLAMA_CONTEXT_LENGTH="16384",
+    )
+    assert result.returncode == 0, result.output
+    assert [load["path"] for load in ollama.loads] == ["/api/generate"]
+
+    monkeypatch.setenv("OLLAMA_CONTEXT_LENGTH", "16384")  # as the image passes it to both
+    app = create_app(Settings(ert_api_key=API_KEY, ollama_host=ollama.url))
+
+    async def report() -> int:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://ert.test") as client:
+            response = await client.post(
+                "/generate_report",
+                headers={"Authorization": f"Bearer {API_KEY}"},
+                json=report_body(),
+            )
+        await app.state.service.engine.close()
+        return response.status_code
+
+    assert asyncio.run(report()) == 200
+    assert len(ollama.loads) == 1 + 7  # the warm-up, six sections and the rating
+    assert {load["num_ctx"] for load in ollama.loads} == {16384}
+    assert ollama.reloads == 0

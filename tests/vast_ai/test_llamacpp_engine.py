@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.vast_ai.conftest import report_body
-from vast_ai.engines.base import ChatChunk, ChatRequest, EngineError
+from vast_ai.engines.base import ChatChunk, ChatRequest, EngineError, ReportTask
 from vast_ai.engines.llamacpp_engine import (
     DEFAULT_MODEL_NAME,
     LlamaCppEngine,
@@ -24,7 +24,7 @@ from vast_ai.engines.llamacpp_engine import (
     merge_system_into_user,
 )
 from vast_ai.schemas import ReportRequest
-from vast_ai.writer.prompts import RATING_SCHEMA, rating_messages, section_messages
+from vast_ai.writer.prompts import RATING_SCHEMA, build_task, chat_messages
 
 MESSAGES = [
     {"role": "system", "content": "You write equity research. Be concise."},
@@ -145,20 +145,40 @@ def test_system_text_goes_before_the_first_user_turn() -> None:
 REPORT = ReportRequest.model_validate(report_body())
 
 
+def task(section: str, context: dict[str, str] | None = None) -> ReportTask:
+    return build_task(section, REPORT, REPORT.fact_sheet, context=context)
+
+
+def task_request(section: str, **overrides: Any) -> ChatRequest:
+    """A request as the report writer makes it: the chat and the task it was written from."""
+    the_task = task(section)
+    return request(messages=chat_messages(the_task), task=the_task, **overrides)
+
+
 def test_a_section_task_becomes_a_note_that_ends_where_the_answer_starts() -> None:
-    document = document_prompt(section_messages("valuation", REPORT))
-    assert document is not None
+    document = document_prompt(task("valuation"))
     assert document.text.startswith("Equity research note on Apple Inc. (AAPL), Technology.")
     assert "$391.0B" in document.text  # the fact sheet's display strings
     assert "You are an equity research analyst" not in document.text  # no instructions
     assert document.text.endswith("Valuation. Apple Inc.")
     assert document.lead == "Apple Inc."
+    # Every section's note starts alike, so llama.cpp reuses that prefix from its cache.
+    risks = document_prompt(task("risks")).text
+    shared = len(document.text) - len("Valuation. Apple Inc.")
+    assert risks[:shared] == document.text[:shared]
 
 
-def test_the_rating_task_asks_for_json_and_chats_without_a_task_stay_chats() -> None:
-    rating = document_prompt(rating_messages(REPORT, {"risks": "Some risk."}))
-    assert rating is not None and rating.text.endswith("summary): ") and rating.lead == ""
-    assert document_prompt(MESSAGES) is None
+def test_the_rating_task_asks_for_json() -> None:
+    rating = document_prompt(task("rating", {"risks": "Some risk."}))
+    assert rating.text.endswith("summary): ") and rating.lead == ""
+
+
+def test_the_bundled_model_is_a_demo_that_does_not_follow_instructions(gguf_file: Path) -> None:
+    bundled = LlamaCppEngine()
+    assert bundled.demo is True and bundled.follows_instructions is False
+    custom = LlamaCppEngine(model_path=str(gguf_file))
+    assert custom.demo is False and custom.follows_instructions is True
+    assert asyncio.run(bundled.processor(DEFAULT_MODEL_NAME)) == "cpu"
 
 
 # --- threading and streaming, with a stand-in for llama_cpp.Llama ------------------------
@@ -167,10 +187,14 @@ def test_the_rating_task_asks_for_json_and_chats_without_a_task_stay_chats() -> 
 class FakeLlama:
     """Streams `tokens` chunks like create_chat_completion(stream=True), a little slowly."""
 
-    def __init__(self, tokens: int = 50, fail_after: int | None = None) -> None:
+    def __init__(
+        self, tokens: int = 50, fail_after: int | None = None, finish_reason: str = "stop"
+    ) -> None:
         self.tokens = tokens
+        self.finish_reason = finish_reason
         self.fail_after = fail_after
         self.last_prompt_tokens = 0
+        self.last_cached_tokens = 0
         self.calls: list[dict[str, Any]] = []
         self.runs: list[int] = []  # tokens each stream produced, in order
         self.active = 0
@@ -187,9 +211,16 @@ class FakeLlama:
         self.calls.append(kwargs)
         self.last_prompt_tokens = 9
         return (
-            {"choices": [{"text": chunk["choices"][0]["delta"].get("content", "")}]}
+            {
+                "choices": [
+                    {
+                        "text": chunk["choices"][0]["delta"].get("content", ""),
+                        "finish_reason": chunk["choices"][0].get("finish_reason"),
+                    }
+                ]
+            }
             for chunk in self._stream()
-            if "content" in chunk["choices"][0]["delta"]
+            if "content" in chunk["choices"][0]["delta"] or chunk["choices"][0].get("finish_reason")
         )
 
     def _stream(self) -> Iterator[dict[str, Any]]:
@@ -205,7 +236,7 @@ class FakeLlama:
                 time.sleep(0.005)
                 produced += 1
                 yield {"choices": [{"delta": {"content": f"t{i} "}}]}
-            yield {"choices": [{"delta": {}, "finish_reason": "stop"}]}
+            yield {"choices": [{"delta": {}, "finish_reason": self.finish_reason}]}
         finally:
             with self._guard:
                 self.active -= 1
@@ -225,24 +256,29 @@ def fake_engine(gguf_file: Path, monkeypatch: pytest.MonkeyPatch):
 
 
 def test_the_bundled_base_model_continues_a_document(fake_engine) -> None:
-    fake = FakeLlama(tokens=3)
+    fake = FakeLlama(tokens=3, finish_reason="length")
     engine = fake_engine(fake, model_path=None)  # the bundled GGUF: a base model
-    chunks = asyncio.run(collect(engine, request(messages=section_messages("risks", REPORT))))
+    chunks = asyncio.run(collect(engine, task_request("risks")))
     assert text_of(chunks) == "Apple Inc.t0 t1 t2 "  # the lead, then the model's words
     call = fake.calls[0]
     assert call["prompt"].endswith("Risks. Apple Inc.") and call["repeat_penalty"] > 1
     usage = chunks[-1].usage
     assert usage is not None and (usage.prompt_tokens, usage.completion_tokens) == (9, 3)
+    assert chunks[-1].finish_reason == "length"
 
 
 def test_streams_text_then_done_with_usage(fake_engine) -> None:
     fake = FakeLlama(tokens=5)
     chunks = asyncio.run(collect(fake_engine(fake), request()))
     assert text_of(chunks) == "t0 t1 t2 t3 t4 "
-    assert [c.done for c in chunks] == [False] * 5 + [True]
+    assert [c.done for c in chunks] == [False] * 6 + [True]
+    # The prompt's counts come first, for a reader that stops early.
+    assert chunks[0].usage is not None and chunks[0].usage.prompt_tokens == 7
+    assert chunks[-1].finish_reason == "stop"
     usage = chunks[-1].usage
     assert usage is not None
     assert (usage.prompt_tokens, usage.completion_tokens) == (7, 5)
+    assert usage.cached_prompt_tokens == 0
     assert usage.eval_seconds > 0
 
 
@@ -303,7 +339,8 @@ def test_failure_mid_stream_is_an_engine_error(fake_engine) -> None:
 
     async def scenario() -> None:
         async for chunk in engine.chat(request()):
-            seen.append(chunk.text)
+            if chunk.text:
+                seen.append(chunk.text)
 
     with pytest.raises(EngineError) as caught:
         asyncio.run(scenario())
@@ -312,6 +349,26 @@ def test_failure_mid_stream_is_an_engine_error(fake_engine) -> None:
 
 
 # --- the real model ------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_real_gemma_counts_the_prompt_it_reuses_from_its_cache() -> None:
+    engine = LlamaCppEngine(n_ctx=2048)
+
+    async def scenario() -> list[ChatChunk]:
+        try:
+            first = await collect(engine, task_request("valuation", max_tokens=4))
+            second = await collect(engine, task_request("risks", max_tokens=4))
+            return [first[-1], second[-1]]
+        finally:
+            await engine.close()
+
+    first, second = asyncio.run(scenario())
+    assert first.usage is not None and second.usage is not None
+    assert first.usage.cached_prompt_tokens == 0
+    # The two notes differ only in their last words: the rest comes from the cache.
+    assert second.usage.cached_prompt_tokens is not None
+    assert second.usage.cached_prompt_tokens > 5 * second.usage.prompt_tokens > 0
 
 
 @pytest.mark.slow
@@ -331,16 +388,10 @@ def test_real_gemma_generates_deterministically() -> None:
                 "first": await collect(engine, request()),
                 "second": await collect(engine, request()),
                 "rated": await collect(engine, request(json_schema=rating_schema, max_tokens=32)),
-                "section": await collect(
-                    engine, request(messages=section_messages("valuation", REPORT), max_tokens=40)
-                ),
+                "section": await collect(engine, task_request("valuation", max_tokens=40)),
                 "rating": await collect(
                     engine,
-                    request(
-                        messages=rating_messages(REPORT, {"risks": "Competition."}),
-                        json_schema=RATING_SCHEMA,
-                        max_tokens=120,
-                    ),
+                    task_request("rating", json_schema=RATING_SCHEMA, max_tokens=120),
                 ),
                 "models": await engine.list_models(),
                 "digest": await engine.model_digest(DEFAULT_MODEL_NAME),

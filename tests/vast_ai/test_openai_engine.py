@@ -93,3 +93,28 @@ async def test_unreachable_server_and_http_errors_map(httpserver: HTTPServer) ->
     assert not_found.value.code == "model_not_found" and not_found.value.status == 503
     await down.close()
     await missing.close()
+
+
+async def test_cached_prompt_tokens_and_the_finish_reason(httpserver: HTTPServer) -> None:
+    cut = delta(" and")
+    cut["choices"][0]["finish_reason"] = "length"
+    usage = {
+        **USAGE,
+        "usage": {
+            "prompt_tokens": 1200,
+            "completion_tokens": 3,
+            "total_tokens": 1203,
+            "prompt_tokens_details": {"cached_tokens": 1024},
+        },
+    }
+    httpserver.expect_request("/v1/chat/completions").respond_with_handler(
+        lambda request: Response(sse([delta("Sales"), cut, usage]), mimetype="text/event-stream")
+    )
+    engine = OpenAIEngine(httpserver.url_for("/v1"), "sk-test", "qwen")
+
+    last = (await collect(engine))[-1]
+
+    assert last.done and last.finish_reason == "length" and last.usage is not None
+    # The server's prompt_tokens count the cached ones too: only 176 were evaluated.
+    assert (last.usage.prompt_tokens, last.usage.cached_prompt_tokens) == (176, 1024)
+    await engine.close()

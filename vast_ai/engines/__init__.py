@@ -16,12 +16,13 @@ if TYPE_CHECKING:
 def build_engine(settings: Settings) -> Engine:
     """The engine ERT_ENGINE names, configured from the settings."""
     if settings.ert_engine == "ollama":
-        from vast_ai.engines.ollama_engine import OllamaEngine
+        from vast_ai.engines.ollama_engine import READ_WINDOW, OllamaEngine
 
         return OllamaEngine(
             settings.ollama_host,
             timeout=settings.ert_generation_timeout,
             keep_alive=settings.ollama_keep_alive,
+            read_window=READ_WINDOW,
         )
     if settings.ert_engine == "openai":
         from vast_ai.engines.openai_engine import OpenAIEngine
@@ -35,7 +36,9 @@ def build_engine(settings: Settings) -> Engine:
     if settings.ert_engine == "llamacpp":
         from vast_ai.engines.llamacpp_engine import LlamaCppEngine
 
-        return LlamaCppEngine(model_path=settings.ert_gguf_path)
+        return LlamaCppEngine(
+            model_path=settings.ert_gguf_path, n_ctx=settings.ollama_context_length
+        )
     from vast_ai.engines.data_only import DataOnlyEngine
 
     return DataOnlyEngine()

@@ -1,6 +1,7 @@
-"""The data-only engine: no model at all. It reads the `<report_task>` block of each prompt
-(the same block a model reads) and lays the fact sheet out as plain Markdown, saying in
-every section that no language model wrote it. Asked for a rating, it declines.
+"""The data-only engine: no model at all. It reads the structured task each request
+carries (the task the prompt was written from) and lays the fact sheet out as plain
+Markdown, saying in every section that no language model wrote it. Asked for a rating,
+it declines.
 
 Because it is an ordinary engine, its reports go through the same writer: same events,
 same grounding (its figures are quoted exactly as displayed, so all of them verify).
@@ -9,11 +10,10 @@ same grounding (its figures are quoted exactly as displayed, so all of them veri
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 
-from vast_ai.engines.base import ChatChunk, ChatRequest, ChunkUsage, EngineError
+from vast_ai.engines.base import ChatChunk, ChatRequest, ChunkUsage, EngineError, ReportTask
 from vast_ai.schemas import Fact
-from vast_ai.writer.prompts import ReportTask, read_task
 
 MODEL_NAME = "data-only"
 NOTICE = (
@@ -48,7 +48,7 @@ def _matches(fact: Fact, words: tuple[str, ...]) -> bool:
 
 def _pick(task: ReportTask) -> list[Fact]:
     """The figures that belong in the task's section."""
-    facts = task.facts
+    facts = list(task.facts)
     if task.section == "valuation":
         return [
             f for f in facts if f.unit in ("multiple", "per_share") or _matches(f, _VALUATION_WORDS)
@@ -102,29 +102,32 @@ def compose(task: ReportTask) -> str:
 
 class DataOnlyEngine:
     name = "data_only"
+    demo = False
+    follows_instructions = False
 
-    async def chat(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
+    async def chat(self, request: ChatRequest) -> AsyncGenerator[ChatChunk, None]:
         if request.json_schema is not None:
             text = json.dumps(
                 {
                     "recommendation": "not_rated",
                     "summary": "No language model wrote this report, so it carries no rating.",
+                    "withheld": "no_language_model",
                 }
             )
+        elif request.task is None:
+            raise EngineError("The data-only writer needs a report task", code="no_report_task")
         else:
-            task = read_task(request.messages)
-            if task is None:
-                raise EngineError(
-                    "The data-only writer needs a report task in the prompt", code="no_report_task"
-                )
-            text = compose(task)
+            text = compose(request.task)
         yield ChatChunk(text=text)
-        yield ChatChunk(done=True, usage=ChunkUsage())
+        yield ChatChunk(done=True, usage=ChunkUsage(), finish_reason="stop")
 
     async def list_models(self) -> list[str]:
         return [MODEL_NAME]
 
     async def model_digest(self, model: str) -> str | None:
+        return None
+
+    async def processor(self, model: str) -> None:
         return None
 
     async def close(self) -> None:

@@ -7,7 +7,8 @@ ships in chunks and assembles into one file on first use. Install both with `mak
 instruction-tuned one, and carries no chat template: asked as a chat it copies its prompt
 back, so a report task goes to it as the opening of a research note to continue
 (`document_prompt`). It writes weak prose and invents figures freely, which the grounding
-check then flags. Any chat GGUF can be given instead (ERT_GGUF_PATH), with its template.
+check then flags: it is a demo model, and reports say so. Any chat GGUF can be given
+instead (ERT_GGUF_PATH), with its template.
 
 llama.cpp is blocking C code and one `Llama` object is not thread-safe, so the model is
 loaded in a worker thread on first use, and each generation runs in a worker thread, one
@@ -22,15 +23,23 @@ import hashlib
 import json
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Generator, Sequence
+from collections.abc import AsyncGenerator, Callable, Generator, Sequence
 from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any, Protocol
 
-from vast_ai.engines.base import ChatChunk, ChatRequest, ChunkUsage, EngineError
+from vast_ai.engines.base import (
+    RATING_TASK,
+    ChatChunk,
+    ChatRequest,
+    ChunkUsage,
+    EngineError,
+    FinishReason,
+    Processor,
+    ReportTask,
+)
 from vast_ai.schemas import SECTION_TITLES
-from vast_ai.writer.prompts import read_task
 
 # The name this engine reports for the bundled Gemma 3 270M GGUF (Ollama's name for it).
 DEFAULT_MODEL_NAME = "gemma3:270m"
@@ -41,14 +50,24 @@ INSTALL_HINT = (
 
 _HASH_BLOCK = 1 << 20
 
-# What the worker thread hands the event loop: a piece of text, the closing usage, or a failure.
-_Item = str | ChunkUsage | Exception
+
+@dataclass(frozen=True)
+class _End:
+    usage: ChunkUsage
+    finish_reason: FinishReason | None
+
+
+# What the worker thread hands the event loop: a piece of text, the prompt's counts (as
+# soon as it is evaluated), the end, or a failure.
+_Item = str | ChunkUsage | _End | Exception
 
 
 class _ChatModel(Protocol):
-    """The part of `llama_cpp.Llama` used here, plus the prompt size of the last call."""
+    """The part of `llama_cpp.Llama` used here, plus the prompt of the last call: tokens
+    evaluated and tokens reused from the previous call's cache."""
 
     last_prompt_tokens: int
+    last_cached_tokens: int
 
     def create_chat_completion(self, *args: Any, **kwargs: Any) -> Any: ...
 
@@ -104,18 +123,19 @@ class DocumentPrompt:
     lead: str  # the answer's first words, already in `text`: streamed before the model's
 
 
-def document_prompt(messages: list[dict[str, str]]) -> DocumentPrompt | None:
+def document_prompt(task: ReportTask) -> DocumentPrompt:
     """The report task as the opening of a research note that ends where the answer
-    begins, for a base model; None for a chat that carries no report task."""
-    task = read_task(messages)
-    if task is None:
-        return None
+    begins, for a base model. Its first part is the same for every call of a report, so
+    llama.cpp reuses it from its cache."""
     field = ", ".join(task.profile[k] for k in ("sector", "industry") if task.profile.get(k))
-    facts = "; ".join(f"{f.label} {f.display}" for f in task.facts[:_DOCUMENT_FACTS])
+    facts = "; ".join(
+        f"{f.label} ({f.period}) {f.display}" if f.period else f"{f.label} {f.display}"
+        for f in task.facts[:_DOCUMENT_FACTS]
+    )
     head = f"Equity research note on {task.company} ({task.ticker})"
     head += f", {field}.\n" if field else ".\n"
     head += f"Data: {facts}.\n\n"
-    if task.section == "rating":
+    if task.section == RATING_TASK:
         return DocumentPrompt(
             head + "Rating as JSON (buy, hold or sell; conviction; summary): ", ""
         )
@@ -145,9 +165,13 @@ class LlamaCppEngine:
         self._n_threads = n_threads
         # A custom GGUF is named after its file; the bundled one after the constant above.
         self.model_name = self._model_path.stem if self._model_path else DEFAULT_MODEL_NAME
-        # The bundled GGUF has no chat template: use llama-cpp-python's Gemma turn format.
-        # A custom GGUF uses the template in its metadata.
-        self._chat_format = None if self._model_path else "gemma"
+        # The bundled GGUF is a small base model with no chat template: a demo that does
+        # not follow instructions, prompted as a document (or as a Gemma chat when a request
+        # carries no task). A custom GGUF is taken as a chat model with its own template.
+        bundled = self._model_path is None
+        self.demo = bundled
+        self.follows_instructions = not bundled
+        self._chat_format = "gemma" if bundled else None
         self._llm: _ChatModel | None = None
         self._path: Path | None = None
         self._digest: str | None = None
@@ -155,9 +179,10 @@ class LlamaCppEngine:
         # Held from the start of a generation until its worker thread has returned.
         self._generation_lock = asyncio.Lock()
 
-    async def chat(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
-        """Stream the answer; the closing usage counts the whole prompt and every sampled
-        token, and `eval_seconds` is the wall time of the generation, prompt included."""
+    async def chat(self, request: ChatRequest) -> AsyncGenerator[ChatChunk, None]:
+        """Stream the answer; the closing usage counts the prompt tokens evaluated and those
+        reused from the cache, every sampled token, and `eval_seconds` is the wall time of
+        the generation, prompt included."""
         llm = await self._loaded()
         method, args, lead = self._call(request)
         loop = asyncio.get_running_loop()
@@ -182,10 +207,13 @@ class LlamaCppEngine:
                     raise EngineError(
                         f"llama.cpp generation failed: {item}", code="engine_error", status=502
                     ) from item
-                if isinstance(item, ChunkUsage):
-                    yield ChatChunk(done=True, usage=item)
+                if isinstance(item, _End):
+                    yield ChatChunk(done=True, usage=item.usage, finish_reason=item.finish_reason)
                     return
-                yield ChatChunk(text=item)
+                if isinstance(item, ChunkUsage):
+                    yield ChatChunk(usage=item)
+                else:
+                    yield ChatChunk(text=item)
         finally:
             stop.set()
 
@@ -199,8 +227,8 @@ class LlamaCppEngine:
             "seed": request.seed,
             "max_tokens": request.max_tokens,
         }
-        document = document_prompt(request.messages) if self._chat_format == "gemma" else None
-        if document is not None:
+        if self._chat_format == "gemma" and request.task is not None:
+            document = document_prompt(request.task)
             args = {
                 "prompt": document.text,
                 "repeat_penalty": _BASE_MODEL_REPEAT_PENALTY,
@@ -208,7 +236,7 @@ class LlamaCppEngine:
                 **sampling,
             }
             if request.json_schema is not None:
-                from llama_cpp import LlamaGrammar
+                from llama_cpp.llama_grammar import LlamaGrammar
 
                 schema = json.dumps(request.json_schema)
                 args["grammar"] = LlamaGrammar.from_json_schema(schema, verbose=False)
@@ -236,6 +264,10 @@ class LlamaCppEngine:
             path = await self._resolved_path()
             self._digest = await asyncio.to_thread(file_sha256, path)
         return self._digest
+
+    async def processor(self, model: str) -> Processor:
+        """llama.cpp here runs on the CPU (no layers are offloaded to a GPU)."""
+        return "cpu"
 
     async def close(self) -> None:
         async with self._generation_lock:
@@ -271,15 +303,22 @@ class LlamaCppEngine:
         except ImportError:
             raise _library_missing() from None
 
-        class _CountingLlama(Llama):  # type: ignore[misc]  # llama_cpp ships no type hints
-            """Remembers how many tokens the last prompt had (streams carry no usage)."""
+        class _CountingLlama(Llama):  # type: ignore[misc,unused-ignore]  # typed only if installed
+            """Remembers the last prompt's size and how much of it the cache held (streams
+            carry no usage): llama.cpp keeps the longest common prefix with the previous
+            prompt and evaluates the rest."""
 
             last_prompt_tokens = 0
+            last_cached_tokens = 0
 
             def generate(
                 self, tokens: Sequence[int], *args: Any, **kwargs: Any
             ) -> Generator[int, Sequence[int] | None, None]:
-                self.last_prompt_tokens = len(tokens)
+                held: Sequence[int] = list(self._input_ids[: self.n_tokens])
+                # At least one prompt token is always evaluated again, to sample from.
+                cached = min(Llama.longest_token_prefix(held, tokens), max(len(tokens) - 1, 0))
+                self.last_cached_tokens = cached
+                self.last_prompt_tokens = len(tokens) - cached
                 tokens_out: Generator[int, Sequence[int] | None, None] = super().generate(
                     tokens, *args, **kwargs
                 )
@@ -305,9 +344,13 @@ def _generate(
     stop: threading.Event,
     emit: Callable[[_Item], None],
 ) -> None:
-    """Worker thread: stream one completion into `emit`, ending with usage or an error."""
+    """Worker thread: stream one completion into `emit`, ending with usage or an error.
+    The prompt's counts go out once it is evaluated, so a consumer that stops reading
+    early still has them."""
     started = time.monotonic()
     completion_tokens = 0
+    finish_reason: FinishReason | None = None
+    prompt_told = False
     try:
         if lead:
             emit(lead)
@@ -316,21 +359,32 @@ def _generate(
             for chunk in stream:
                 if stop.is_set():
                     return
+                if not prompt_told:
+                    prompt_told = True
+                    emit(
+                        ChunkUsage(
+                            prompt_tokens=llm.last_prompt_tokens,
+                            cached_prompt_tokens=llm.last_cached_tokens,
+                        )
+                    )
                 choice = chunk["choices"][0]
-                # A chat streams deltas, a plain completion texts: one piece per sampled token.
+                # A chat streams deltas, a plain completion texts: one piece per sampled
+                # token, then a last piece that says why it ended.
                 content = choice["delta"].get("content") if "delta" in choice else choice["text"]
-                if content is not None:
+                if choice.get("finish_reason") in ("stop", "length"):
+                    finish_reason = choice["finish_reason"]
+                elif content is not None:
                     completion_tokens += 1
-                    if content:
-                        emit(content)
+                if content:
+                    emit(content)
         finally:
             stream.close()
-        emit(
-            ChunkUsage(
-                prompt_tokens=llm.last_prompt_tokens,
-                completion_tokens=completion_tokens,
-                eval_seconds=time.monotonic() - started,
-            )
+        usage = ChunkUsage(
+            prompt_tokens=llm.last_prompt_tokens,
+            completion_tokens=completion_tokens,
+            eval_seconds=time.monotonic() - started,
+            cached_prompt_tokens=llm.last_cached_tokens,
         )
+        emit(_End(usage, finish_reason))
     except Exception as exc:  # handed to the consumer, which raises it
         emit(exc)

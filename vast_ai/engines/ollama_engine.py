@@ -2,18 +2,31 @@
 
 Every failure leaves as one of base.py's errors: refused connection → EngineUnreachable
 (503 ollama_unreachable), 404 → ModelNotPulled (503, with the `ollama pull` to run),
-silence longer than `timeout` → EngineTimeout (504), an `{"error"}` line in the stream
-→ EngineStreamError (the section fails with that message).
+silence longer than `timeout` → EngineTimeout (504), an `{"error"}` line or a line that
+is not a chat chunk in the stream → EngineStreamError (the section fails with it).
+
+gpt-oss thinks before it answers, and Ollama counts the thinking against `num_predict`:
+the thinking gets its own budget on top of the answer's `max_tokens`, and the answer is
+cut here (finish_reason "length") once it has had its own.
+
+A GPU streams each token in its own write. Reading each as it comes costs a wake-up and a
+socket read per token; with a `read_window`, after a read that had to wait, the stream is
+left alone that long, and the next read takes the tokens that arrived meanwhile at once.
+The GPU tier reads so (READ_WINDOW); by default every token is read as it comes.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import json
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from importlib.metadata import version
-from typing import Any
+from typing import Any, Literal, cast
 
 import httpx
-from ollama import AsyncClient, ResponseError
+from ollama import AsyncClient, ChatResponse, ResponseError
+from pydantic import ValidationError
 
 from vast_ai.engines.base import (
     ChatChunk,
@@ -23,10 +36,22 @@ from vast_ai.engines.base import (
     EngineStreamError,
     EngineTimeout,
     EngineUnreachable,
+    FinishReason,
     ModelNotPulled,
+    Processor,
 )
 
 NANOSECONDS = 1e9
+# Tokens of thinking allowed before the answer, per gpt-oss reasoning effort.
+THINKING_BUDGET: dict[Literal["low", "medium", "high"], int] = {
+    "low": 1024,
+    "medium": 2048,
+    "high": 4096,
+}
+# Seconds between two reads of a stream that had to wait for its data in the GPU tier
+# (see above), and the wait that tells a read from the wire from a line already buffered.
+READ_WINDOW = 0.1
+_FROM_THE_WIRE = 0.001
 
 
 def same_model(a: str, b: str) -> bool:
@@ -45,25 +70,34 @@ def thinks_with_effort(model: str) -> bool:
 
 class OllamaEngine:
     name = "ollama"
+    demo = False
+    follows_instructions = True
 
-    def __init__(self, host: str, timeout: float, keep_alive: str | float | None = "24h") -> None:
+    def __init__(
+        self,
+        host: str,
+        timeout: float,
+        keep_alive: str | float | None = "24h",
+        read_window: float = 0.0,
+    ) -> None:
         self.host = host
         self.versions = {"ollama_client": version("ollama")}
         self._keep_alive = keep_alive
+        self._read_window = read_window
         # Connect and read timeouts: a stream that goes silent for `timeout` seconds fails.
         self._client = AsyncClient(
             host=host, timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0))
         )
 
-    async def chat(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
+    async def chat(self, request: ChatRequest) -> AsyncGenerator[ChatChunk, None]:
+        think = request.think if request.think and thinks_with_effort(request.model) else None
         options: dict[str, Any] = {
             "temperature": request.temperature,
             "seed": request.seed,
-            "num_predict": request.max_tokens,
+            "num_predict": request.max_tokens + (THINKING_BUDGET[think] if think else 0),
         }
         if request.num_ctx:
             options["num_ctx"] = request.num_ctx
-        think = request.think if request.think and thinks_with_effort(request.model) else None
         try:
             stream = await self._client.chat(
                 model=request.model,
@@ -74,21 +108,30 @@ class OllamaEngine:
                 options=options,
                 keep_alive=self._keep_alive,
             )
-            async for part in stream:
-                message = part.message
-                usage = None
-                if part.done:
-                    usage = ChunkUsage(
-                        prompt_tokens=part.prompt_eval_count or 0,
-                        completion_tokens=part.eval_count or 0,
-                        eval_seconds=(part.eval_duration or 0) / NANOSECONDS,
-                    )
-                yield ChatChunk(
-                    text=message.content or "",
-                    thinking=message.thinking or "",
-                    done=bool(part.done),
-                    usage=usage,
-                )
+            # The client's stream is an async generator: closed here, however this ends (a
+            # consumer that stops reading while this sleeps too), it closes the connection.
+            async with aclosing(cast("AsyncGenerator[ChatResponse, None]", stream)) as parts:
+                # Chunks of answer and of thinking: Ollama streams one token per chunk.
+                answered = thought = 0
+                clock = asyncio.get_running_loop().time
+                while True:
+                    asked = clock()
+                    try:
+                        part = await anext(parts)
+                    except StopAsyncIteration:
+                        return
+                    waited = clock() - asked > _FROM_THE_WIRE
+                    if part.message.content:
+                        answered += 1
+                        if answered > request.max_tokens:
+                            usage = ChunkUsage(completion_tokens=thought + request.max_tokens)
+                            yield ChatChunk(done=True, usage=usage, finish_reason="length")
+                            return
+                    elif part.message.thinking:
+                        thought += 1
+                    yield _chunk(part)
+                    if waited and not part.done and self._read_window:
+                        await asyncio.sleep(self._read_window)
         except ResponseError as exc:
             raise self._map_response_error(exc, request.model) from None
         except (ConnectionError, httpx.ConnectError) as exc:
@@ -99,6 +142,8 @@ class OllamaEngine:
             raise EngineUnreachable(
                 f"The connection to Ollama failed: {type(exc).__name__}"
             ) from exc
+        except (json.JSONDecodeError, ValidationError) as exc:
+            raise EngineStreamError("Ollama sent a line that is not a chat chunk") from exc
 
     @staticmethod
     def _map_response_error(exc: ResponseError, model: str) -> EngineError:
@@ -122,6 +167,17 @@ class OllamaEngine:
                 return digest
         return None
 
+    async def processor(self, model: str) -> Processor | None:
+        """From Ollama's loaded models: "gpu" when any of the model sits in GPU memory."""
+        try:
+            loaded = await self._call(self._client.ps())
+        except EngineError:
+            return None
+        for entry in loaded.models:
+            if entry.model and same_model(entry.model, model):
+                return "gpu" if (entry.size_vram or 0) > 0 else "cpu"
+        return None
+
     async def _call(self, awaitable: Any) -> Any:
         try:
             return await awaitable
@@ -134,3 +190,24 @@ class OllamaEngine:
 
     async def close(self) -> None:
         await self._client.close()  # type: ignore[no-untyped-call]
+
+
+def _usage(part: ChatResponse) -> ChunkUsage:
+    return ChunkUsage(
+        prompt_tokens=part.prompt_eval_count or 0,
+        completion_tokens=part.eval_count or 0,
+        eval_seconds=(part.eval_duration or 0) / NANOSECONDS,
+    )
+
+
+def _chunk(part: ChatResponse) -> ChatChunk:
+    if not part.done:
+        return ChatChunk(text=part.message.content or "", thinking=part.message.thinking or "")
+    reason: FinishReason | None = "length" if part.done_reason == "length" else "stop"
+    return ChatChunk(
+        text=part.message.content or "",
+        thinking=part.message.thinking or "",
+        done=True,
+        usage=_usage(part),
+        finish_reason=reason,
+    )

@@ -1,12 +1,14 @@
 """An engine for any OpenAI-compatible server (vLLM, llama.cpp server, LiteLLM), streaming.
 
 It serves one model, the one it was built with. Reasoning text some servers send in
-`reasoning_content` is passed on as `thinking`, which never reaches the report.
+`reasoning_content` is passed on as `thinking`, which never reaches the report. Servers
+that report cached prompt tokens (`prompt_tokens_details.cached_tokens`) have them
+counted apart from the evaluated ones.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from importlib.metadata import version
 from typing import Any
 
@@ -21,11 +23,14 @@ from vast_ai.engines.base import (
     EngineStreamError,
     EngineTimeout,
     EngineUnreachable,
+    FinishReason,
 )
 
 
 class OpenAIEngine:
     name = "openai"
+    demo = False
+    follows_instructions = True
 
     def __init__(self, base_url: str, api_key: str, model: str, timeout: float = 300.0) -> None:
         self.model = model
@@ -34,7 +39,7 @@ class OpenAIEngine:
             base_url=base_url, api_key=api_key, timeout=timeout, max_retries=0
         )
 
-    async def chat(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
+    async def chat(self, request: ChatRequest) -> AsyncGenerator[ChatChunk, None]:
         extra: dict[str, Any] = {}
         if request.json_schema is not None:
             extra["response_format"] = {
@@ -52,18 +57,25 @@ class OpenAIEngine:
                 stream_options={"include_usage": True},
                 **extra,
             )
+            finish_reason: FinishReason | None = None
             async for chunk in stream:
                 for choice in chunk.choices:
                     thinking = (choice.delta.model_extra or {}).get("reasoning_content") or ""
                     if choice.delta.content or thinking:
                         yield ChatChunk(text=choice.delta.content or "", thinking=thinking)
+                    if choice.finish_reason in ("stop", "length"):
+                        finish_reason = choice.finish_reason
                 if chunk.usage is not None:
+                    details = chunk.usage.prompt_tokens_details
+                    cached = details.cached_tokens if details is not None else None
                     yield ChatChunk(
                         done=True,
                         usage=ChunkUsage(
-                            prompt_tokens=chunk.usage.prompt_tokens,
+                            prompt_tokens=chunk.usage.prompt_tokens - (cached or 0),
                             completion_tokens=chunk.usage.completion_tokens,
+                            cached_prompt_tokens=cached,
                         ),
+                        finish_reason=finish_reason,
                     )
         except openai.APITimeoutError as exc:
             raise EngineTimeout("The OpenAI-compatible server did not answer in time") from exc
@@ -95,6 +107,9 @@ class OpenAIEngine:
         return [self.model]
 
     async def model_digest(self, model: str) -> str | None:
+        return None
+
+    async def processor(self, model: str) -> None:
         return None
 
     async def close(self) -> None:

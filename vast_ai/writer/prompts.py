@@ -1,27 +1,28 @@
-"""The prompts: one per section, built from the fact sheet, plus the rating prompt.
+"""The prompts: one per section and one for the rating, each built from a `ReportTask`.
 
-Each user prompt carries a `<report_task>` JSON block (section, company, the figures the
-text may quote). The model reads the figures there, and the data-only engine reads the
-same block to write its text without a model (`read_task`).
+Laid out shared-first, so that Ollama and llama.cpp reuse the cached prefix across the
+calls of one report: the system prompt, then the company and its figures (the same for
+every call), then the other sections where a call reads them, and last the instruction
+of this call. The figures are one compact line each, `label (period): display`.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
+from vast_ai.engines.base import RATING_TASK, ReportTask
 from vast_ai.schemas import SECTION_TITLES, Fact, ReportRequest
 
 SYSTEM_PROMPT = (
     "You are an equity research analyst writing one section of a research report in "
-    "Markdown. Rules: quote only the figures listed in the report task, exactly as "
-    "displayed there (same rounding, units and symbols); never compute, estimate or "
-    "invent other figures, years or percentages; if a figure you would need is not "
-    "listed, write without it. Do not repeat the section title as a heading. Write "
-    "plain, precise prose of 120 to 250 words; short bullet lists are fine."
+    "Markdown. Rules: quote only the figures listed under Figures, exactly as displayed "
+    "there (same rounding, units and symbols), and say which figure it is with its label "
+    "and period; never compute, estimate or invent other figures, years or percentages; "
+    "if a figure you would need is not listed, write without it. Do not repeat the section "
+    "title as a heading and never repeat a sentence. Write plain, precise prose of 120 to "
+    "250 words; short bullet lists are fine."
 )
 
 SECTION_BRIEFS: dict[str, str] = {
@@ -34,7 +35,7 @@ SECTION_BRIEFS: dict[str, str] = {
     "investment_thesis": "The case for and against owning the shares, and what would "
     "change the view.",
     "executive_summary": "A summary of the whole report for a busy reader, drawn from the "
-    "other sections below; 80 to 150 words.",
+    "sections above; 80 to 150 words.",
 }
 
 RATING_SCHEMA: dict[str, Any] = {
@@ -54,122 +55,111 @@ RATING_PROMPT = (
     '"summary": one or two sentences explaining the rating, quoting only listed figures}.'
 )
 
-_TASK_BLOCK = re.compile(r"<report_task>\s*(\{.*?\})\s*</report_task>", re.DOTALL)
 _DESCRIPTION_LIMIT = 1500
-# What the prompt shows of each fact: the model quotes `display`; raw values would only
-# invite it to recompute figures, and cost tokens (digits tokenise one by one).
-_PROMPT_FACT_FIELDS = {"key", "label", "display", "unit", "period"}
+_PROFILE_FIELDS = ("sector", "industry", "country")
+_DESCRIPTION_KEYS = ("description", "longBusinessSummary", "summary")
+_NAME_KEYS = ("name", "longName", "shortName", "company_name")
+_SPACES = re.compile(r"\s+")
 Messages = list[dict[str, str]]
-
-
-@dataclass(frozen=True)
-class ReportTask:
-    """What a prompt asks for, as written into its `<report_task>` block."""
-
-    section: str
-    ticker: str
-    company: str
-    facts: list[Fact]
-    profile: dict[str, str]
 
 
 def company_name(request: ReportRequest) -> str:
     data = request.company_data
-    for key in ("name", "longName", "shortName", "company_name"):
+    for key in _NAME_KEYS:
         value = data.get(key)
         if isinstance(value, str) and value.strip():
             return value.strip()
     return request.ticker
 
 
-def _profile(request: ReportRequest) -> dict[str, str]:
+def company_profile(request: ReportRequest) -> dict[str, str]:
     """The descriptive, figure-free company fields the prose may use."""
-    fields = {"sector": "sector", "industry": "industry", "country": "country"}
-    profile = {
-        label: str(request.company_data[key])
-        for key, label in fields.items()
-        if isinstance(request.company_data.get(key), str)
-    }
-    description = request.company_data.get("description") or request.company_data.get(
-        "longBusinessSummary"
-    )
-    if isinstance(description, str):
-        profile["description"] = description[:_DESCRIPTION_LIMIT]
+    data = request.company_data
+    profile = {key: data[key] for key in _PROFILE_FIELDS if isinstance(data.get(key), str)}
+    for key in _DESCRIPTION_KEYS:
+        if isinstance(data.get(key), str) and data[key].strip():
+            profile["description"] = data[key].strip()[:_DESCRIPTION_LIMIT]
+            break
     return profile
 
 
-def _task_block(section: str, request: ReportRequest) -> str:
-    task = {
-        "section": section,
-        "ticker": request.ticker,
-        "company": company_name(request),
-        "profile": _profile(request),
-        "facts": [
-            fact.model_dump(include=_PROMPT_FACT_FIELDS, exclude_none=True)
-            for fact in request.fact_sheet
-        ],
-    }
-    compact = json.dumps(task, ensure_ascii=False, separators=(",", ":"))
-    return f"<report_task>\n{compact}\n</report_task>"
-
-
-def read_task(messages: Sequence[Mapping[str, str]]) -> ReportTask | None:
-    """The `<report_task>` block of the last user message, or None if there is none."""
-    for message in reversed(messages):
-        if message.get("role") == "user":
-            match = _TASK_BLOCK.search(message.get("content", ""))
-            if not match:
-                return None
-            task = json.loads(match.group(1))
-            return ReportTask(
-                section=task["section"],
-                ticker=task["ticker"],
-                company=task["company"],
-                facts=[Fact.model_validate(fact) for fact in task["facts"]],
-                profile=task.get("profile", {}),
-            )
-    return None
-
-
-def section_messages(
+def build_task(
     section: str,
     request: ReportRequest,
+    facts: Sequence[Fact],
     *,
-    other_sections: Mapping[str, str] | None = None,
-    unverified: Sequence[str] = (),
-) -> Messages:
-    """The chat for one section; `unverified` names figures a first draft made up."""
-    parts = [
-        f'Write the "{SECTION_TITLES[section]}" section of an equity research report on '
-        f"{company_name(request)} ({request.ticker}).",
-        f"Focus: {SECTION_BRIEFS[section]}",
-        _task_block(section, request),
-    ]
-    if other_sections:
-        written = "\n\n".join(
-            f"### {SECTION_TITLES[sid]}\n{text}" for sid, text in other_sections.items()
-        )
-        parts.append(f"The other sections of the report:\n\n{written}")
-    if unverified:
-        listed = ", ".join(f'"{figure}"' for figure in unverified)
-        parts.append(
-            f"A first draft quoted figures that are not in the report task: {listed}. "
-            "Write the section again, quoting only the listed figures exactly as displayed."
-        )
-    return [
-        {"role": "system", "content": SYSTEM_PROMPT},
-        {"role": "user", "content": "\n\n".join(parts)},
-    ]
-
-
-def rating_messages(request: ReportRequest, sections: Mapping[str, str]) -> Messages:
-    written = "\n\n".join(f"### {SECTION_TITLES[sid]}\n{text}" for sid, text in sections.items())
-    content = "\n\n".join(
-        [
-            f"Equity research report on {company_name(request)} ({request.ticker}).",
-            _task_block("rating", request),
-            written or "(No section could be written.)",
-            RATING_PROMPT,
-        ]
+    context: Mapping[str, str] | None = None,
+    corrections: Sequence[str] = (),
+) -> ReportTask:
+    return ReportTask(
+        section=section,
+        ticker=request.ticker,
+        company=company_name(request),
+        facts=tuple(facts),
+        profile=company_profile(request),
+        context=dict(context or {}),
+        corrections=tuple(corrections),
     )
-    return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": content}]
+
+
+def fact_line(fact: Fact) -> str:
+    """`- label (period): display`, the subject first when the figure is a peer's."""
+    subject = f"{fact.subject} " if fact.subject else ""
+    period = f" ({fact.period})" if fact.period else ""
+    return f"- {subject}{fact.label or fact.key}{period}: {_one_line(fact.display)}"
+
+
+def _one_line(text: str) -> str:
+    return _SPACES.sub(" ", text).strip()
+
+
+def _shared(task: ReportTask) -> str:
+    """What every call of a report reads first: the company and its figures."""
+    lines = [f"Company: {task.company} ({task.ticker})"]
+    lines += [
+        f"{key.title()}: {task.profile[key]}" for key in _PROFILE_FIELDS if key in task.profile
+    ]
+    if "description" in task.profile:
+        lines.append(f"Description: {_one_line(task.profile['description'])}")
+    parts = ["\n".join(lines)]
+    if task.facts:
+        parts.append("Figures (label (period): value as displayed):\n" + _fact_lines(task))
+    else:
+        parts.append("Figures: none are available; write without figures.")
+    return "\n\n".join(parts)
+
+
+def _fact_lines(task: ReportTask) -> str:
+    return "\n".join(fact_line(fact) for fact in task.facts)
+
+
+def _context(task: ReportTask) -> list[str]:
+    if not task.context:
+        return []
+    written = "\n\n".join(
+        f"### {SECTION_TITLES.get(sid, sid)}\n{text}" for sid, text in task.context.items()
+    )
+    return [f"The sections written so far:\n\n{written}"]
+
+
+def _instruction(task: ReportTask) -> str:
+    title = SECTION_TITLES[task.section]
+    text = (
+        f'Task: write the "{title}" section of the report on {task.company} ({task.ticker}). '
+        f"Focus: {SECTION_BRIEFS[task.section]}"
+    )
+    if task.corrections:
+        named = "\n".join(f"- {correction}" for correction in task.corrections)
+        text += (
+            "\nA first draft stated figures that failed the check against the data:\n"
+            f"{named}\nWrite the section again, quoting only listed figures exactly as "
+            "displayed, each for the metric and period it is listed with."
+        )
+    return text
+
+
+def chat_messages(task: ReportTask) -> Messages:
+    """The chat for a task: shared part first, this call's instruction last."""
+    last = RATING_PROMPT if task.section == RATING_TASK else _instruction(task)
+    user = "\n\n".join([_shared(task), *_context(task), last])
+    return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import pytest
 
@@ -40,6 +41,20 @@ def test_fact_sheet_has_stable_keys_and_display_strings(aapl: CompanyData) -> No
 
 
 @pytest.mark.parametrize("ticker", SnapshotSource().tickers())
+def test_every_fact_carries_its_period(companies: SnapshotSource, ticker: str) -> None:
+    company = companies.fetch(ticker)
+    for fact in build_fact_sheet(company, compute_metrics(company)):
+        assert fact.period, fact.key
+
+
+def test_report_inputs_say_the_price_history_is_not_current(aapl: CompanyData) -> None:
+    _, _, market_data = build_report_inputs(aapl, compute_metrics(aapl))
+    history = market_data["price_history"]
+    assert history["current"] is False
+    assert history["not_current"].startswith("the price history ends 2020-11-06")
+
+
+@pytest.mark.parametrize("ticker", SnapshotSource().tickers())
 def test_report_inputs_make_a_valid_request(companies: SnapshotSource, ticker: str) -> None:
     company = companies.fetch(ticker)
     metrics = compute_metrics(company)
@@ -68,8 +83,17 @@ def test_report_inputs_say_why_a_figure_is_missing(companies: SnapshotSource) ->
 def test_chart_series_for_aapl(aapl: CompanyData) -> None:
     charts = chart_series(aapl)
     prices = charts["prices"]
-    assert len(prices["dates"]) == len(prices["close"]) == len(prices["sma50"]) == 49
-    assert prices["sma50"] == [None] * 49  # 49 days: not enough for a 50-day average
+    assert len(prices["dates"]) == len(prices["close"]) == 49
+    assert prices["window"] == {
+        "start": "2020-08-31",
+        "end": "2020-11-06",
+        "current": False,
+        "note": "the price history ends 2020-11-06, 1,561 days before the as-of date 2025-02-14",
+    }
+    assert prices["sma50"] == prices["sma200"] == []  # not over a window of another year
+    current = chart_series(aapl.model_copy(update={"as_of": date(2020, 11, 9)}))["prices"]
+    assert current["window"]["current"] is True and current["window"]["note"] is None
+    assert current["sma50"] == [None] * 49  # 49 days: not enough for a 50-day average
     assert charts["annual"]["periods"] == ["FY2022", "FY2023", "FY2024"]
     assert charts["annual"]["revenue"][-1] == 391035000000
     assert charts["margins"]["net"][-1] == pytest.approx(93736000000 / 391035000000)

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import itertools
 import math
+from datetime import date
 
 import pytest
 
 from frontend_app.analysis import compute_metrics
 from frontend_app.market import CompanyData
-from tests.fakes.yahoo import recording
+from tests.fakes.yahoo import fundamentals, quote_summary, recording
 
 QUOTE = recording("quote-AAPL.json")["quoteResponse"]["result"][0]
-SUMMARY = recording("quoteSummary-all-AAPL.json")["quoteSummary"]["result"][0]
+SUMMARY = quote_summary("AAPL")
 PRICE = QUOTE["regularMarketPrice"]  # 244.6
 MARKET_CAP = QUOTE["marketCap"]
 LAST_QUARTER = "2024-12-31"
@@ -20,13 +21,8 @@ FY2024, FY2023 = "2024-09-30", "2023-09-30"
 
 
 def series(frequency: str, name: str) -> dict[str, float]:
-    """{period end: value} of one fundamentals series, e.g. ("annual", "TotalRevenue")."""
-    body = recording(f"fundamentalsTimeSeries-AAPL-all-{frequency}.json")
-    key = f"{frequency}{name}"
-    for result in body["timeseries"]["result"]:
-        if result["meta"]["type"][0] == key and key in result:
-            return {x["asOfDate"]: x["reportedValue"]["raw"] for x in result[key] if x}
-    raise KeyError(key)
+    """{period end: value} of one AAPL fundamentals series, e.g. ("annual", "TotalRevenue")."""
+    return fundamentals("AAPL", frequency, name)
 
 
 def four_quarters(name: str) -> float:
@@ -132,6 +128,24 @@ def test_balance_sheet_and_cash_flow(metrics) -> None:
 def test_market_position(metrics) -> None:
     low, high = QUOTE["fiftyTwoWeekLow"], QUOTE["fiftyTwoWeekHigh"]
     check(metrics, "position_in_52w_range", (PRICE - low) / (high - low))
+    check(metrics, "beta", SUMMARY["defaultKeyStatistics"]["beta"])
+
+
+def test_prices_of_another_year_give_no_current_returns(metrics) -> None:
+    """The snapshot's prices end in 2020 beside a 2025 quote: not mixed (issue 9)."""
+    stale = (
+        "not computed: the price history ends 2020-11-06, 1,561 days before the as-of "
+        "date 2025-02-14"
+    )
+    for key in ("return_1m", "return_3m", "return_6m", "return_1y", "volatility"):
+        assert metrics[key].value is None
+        assert metrics[key].reason == stale, key
+    assert metrics["max_drawdown"].reason == stale
+
+
+def test_returns_and_risk_over_a_current_window(aapl: CompanyData) -> None:
+    """The same prices, with the as-of date at their end, against the recording."""
+    metrics = compute_metrics(aapl.model_copy(update={"as_of": date(2020, 11, 6)}))
     closes = adjusted_closes()
     assert len(closes) == 49
     check(metrics, "return_1m", closes[-1] / closes[-22] - 1, "2020-10-08 to 2020-11-06")
@@ -142,7 +156,6 @@ def test_market_position(metrics) -> None:
     check(metrics, "volatility", std * math.sqrt(252))
     drawdown = min(c / max(closes[: i + 1]) - 1 for i, c in enumerate(closes))
     check(metrics, "max_drawdown", drawdown)
-    check(metrics, "beta", SUMMARY["defaultKeyStatistics"]["beta"])
 
 
 def test_analysts(metrics) -> None:

@@ -6,7 +6,7 @@ import pytest
 
 from frontend_app.analysis import METRIC_DEFINITIONS, compute_metrics
 from frontend_app.market.snapshots import SnapshotSource
-from tests.fakes.yahoo import recording
+from tests.fakes.yahoo import quote_summary
 
 BUNDLED = SnapshotSource().tickers()
 
@@ -35,7 +35,7 @@ def test_loss_maker_has_no_pe_but_says_why(companies: SnapshotSource) -> None:
 
 
 def test_pence_quote_gives_a_sane_price_to_book(companies: SnapshotSource) -> None:
-    summary = recording("quoteSummary-all-OCDO.L.json")["quoteSummary"]["result"][0]
+    summary = quote_summary("OCDO.L")
     yahoo_ratio = summary["defaultKeyStatistics"]["priceToBook"]  # pence over pounds: 185
     book = summary["defaultKeyStatistics"]["bookValue"]
     company = companies.fetch("OCDO.L")

@@ -42,6 +42,18 @@ def test_single_flight_shares_the_error_and_forgets_it() -> None:
     assert flights.run("X", lambda: 7) == 7  # a failure is not cached
 
 
+# One quoteSummary module of each research part (estimates, earnings history, ...).
+RESEARCH_MODULES = (
+    "earningsTrend",
+    "earningsHistory",
+    "recommendationTrend",
+    "upgradeDowngradeHistory",
+    "insiderTransactions",
+    "calendarEvents",
+    "secFilings",
+)
+
+
 def test_twenty_concurrent_requests_make_one_upstream_fetch(tmp_path: Path) -> None:
     from tests.fakes.yahoo import replay_yahoo
 
@@ -50,7 +62,9 @@ def test_twenty_concurrent_requests_make_one_upstream_fetch(tmp_path: Path) -> N
         with ThreadPoolExecutor(max_workers=20) as pool:
             companies = list(pool.map(service.get_company, ["AAPL"] * 20))
     assert {id(company) for company in companies} == {id(companies[0])}
-    assert yahoo.count("quoteSummary", "AAPL") == 1
+    assert yahoo.count("quoteSummary", "AAPL", module="financialData") == 1  # info
+    for module in RESEARCH_MODULES:
+        assert yahoo.count("quoteSummary", "AAPL", module=module) == 1, module
     assert yahoo.count("chart", "AAPL") >= 1
     assert yahoo.count("timeseries", "AAPL") == 7  # six statements and the PEG ratio
 
@@ -71,7 +85,7 @@ def test_statements_outlive_the_quote(yahoo: YahooReplay, tmp_path: Path) -> Non
     service.get_company("AAPL")
     statement_calls = yahoo.count("timeseries")
     again = service.get_company("AAPL")  # quote expired at once; statements still fresh
-    assert yahoo.count("quoteSummary") == 2
+    assert yahoo.count("quoteSummary", module="financialData") == 2
     # no statement asked again (info's PEG-ratio URL is answered by yfinance's own cache)
     assert yahoo.count("timeseries") == statement_calls
     assert again.statements["income_annual"].value("TotalRevenue") == 391035000000

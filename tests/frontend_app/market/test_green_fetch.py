@@ -13,12 +13,20 @@ import pytest
 
 from tests.fakes.green_probe import run_probe
 
-# Replays Yahoo with 0.3 s per call through yfinance's `requests` fallback and counts,
+# Each upstream call answers after CALL_DELAY seconds. A fetch that blocked the hub for
+# a call would freeze every green thread that long; the parsing of all the answers
+# (one OS thread runs all the Python) freezes them for less, and for longer on a busy
+# machine: one second keeps the two apart.
+CALL_DELAY = 1.0
+
+# Replays Yahoo with CALL_DELAY per call through yfinance's `requests` fallback and counts,
 # in the replay's own callback, how many upstream calls are in flight at once, while
 # a green thread ticks every 20 ms. `requests` goes through patched sockets and the
 # replay's delay is a green sleep, so this shows the fetch completes and overlaps on
 # that path; only the curl_cffi probe below tells parallel real threads from a batch.
-PARALLEL_FETCH_PROBE = """
+PARALLEL_FETCH_PROBE = (
+    f"CALL_DELAY = {CALL_DELAY}\n"
+    + """
 import os
 os.environ["YF_DISABLE_CURL_CFFI"] = "1"
 import eventlet
@@ -34,7 +42,7 @@ warnings.filterwarnings("ignore")
 lock = original("threading").Lock()
 in_flight = {"now": 0, "max": 0}
 ticks = start_ticking()
-with replay_yahoo(delay=0.3) as yahoo:
+with replay_yahoo(delay=CALL_DELAY) as yahoo:
     answer = yahoo.answer
 
     def counting_answer(request):
@@ -65,14 +73,17 @@ print(json.dumps({
     "longest_pause": max(b - a for a, b in zip(ticks, ticks[1:])),
 }))
 """
+)
 
 # The production path: yfinance over curl_cffi (Chrome impersonation, TLS), whose
 # transfers block their OS thread. Every Yahoo host is resolved to a green HTTPS
-# server in the same process that answers from the recordings after 0.3 s and counts
+# server in the same process that answers from the recordings after CALL_DELAY and counts
 # the requests in flight. With the whole fetch as one real-thread batch (the old
 # design) that count stays at 1; if a transfer blocked the hub, the server could
 # never answer at all.
-CURL_FETCH_PROBE = """
+CURL_FETCH_PROBE = (
+    f"CALL_DELAY = {CALL_DELAY}\n"
+    + """
 import os
 os.environ.pop("YF_DISABLE_CURL_CFFI", None)
 import eventlet
@@ -94,7 +105,7 @@ yf.set_tz_cache_location(str(work))
 subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
                 "-subj", "/CN=yahoo.com", "-keyout", str(work / "key.pem"),
                 "-out", str(work / "cert.pem")], check=True, capture_output=True)
-replay = YahooReplay(delay=0.3)
+replay = YahooReplay(delay=CALL_DELAY)
 in_flight = {"now": 0, "max": 0}
 
 def app(environ, start_response):
@@ -140,6 +151,7 @@ print(json.dumps({
     "longest_pause": max(b - a for a, b in zip(ticks, ticks[1:])),
 }))
 """
+)
 
 
 def _run(probe: str) -> dict[str, object]:
@@ -155,7 +167,7 @@ def test_under_eventlet_the_parts_of_one_fetch_are_fetched_at_once() -> None:
     assert len(result["statements"]) == 6
     assert result["max_in_flight"] >= 2  # upstream calls overlapped
     assert result["ticks_during_fetch"] >= 10  # other clients kept being served
-    assert result["longest_pause"] < 0.3  # no green thread waited as long as one call
+    assert result["longest_pause"] < CALL_DELAY  # no green thread waited as long as one call
 
 
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl for a test certificate")
@@ -167,4 +179,4 @@ def test_under_eventlet_curl_transfers_of_one_fetch_run_in_parallel_real_threads
     assert result["statements"] == 6
     assert result["max_in_flight"] >= 2  # the transfers overlapped (all 8 parts: 8)
     assert result["ticks_during_fetch"] >= 10
-    assert result["longest_pause"] < 0.3
+    assert result["longest_pause"] < CALL_DELAY

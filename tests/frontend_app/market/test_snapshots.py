@@ -47,7 +47,12 @@ def test_snapshot_service_serves_each_bundled_company(ticker: str) -> None:
     assert company.as_of.isoformat() == INDEX["companies"][ticker]
 
 
-@pytest.mark.parametrize("ticker", ["AAPL", "OCDO.L", "BFLY"])
+def test_every_bundled_company_has_its_sector_for_offline_peers() -> None:
+    assert sorted(INDEX["sectors"]) == BUNDLED
+    assert INDEX["sectors"]["AAPL"] == INDEX["sectors"]["CRM"] == "Technology"
+
+
+@pytest.mark.parametrize("ticker", BUNDLED)
 def test_snapshots_match_what_the_live_path_builds_today(yahoo: YahooReplay, ticker: str) -> None:
     """Guards against stale snapshots: rerun scripts/make_snapshots.py when this fails."""
     fresh = YahooSource(timeout=10).fetch(ticker).to_dict()

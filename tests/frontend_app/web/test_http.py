@@ -40,7 +40,12 @@ def remote_app(make_app, remote_env, ollama) -> Flask:
 
 @pytest.fixture
 def report_id(remote_app: Flask, ollama) -> str:
-    text = Reply(text="Revenue reached $391.0B while margins stayed at 99.9%.")
+    # Five figures from the data and one made up: under the share that fails the check.
+    text = Reply(
+        text="Revenue reached $391.0B, the gross margin 46.2%, the operating margin 31.5% and "
+        "the net margin 24.0%; the shares trade at 38.8x trailing earnings, and one margin "
+        "stayed at 99.9%."
+    )
     ollama.responder = lambda body: default_responder(body) if body.get("format") else text
     job_id = remote_app.test_client().post("/api/reports", json={"ticker": "AAPL"}).json["job_id"]
     return wait_for_report(remote_app, job_id)

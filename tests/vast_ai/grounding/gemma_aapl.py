@@ -22,7 +22,7 @@ from tests.vast_ai.grounding.gemma_fixture import DATA_FIXTURE, DRAFTS, FIXTURES
 from vast_ai.engines.base import ChatRequest
 from vast_ai.engines.llamacpp_engine import DEFAULT_MODEL_NAME, LlamaCppEngine
 from vast_ai.schemas import ReportRequest
-from vast_ai.writer.prompts import section_messages
+from vast_ai.writer.prompts import build_task, chat_messages
 
 
 def aapl_request() -> ReportRequest:
@@ -53,9 +53,11 @@ def raw_data(request: ReportRequest) -> dict[str, Any]:
 async def write_section(request: ReportRequest, draft: Draft) -> str:
     """Gemma's first draft of the section, prompted as the report writer prompts it."""
     engine = LlamaCppEngine(n_ctx=8192)
+    task = build_task(SECTION, request, request.fact_sheet)
     chat = ChatRequest(
         model=DEFAULT_MODEL_NAME,
-        messages=section_messages(SECTION, request),
+        messages=chat_messages(task),
+        task=task,
         temperature=draft.temperature,
         seed=draft.seed,
         max_tokens=draft.max_tokens,

@@ -18,7 +18,20 @@ def found(text: str) -> list[tuple[str, float, str]]:
         ("revenue of 391 billion", [("391 billion", 391e9, "money")]),
         ("worth USD 3.67 trillion", [("USD 3.67 trillion", 3.67e12, "money")]),
         ("sales of £1.2bn", [("£1.2bn", 1.2e9, "money")]),
-        ("a loss of (45.2M) in", [("(45.2M)", -45.2e6, "money")]),
+        ("a loss (45.2M) in prose", [("45.2M", 45.2e6, "money")]),  # an aside, not a negative
+        ("shares at 308.8p", [("308.8p", 3.088, "money")]),
+        ("GBp 308.8 a share", [("GBp 308.8", 3.088, "per_share")]),
+        ("a 26 pence loss", [("26 pence", 0.26, "money")]),
+        ("DKKbn 71.0 of sales", [("DKKbn 71.0", 71.0e9, "money")]),
+        ("DKK71bn of sales", [("DKK71bn", 71.0e9, "money")]),
+        ("125.9 billion kroner", [("125.9 billion kroner", 125.9e9, "money")]),
+        ("margin of c.13%", [("13%", 13.0, "percent")]),
+        ("at _38.8x_ earnings", [("38.8x", 38.8, "multiple")]),
+        ("at *38.8x* and **46.2%**", [("38.8x", 38.8, "multiple"), ("46.2%", 46.2, "percent")]),
+        ("margin 46.2%[^1] and 46.2%¹", [("46.2%", 46.2, "percent"), ("46.2%", 46.2, "percent")]),
+        ("growth of 5pc", [("5pc", 5.0, "percent")]),
+        ("12.6 per cent", [("12.6 per cent", 12.6, "percent")]),
+        ("–2.1% in the year", [("–2.1%", -2.1, "percent")]),
         ("€5.2 million", [("€5.2 million", 5.2e6, "money")]),
         ("¥120 billion", [("¥120 billion", 120e9, "money")]),
         ("priced at kr 45", [("kr 45", 45.0, "money")]),
@@ -106,10 +119,30 @@ def test_finds_each_format(text: str, expected: list[tuple[str, float, str]]) ->
         "at 10:30",
         "its 1st and 2nd segments",
         "version 1.2.3",
+        "the iPhone 16 Pro and Apple Watch Series 2",
+        "iOS 18 on the A17 chip",
+        "under IFRS 16 and IAS 36",
+        "Rule 10b5-1 plans",
+        "a 510(k) clearance and 401(k) plans",
+        "Item 7 and Items 1A and 7 of Form 20-F",
+        "the FTSE 100, the Nasdaq-100 and the OMX Copenhagen 25",
+        "at 4:30 p.m., 7:00am or 4pm",
+        "in 9M 2024, 4Q24, H1 2025 and FY2024",
+        "over the past 52 weeks and a 3-year plan",
+        "the 53rd week",
+        "Hornsea 3 and Scope 1 and 2 emissions",
+        "a 1.5°C pathway",
+        "the top 10 and No. 1",
+        "24/7 service",
+        "Dec-24 and Sept. 2024",
+        "source (1) and (2)",
+        "46.2%^1",
+        "4K video",
+        "Greater Changhua 2b&4",
     ],
 )
 def test_leaves_out_what_is_not_a_claim(text: str) -> None:
-    assert found(text) == []
+    assert [f for f in found(text) if f[0] != "46.2%"] == []
 
 
 def test_offsets_point_at_the_figure_text() -> None:
@@ -146,5 +179,19 @@ def test_currency_is_recognised(text: str, currencies: set[str]) -> None:
 
 
 def test_only_stated_signs_are_signed() -> None:
-    plain, minus, parenthesised = extract_figures("$5B, -$5B and ($5B)")
-    assert (plain.signed, minus.signed, parenthesised.signed) == (False, True, True)
+    plain, minus, aside = extract_figures("$5B, -$5B and ($5B)")
+    assert (plain.signed, minus.signed, aside.signed) == (False, True, False)
+    (accounting,) = extract_figures("| Net income | ($5B) |")
+    assert (accounting.signed, accounting.value) == (True, -5e9)
+
+
+def test_a_huge_number_in_the_text_is_no_figure() -> None:
+    assert found("a value of " + "9" * 4000 + " dollars") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "digits"), [("400", 1), ("400.0", 4), ("0.40", 2), ("1,234", 4), ("38.8", 3)]
+)
+def test_counts_the_significant_digits_shown(text: str, digits: int) -> None:
+    (fig,) = extract_figures(f"beta {text}")
+    assert fig.digits == digits
