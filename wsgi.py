@@ -11,4 +11,4 @@ eventlet.monkey_patch()
 
 from frontend_app import create_app  # noqa: E402
 
-app = create_app()
+app = create_app(serving=True)
