@@ -46,6 +46,7 @@ class Tier:
     name: str
     process: subprocess.Popen[bytes]
     url: str
+    log: Path | None = None
 
     def stop(self, timeout: float = 10.0) -> None:
         """SIGINT (what Ctrl-C sends; gunicorn's quick shutdown), SIGKILL after `timeout`."""
@@ -120,13 +121,17 @@ def start_gpu_tier(
         "--log-level",
         "warning",
     ]
-    return Tier("GPU tier", _spawn(command, env, log), f"http://127.0.0.1:{port}")
+    return Tier("GPU tier", _spawn(command, env, log), f"http://127.0.0.1:{port}", log)
 
 
 def start_dashboard(
-    env: Mapping[str, str], port: int = DASHBOARD_PORT, log: Path | None = None
+    env: Mapping[str, str],
+    port: int = DASHBOARD_PORT,
+    log: Path | None = None,
+    host: str = "127.0.0.1",
 ) -> Tier:
-    """The dashboard exactly as Render starts it (DESIGN.md), bound to localhost."""
+    """The dashboard exactly as Render starts it (DESIGN.md), bound to localhost unless
+    `host` says otherwise (then other machines can reach it: sign-in is required)."""
     command = [
         sys.executable,
         "-m",
@@ -136,10 +141,10 @@ def start_dashboard(
         "-w",
         "1",
         "--bind",
-        f"127.0.0.1:{port}",
+        f"{host}:{port}",
         "wsgi:app",
     ]
-    return Tier("dashboard", _spawn(command, env, log), f"http://127.0.0.1:{port}")
+    return Tier("dashboard", _spawn(command, env, log), f"http://127.0.0.1:{port}", log)
 
 
 def _spawn(command: list[str], env: Mapping[str, str], log: Path | None) -> subprocess.Popen[bytes]:

@@ -1,17 +1,20 @@
-"""gunicorn reads this file from the directory it starts in (the repository root, on Render
-and in `make run`); the start command itself is in render.yaml and DESIGN.md.
+"""gunicorn's settings file, read from the working directory, as Render and `make run` start
+gunicorn (the start command itself is in render.yaml and DESIGN.md). It imports nothing of
+the app: the worker monkey-patches first.
 
-It only keeps the log to what a person should read:
-- eventlet and gunicorn's eventlet worker announce at every start that they are
-  deprecated. ERT knows (README: "Why one worker"; gunicorn stays below 26, and moving
-  to gevent is one line in wsgi.py), so both notices are dropped here, once.
-- gunicorn's control socket (for `gunicornc`, unused by ERT) is off: it would be one
-  shared path in $HOME for every gunicorn of the user, and logs its path at each stop.
+- It tells the dashboard where gunicorn listens (ERT_BIND, from --bind), so the dashboard
+  knows whether other machines can reach it and sign-in is required
+  (frontend_app/web/signin.py).
+- It keeps the log to what a person should read: eventlet and gunicorn's eventlet worker
+  announce at every start that they are deprecated. ERT knows (README: "Why one worker";
+  gunicorn stays below 26, and moving to gevent is one line in wsgi.py), so both notices
+  are dropped here, once. gunicorn's control socket (for `gunicornc`, unused by ERT) is
+  off: it would be one shared path in $HOME for every gunicorn of the user, and logs its
+  path at each stop.
 """
 
-from __future__ import annotations
-
 import logging
+import os
 import warnings
 from typing import Any
 
@@ -25,6 +28,11 @@ warnings.filterwarnings("ignore", message="The eventlet worker is deprecated")
 class _DropEventletNotice(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         return "eventlet worker is DEPRECATED" not in record.getMessage()
+
+
+def on_starting(server: Any) -> None:
+    """In the master, before it binds and forks the workers (which inherit the variable)."""
+    os.environ["ERT_BIND"] = ",".join(server.cfg.bind)
 
 
 def post_fork(server: Any, worker: Any) -> None:

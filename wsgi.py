@@ -13,4 +13,4 @@ from frontend_app import create_app  # noqa: E402
 from frontend_app.logs import configure_logging  # noqa: E402
 
 configure_logging()
-app = create_app()
+app = create_app(serving=True)

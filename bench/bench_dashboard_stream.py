@@ -266,6 +266,8 @@ def main() -> int:
         "ERT_LLM_API_KEY": "ert-bench-key",
         "ERT_LLM_TIMEOUT": "60",
         "ERT_MAX_CONCURRENT_REPORTS": str(args.clients),
+        # One address plays every browser here: its per-address limit must let them all in.
+        "ERT_REPORTS_PER_ADDRESS": f"{args.clients}/minute",
     }
     dashboard = start_dashboard(env, port=dash_port, log=tmp / "dashboard.log")
     peak = {"rss": 0.0}

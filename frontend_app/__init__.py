@@ -23,15 +23,22 @@ from .market import MarketDataService
 from .reports.store import ReportStore
 from .settings import Settings
 from .version import __version__
+from .web import signin
+from .web.accounts import Accounts
 from .web.dashboard import Dashboard
+from .web.limits import Limits
 
 __all__ = ["__version__", "create_app"]
 
 log = logging.getLogger(__name__)
 
 
-def create_app(config: Settings | Mapping[str, str] | None = None) -> Flask:
-    """The app factory. `config`: a Settings, an environment-like mapping, or None (os.environ)."""
+def create_app(
+    config: Settings | Mapping[str, str] | None = None, *, serving: bool = False
+) -> Flask:
+    """The app factory. `config`: a Settings, an environment-like mapping, or None (os.environ).
+    `serving`: the app will answer a server's requests (wsgi.py), so it refuses to start
+    where other machines could reach it and nobody could sign in."""
     settings = config if isinstance(config, Settings) else Settings.from_env(config)
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(
@@ -45,6 +52,8 @@ def create_app(config: Settings | Mapping[str, str] | None = None) -> Flask:
 
     database_url = settings.database_url or f"sqlite:///{Path(app.instance_path) / 'ert.sqlite3'}"
     store = ReportStore(database_url)
+    accounts = Accounts(store.engine)
+    sign_in_required = signin.prepare(settings, accounts, serving=serving)
     chain, remote = build_chain(
         settings, start_task=socketio.start_background_task, sleep=socketio.sleep
     )
@@ -58,9 +67,20 @@ def create_app(config: Settings | Mapping[str, str] | None = None) -> Flask:
         sleep=socketio.sleep,
         run=pipeline.run,
         limit=settings.ert_max_concurrent_reports,
+        max_waiting=settings.ert_max_queue,
+        max_waiting_per_owner=settings.ert_max_waiting_per_user,
+        gpu_slots=(lambda: remote.slots) if remote is not None else (lambda: None),
     )
     dashboard = Dashboard(
-        settings=settings, store=store, jobs=jobs, chain=chain, remote=remote, market=market
+        settings=settings,
+        store=store,
+        jobs=jobs,
+        chain=chain,
+        remote=remote,
+        market=market,
+        accounts=accounts,
+        limits=Limits(settings),
+        sign_in_required=sign_in_required,
     )
     atexit.register(dashboard.close)
     web.register(app, socketio, dashboard)

@@ -8,6 +8,7 @@ carries the same fields.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 
@@ -21,3 +22,16 @@ class ErtError(Exception):
     def fields(self) -> dict[str, Any]:
         """What the API, the Socket.IO acks and a job's `failed` event say about it."""
         return {"code": self.code, "message": self.message}
+
+
+class TryLater(ErtError):
+    """Refused for now, nothing done (a rate limit, a full queue): "try again in N minutes"."""
+
+    def __init__(self, code: str, reason: str, retry_after: float) -> None:
+        self.retry_after = max(1, math.ceil(retry_after))
+        minutes = math.ceil(self.retry_after / 60)
+        when = "1 minute" if minutes == 1 else f"{minutes} minutes"
+        super().__init__(code, f"{reason}: try again in {when}", retryable=True)
+
+    def fields(self) -> dict[str, Any]:
+        return {**super().fields(), "retry_after": self.retry_after}

@@ -8,12 +8,17 @@ counts as unset.
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from collections.abc import Mapping
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from limits import parse_many
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from vast_ai.tls import parse_fingerprint
 
 from .market import DataSource
 
@@ -57,10 +62,80 @@ class Settings(BaseSettings):
     gpu_hourly_cost: float = Field(default=0.40, ge=0)
     api_price_per_million_tokens: float = Field(default=0.60, ge=0)
 
+    # Safe to expose: the pinned link to the GPU tier, sign-in and limits (README: "Sign-in").
+    # The GPU tier's certificate (https:// ERT_LLM_BACKEND_URL only); None: the usual CAs.
+    ert_llm_tls_fingerprint: str | None = None
+    # Set by Render: the dashboard is on the internet.
+    render: bool = False
+    # Where the server listens, set by gunicorn.conf.py from --bind; empty when not serving.
+    ert_bind: Annotated[tuple[str, ...], NoDecode] = ()
+    # An account made (or its password set) at start, for a first sign-in on Render.
+    ert_admin_email: str | None = None
+    ert_admin_password: SecretStr | None = Field(default=None, validate_default=True)
+    # Reports one account, and one address, may ask for (the limits library's notation).
+    ert_reports_per_user: str = "5/minute;30/hour"
+    ert_reports_per_address: str = "10/minute;60/hour"
+    # Reports that may wait for a slot: per account, and in all; past that, "try again in N".
+    ert_max_waiting_per_user: int = Field(default=2, ge=1)
+    ert_max_queue: int = Field(default=20, ge=0)
+    # Where the rate limits count (memory://, or redis://... shared by several instances).
+    ert_ratelimit_storage_uri: str = "memory://"
+
     @field_validator("ert_llm_backend_url", "ollama_host", "openai_base_url")
     @classmethod
     def _no_trailing_slash(cls, url: str) -> str:
         return url.rstrip("/")
+
+    @field_validator("ert_llm_backend_url")
+    @classmethod
+    def _private(cls, url: str, info: ValidationInfo) -> str:
+        """The key and the reports never cross a network in clear."""
+        host = urlsplit(url).hostname or ""
+        clear = url.startswith("http://") and not is_loopback(host)
+        if clear and info.data.get("remote_llm_integration"):
+            raise ValueError(
+                "must be https:// (the key and the reports would cross the network in "
+                "clear); http:// is for the GPU tier on this machine only"
+            )
+        return url
+
+    @field_validator("ert_llm_tls_fingerprint")
+    @classmethod
+    def _fingerprint(cls, text: str | None, info: ValidationInfo) -> str | None:
+        if text is None:
+            return None
+        if not str(info.data.get("ert_llm_backend_url", "")).startswith("https://"):
+            raise ValueError("needs an https:// ERT_LLM_BACKEND_URL")
+        return parse_fingerprint(text)
+
+    @field_validator("ert_reports_per_user", "ert_reports_per_address")
+    @classmethod
+    def _rate_limits(cls, text: str) -> str:
+        try:
+            parse_many(text)
+        except ValueError:
+            raise ValueError("must be rate limits such as 5/minute;30/hour") from None
+        return text
+
+    @field_validator("ert_bind", mode="before")
+    @classmethod
+    def _split_addresses(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("ert_admin_password")
+    @classmethod
+    def _with_email(cls, password: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if (password is None) == bool(info.data.get("ert_admin_email")):
+            raise ValueError("and ERT_ADMIN_EMAIL go together: set both or neither")
+        return password
+
+    @property
+    def reachable(self) -> bool:
+        """Whether other machines can reach the dashboard: on Render, or listening on any
+        address but loopback (a Unix socket counts: a proxy may publish it)."""
+        return self.render or not all(is_loopback(_host(bind)) for bind in self.ert_bind)
 
     @field_validator("ert_models", mode="before")
     @classmethod
@@ -96,6 +171,22 @@ class Settings(BaseSettings):
         except ValidationError as exc:
             problems = [_problem(error) for error in exc.errors(include_input=False)]
             raise ConfigError("; ".join(problems)) from None
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _host(bind: str) -> str:
+    """The host of a gunicorn bind ("0.0.0.0:8000", "[::1]:5000"); "" for unix: and fd://."""
+    if bind.startswith(("unix:", "fd://")):
+        return ""
+    return urlsplit(f"//{bind}").hostname or ""
 
 
 def _problem(error: Any) -> str:

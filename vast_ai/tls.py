@@ -39,6 +39,10 @@ class TlsError(Exception):
     says what to do."""
 
 
+class TlsUnreachable(TlsError):
+    """The server did not answer at all: nothing is known about its certificate yet."""
+
+
 def fingerprint(pem: str) -> str:
     """The SHA-256 fingerprint of a PEM certificate, as `AB:CD:...` (95 characters)."""
     try:
@@ -193,7 +197,7 @@ def pinned_context(url: str, pin: str, timeout: float) -> ssl.SSLContext:
     except ssl.SSLError as exc:
         raise TlsError(f"{where} did not complete a TLS handshake ({exc.reason})") from None
     except OSError as exc:
-        raise TlsError(f"cannot reach {where}: {exc.strerror or exc}") from None
+        raise TlsUnreachable(f"cannot reach {where}: {exc.strerror or exc}") from None
     presented = fingerprint(pem)
     if presented != wanted:
         raise TlsError(

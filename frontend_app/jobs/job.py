@@ -43,11 +43,13 @@ Sleep = Callable[[float], Any]
 
 @dataclass(frozen=True)
 class JobSpec:
-    """What to write: a ticker (fresh data) or a stored report to write again."""
+    """What to write: a ticker (fresh data) or a stored report to write again; `owner`:
+    who asked (an account, or an address when sign-in is off), for the waiting cap."""
 
     ticker: Ticker
     model: str | None = None
     regenerate_from: str | None = None
+    owner: str | None = None
 
 
 @dataclass

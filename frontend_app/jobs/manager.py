@@ -1,18 +1,25 @@
 """Report jobs are owned by the server, not by the socket that started them.
 
-At most `limit` jobs run at once; the others wait in a FIFO queue and are told
-their position whenever it changes. Finished jobs are kept (the newest
+At most `limit` jobs run at once, and never more than the GPU tier runs at once
+(`gpu_slots`, from its /health); the others wait in a FIFO queue and are told their
+position whenever it changes. Admission: at most `max_waiting` jobs wait in all and
+`max_waiting_per_owner` per owner; past that a job is refused with TryLater ("try
+again in N minutes") and nothing is queued. Finished jobs are kept (the newest
 `keep_finished`) so a browser that comes back can replay them.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 
-from ..errors import ErtError
+from ..errors import ErtError, TryLater
 from .job import Emit, Job, JobEvents, JobReporter, JobSpec, Sleep, StartTask
+
+# Seconds a report takes until the manager has seen some finish.
+TYPICAL_REPORT_SECONDS = 60.0
 
 
 class JobManager:
@@ -24,6 +31,9 @@ class JobManager:
         sleep: Sleep,
         run: Callable[[JobReporter], None],
         limit: int,
+        max_waiting: int | None = None,
+        max_waiting_per_owner: int | None = None,
+        gpu_slots: Callable[[], int | None] = lambda: None,
         token_interval: float = 0.05,
         keep_finished: int = 200,
     ) -> None:
@@ -33,6 +43,11 @@ class JobManager:
         self._start_task = start_task
         self._run = run
         self.limit = limit
+        self._max_waiting = max_waiting
+        self._max_waiting_per_owner = max_waiting_per_owner
+        self._gpu_slots = gpu_slots
+        # Seconds a report takes, as the last ones did: for "try again in N minutes".
+        self._report_seconds = TYPICAL_REPORT_SECONDS
         self._keep_finished = keep_finished
         self._lock = threading.Lock()
         self._jobs: dict[str, Job] = {}
@@ -43,11 +58,14 @@ class JobManager:
         return self._jobs.get(job_id)
 
     def submit(self, spec: JobSpec) -> Job:
+        """The job, running or waiting; TryLater (and nothing queued) past the bounds."""
         job = Job(spec=spec)
         with self._lock:
             self._prune()
+            start_now = len(self._running) < self._slots()
+            if not start_now:
+                self._admit(spec)
             self._jobs[job.id] = job
-            start_now = len(self._running) < self.limit
             if start_now:
                 self._running.add(job.id)
             else:
@@ -84,6 +102,26 @@ class JobManager:
             except ValueError:
                 return None
 
+    def _slots(self) -> int:
+        """Jobs that may run at once: the limit, and not more than the GPU tier can hold."""
+        return min(self.limit, self._gpu_slots() or self.limit)
+
+    def _admit(self, spec: JobSpec) -> None:
+        """May `spec` wait for a slot? The caller holds the lock."""
+        waiting = len(self._waiting)
+        if self._max_waiting is not None and waiting >= self._max_waiting:
+            reason = f"ERT is busy ({_reports(waiting)} waiting)"
+            raise TryLater("busy", reason, self._wait_for(1))
+        cap = self._max_waiting_per_owner
+        mine = [i for i, j in enumerate(self._waiting) if j.spec.owner == spec.owner]
+        if cap is not None and spec.owner is not None and len(mine) >= cap:
+            reason = f"You already have {_reports(len(mine))} waiting"
+            raise TryLater("too_many_waiting", reason, self._wait_for(mine[0] + 1))
+
+    def _wait_for(self, position: int) -> float:
+        """Seconds until the job at `position` in the queue may start, as reports go now."""
+        return position / self._slots() * self._report_seconds
+
     def counts(self) -> dict[str, int]:
         with self._lock:
             return {
@@ -98,19 +136,25 @@ class JobManager:
 
     def _run_job(self, job: Job) -> None:
         reporter = JobReporter(self._events, job)
+        started = time.monotonic()
         try:
             self._run(reporter)
         finally:
             if not job.finished:  # the runner must end every job; this is the safety net
                 reporter.failed(ErtError("internal_error", "The report could not be finished"))
             with self._lock:
+                if job.state == "completed":
+                    took = time.monotonic() - started
+                    self._report_seconds = 0.8 * self._report_seconds + 0.2 * took
                 self._running.discard(job.id)
-                next_job = self._waiting.popleft() if self._waiting else None
-                if next_job is not None:
-                    self._running.add(next_job.id)
+                next_jobs = []
+                while self._waiting and len(self._running) < self._slots():
+                    next_jobs.append(self._waiting.popleft())
+                    self._running.add(next_jobs[-1].id)
                 waiting = list(self._waiting)
-            if next_job is not None:
+            for next_job in next_jobs:
                 self._start(next_job)
+            if next_jobs:
                 self._announce_positions(waiting)
 
     def _announce_positions(self, waiting: list[Job]) -> None:
@@ -129,3 +173,7 @@ class JobManager:
         finished = [j for j in self._jobs.values() if j.finished]
         for job in finished[: max(0, len(finished) - self._keep_finished)]:
             del self._jobs[job.id]
+
+
+def _reports(count: int) -> str:
+    return "1 report" if count == 1 else f"{count} reports"

@@ -27,6 +27,9 @@ def build_chain(
             settings.ert_llm_backend_url,
             settings.ert_llm_api_key.get_secret_value(),
             settings.ert_llm_timeout,
+            fingerprint=settings.ert_llm_tls_fingerprint,
+            start_task=start_task,
+            sleep=sleep,
         )
         integrations.append(remote)
     if settings.ollama_integration:

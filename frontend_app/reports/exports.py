@@ -17,7 +17,7 @@ from fpdf import FPDF
 from fpdf.fonts import TextStyle
 
 from ..version import __version__
-from .render import markdown_with_footnotes
+from .render import inert_markdown, markdown_with_footnotes
 from .view import DISCLAIMER, ReportView
 
 FONT_DIR = Path(__file__).parent.parent / "fonts"
@@ -56,7 +56,7 @@ def to_markdown(view: ReportView) -> str:
         "",
     ]
     if report.rating.summary:
-        lines += [f"> {report.rating.summary}", ""]
+        lines += [f"> {inert_markdown(report.rating.summary)}", ""]
     for section in view.sections:
         lines += [f"## {section.title}", ""]
         if section.status == "ok":

@@ -4,7 +4,10 @@ marked verified or not, the Markdown export with footnotes, and the headline cou
 Model output is untrusted. Markdown is rendered with raw HTML disabled and then
 sanitised with nh3; the figure marks are added only after that, at the offsets the
 grounding check found, through random per-call placeholders the model text cannot
-guess. So text that merely looks like a mark never becomes one. Imports nothing
+guess. So text that merely looks like a mark never becomes one. Links the model writes
+are shown as the text it wrote, never as links (a model can be talked into pointing
+readers anywhere); only links the page builds from the data are clickable. The Markdown
+export gets the same treatment in Markdown's terms (`inert_markdown`). Imports nothing
 from Flask so it can be used and tested alone.
 """
 
@@ -22,11 +25,14 @@ from vast_ai.schemas import FigureCheck, ReportGrounding, SectionGrounding
 
 UNVERIFIED_TITLE = "not found in the data"
 
-_MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable(
-    ["table", "strikethrough"]
+# No link, autolink, image or link reference syntax: the model's "[text](url)" stays text.
+_MARKDOWN = (
+    MarkdownIt("commonmark", {"html": False, "linkify": False})
+    .enable(["table", "strikethrough"])
+    .disable(["link", "autolink", "image", "reference"])
 )
-# No images (tracking pixels) and no attributes but link targets and table alignment:
-# no attribute value can then hold a ">", which _TAG_OR_TEXT relies on.
+# No links, no images (tracking pixels) and no attributes but table alignment: no
+# attribute value can then hold a ">", which _TAG_OR_TEXT relies on.
 _SANITISER = nh3.Cleaner(
     tags={
         "p",
@@ -47,7 +53,6 @@ _SANITISER = nh3.Cleaner(
         "ul",
         "ol",
         "li",
-        "a",
         "table",
         "thead",
         "tbody",
@@ -56,9 +61,8 @@ _SANITISER = nh3.Cleaner(
         "td",
     },
     clean_content_tags={"script", "style"},
-    attributes={"a": {"href"}, "ol": {"start"}, "th": {"style"}, "td": {"style"}},
+    attributes={"ol": {"start"}, "th": {"style"}, "td": {"style"}},
     filter_style_properties={"text-align"},
-    url_schemes={"http", "https", "mailto"},
 )
 _TAG_OR_TEXT = re.compile(r"(<[^>]*>)")
 
@@ -117,25 +121,55 @@ def render_markdown_html(markdown: str, grounding: SectionGrounding | None) -> s
     return _marks_in(clean, figures, nonce)
 
 
+# What a Markdown viewer would turn into a link or a tag: a URL, "www.", an e-mail address
+# (GitHub's autolinks), and the characters that open HTML and link syntax.
+_LINKABLE = re.compile(
+    r"(?:[a-z][a-z0-9+.-]*://|www\.)[^\s<>`]*|[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.IGNORECASE
+)
+_OPENERS = re.compile(r"[<\[\]]")
+
+
+def inert_markdown(text: str) -> str:
+    """Model-written Markdown that no viewer turns into HTML or a link: `<`, `[` and `]` are
+    escaped (no tag, no link or image syntax) and bare URLs and e-mail addresses become
+    code spans (no autolink). Everything else, including emphasis and tables, stays."""
+    parts: list[str] = []
+    cursor = 0
+    for match in _LINKABLE.finditer(text):
+        link = match[0].rstrip(".,;:!?)]'\"")  # a sentence's punctuation is not the link's
+        parts += [_OPENERS.sub(r"\\\g<0>", text[cursor : match.start()]), f"`{link}`"]
+        cursor = match.start() + len(link)
+    parts.append(_OPENERS.sub(r"\\\g<0>", text[cursor:]))
+    return "".join(parts)
+
+
 def markdown_with_footnotes(
     markdown: str, grounding: SectionGrounding | None, label_prefix: str = "u"
 ) -> str:
-    """The Markdown export: each unverified figure gets a footnote reference, and the
-    footnotes ("[^u1]: 12.5% — not found in the data") follow the text. A document of
-    several sections gives each its own `label_prefix` so the labels stay unique."""
+    """The Markdown export of a section: the model's text made inert (`inert_markdown`),
+    each unverified figure with a footnote reference, and the footnotes ("[^u1]: 12.5% —
+    not found in the data") after the text. A document of several sections gives each
+    its own `label_prefix` so the labels stay unique."""
     unverified = [f for f in _figures_in(markdown, grounding) if f.status == "unverified"]
-    if not unverified:
-        return markdown
+    # The references go in as placeholders the model cannot guess, so that escaping the
+    # text leaves them alone, then become the footnote labels.
+    nonce = "ERT" + secrets.token_hex(8)
     parts: list[str] = []
+    labels: dict[str, str] = {}
     notes: list[str] = []
     cursor = 0
     for n, fig in enumerate(unverified, start=1):
         label = f"[^{label_prefix}{n}]"
-        parts += [markdown[cursor : fig.end], label]
-        notes.append(f"{label}: {fig.text} — {UNVERIFIED_TITLE}")
+        placeholder = f"{nonce}n{n}n"
+        labels[placeholder] = label
+        parts += [markdown[cursor : fig.end], placeholder]
+        notes.append(f"{label}: {inert_markdown(fig.text)} — {UNVERIFIED_TITLE}")
         cursor = fig.end
     parts.append(markdown[cursor:])
-    return "".join(parts).rstrip("\n") + "\n\n" + "\n".join(notes) + "\n"
+    text = re.sub(rf"{nonce}n\d+n", lambda m: labels[m[0]], inert_markdown("".join(parts)))
+    if not notes:
+        return text
+    return text.rstrip("\n") + "\n\n" + "\n".join(notes) + "\n"
 
 
 def grounding_headline(g: ReportGrounding) -> str:

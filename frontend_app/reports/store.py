@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, String, create_engine, select
+from sqlalchemy import JSON, DateTime, Engine, Float, String, create_engine, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
 from vast_ai.schemas import ReportRequest, ReportResponse
@@ -127,6 +127,11 @@ class ReportStore:
         query = select(ReportRow).order_by(ReportRow.created_at.desc()).limit(limit)
         with self._sessions() as session:
             return [_stored(row) for row in session.scalars(query)]
+
+    @property
+    def engine(self) -> Engine:
+        """The database, for the dashboard's other tables (the accounts)."""
+        return self._engine
 
     def dispose(self) -> None:
         self._engine.dispose()

@@ -18,6 +18,7 @@ from ..version import __version__
 from .dashboard import dashboard
 from .errors import error_response
 from .inputs import parse_generate_payload
+from .signin import allowed, asker
 
 bp = Blueprint("api", __name__)
 
@@ -28,13 +29,16 @@ def _summary(stored: StoredReport) -> dict[str, Any]:
 
 @bp.get("/health")
 def health() -> ResponseReturnValue:
-    """Always 200 (Render restarts a service that fails it), with the GPU tier's state inside."""
-    return jsonify(
-        status="ok",
-        timestamp=datetime.now(UTC).isoformat(),
-        version=__version__,
-        backend=dashboard().backend_status(),
-    )
+    """Always 200 (Render restarts a service that fails it), with the GPU tier's state inside
+    for those signed in (its address and the jobs are nobody else's business)."""
+    body: dict[str, Any] = {
+        "status": "ok",
+        "timestamp": datetime.now(UTC).isoformat(),
+        "version": __version__,
+    }
+    if allowed():
+        body["backend"] = dashboard().backend_status()
+    return jsonify(body)
 
 
 @bp.get("/api/models")
@@ -74,7 +78,7 @@ def create_report() -> ResponseReturnValue:
         spec = parse_generate_payload(request.get_json(silent=True), dashboard())
     except ErtError as exc:
         return error_response(400, exc)
-    job = dashboard().jobs.submit(spec)
+    job = dashboard().start(spec, *asker())
     return jsonify(job_id=job.id), 202
 
 
@@ -86,7 +90,7 @@ def regenerate(report_id: str) -> ResponseReturnValue:
         abort(404, description=f"There is no report {report_id!r}")
     # The stored ticker was validated when the report was first asked for.
     spec = JobSpec(ticker=Ticker(stored.ticker), model=stored.model, regenerate_from=stored.id)
-    job = dashboard().jobs.submit(spec)
+    job = dashboard().start(spec, *asker())
     return jsonify(job_id=job.id, url=url_for("pages.index", job=job.id)), 202
 
 

@@ -1,21 +1,24 @@
 """The parts one dashboard app is built from, kept in `app.extensions["ert"]`, and the
-answers the pages need from them: the GPU tier's state and the model list."""
+answers the pages need from them: the GPU tier's state, the model list, and starting
+a report someone asked for (rate limits, then the job manager's admission)."""
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from cachetools import TTLCache, cachedmethod
 from flask import current_app
 
-from ..jobs import JobManager
+from ..jobs import Job, JobManager, JobSpec
 from ..llm.chain import FallbackChain
 from ..llm.remote import RemoteGpuTier
 from ..market import MarketDataService
 from ..reports.store import ReportStore
 from ..settings import Settings
+from .accounts import Accounts
+from .limits import Limits
 
 # Seconds the GPU tier's health and model list are kept before asking again.
 STATUS_TTL = 5.0
@@ -29,6 +32,9 @@ class Dashboard:
     chain: FallbackChain
     remote: RemoteGpuTier | None
     market: MarketDataService
+    accounts: Accounts
+    limits: Limits
+    sign_in_required: bool
     _status: TTLCache[Any, dict[str, Any]] = field(
         default_factory=lambda: TTLCache(1, STATUS_TTL), repr=False
     )
@@ -61,6 +67,12 @@ class Dashboard:
         return [
             {"name": m, "pulled": None, "default": m == default} for m in self.settings.ert_models
         ]
+
+    def start(self, spec: JobSpec, account: str | None, address: str) -> Job:
+        """Start or queue the report `account` (None: sign-in is off) asked for from `address`;
+        TryLater, with nothing queued, past a rate limit or the queue's bounds."""
+        self.limits.report(account, address)
+        return self.jobs.submit(replace(spec, owner=account or f"address:{address}"))
 
     def close(self) -> None:
         """Close the GPU tier client and the database pool (when the process ends)."""

@@ -6,11 +6,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from ..errors import ErtError
+from ..errors import ErtError, TryLater
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +27,12 @@ def error_response(status: int, error: ErtError) -> ResponseReturnValue:
 
 
 def register(app: Flask) -> None:
+    @app.errorhandler(TryLater)
+    def on_try_later(exc: TryLater) -> ResponseReturnValue:
+        response = make_response(error_response(429, exc))
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+
     @app.errorhandler(HTTPException)
     def on_http_error(exc: HTTPException) -> ResponseReturnValue:
         code = (exc.name or "error").lower().replace(" ", "_")

@@ -22,8 +22,9 @@ def parse_generate_payload(data: Any, dashboard: Dashboard) -> JobSpec:
     if not isinstance(raw, str):
         raise ErtError("invalid_ticker", "Type a ticker such as AAPL")
     ticker = validate_ticker(raw)
-    model = data.get("model") or None
+    model = data.get("model")
     if model is not None:
+        # Only a name the picker offers: 0, false or "" are not "the default model".
         allowed = {m["name"] for m in dashboard.models()} | set(dashboard.settings.ert_models)
         if not isinstance(model, str) or model not in allowed:
             raise ErtError(

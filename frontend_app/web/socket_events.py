@@ -17,6 +17,7 @@ from ..jobs import Job
 from .dashboard import Dashboard
 from .errors import error_body
 from .inputs import parse_generate_payload
+from .signin import asker, signed_in
 
 log = logging.getLogger(__name__)
 
@@ -28,18 +29,20 @@ def register(socketio: SocketIO, dashboard: Dashboard) -> None:
         for event in job.replay():
             socketio.emit(event.name, event.payload, to=request.sid)  # type: ignore[attr-defined]
 
+    # Each event may come with no payload at all: `data` then stays None and is refused.
     @socketio.on("generate")
-    def on_generate(data: Any) -> dict[str, Any]:
+    @signed_in
+    def on_generate(data: Any = None) -> dict[str, Any]:
         try:
-            spec = parse_generate_payload(data, dashboard)
+            job = dashboard.start(parse_generate_payload(data, dashboard), *asker())
         except ErtError as exc:
             return error_body(exc)
-        job = dashboard.jobs.submit(spec)
         attach(job)
         return {"job_id": job.id}
 
     @socketio.on("subscribe")
-    def on_subscribe(data: Any) -> dict[str, Any]:
+    @signed_in
+    def on_subscribe(data: Any = None) -> dict[str, Any]:
         job_id = data.get("job_id") if isinstance(data, dict) else None
         job = dashboard.jobs.get(job_id) if isinstance(job_id, str) else None
         if job is None:
@@ -55,8 +58,11 @@ def register(socketio: SocketIO, dashboard: Dashboard) -> None:
         return error_body(ErtError("internal_error", "Something went wrong; try again"))
 
     @socketio.on("cancel")
-    def on_cancel(data: Any) -> dict[str, Any]:
+    @signed_in
+    def on_cancel(data: Any = None) -> dict[str, Any]:
         job_id = data.get("job_id") if isinstance(data, dict) else None
-        if not isinstance(job_id, str) or not dashboard.jobs.cancel(job_id):
+        if not isinstance(job_id, str):
+            return error_body(ErtError("invalid_request", "Send an object: {job_id}"))
+        if not dashboard.jobs.cancel(job_id):
             return error_body(ErtError("not_cancellable", "No running job with that id"))
         return {"job_id": job_id, "cancelling": True}

@@ -45,8 +45,8 @@ CHROMIUM_ARGS = [
 def both_tiers(
     ollama: FakeOllama, tmp: Path, base: Mapping[str, str] = os.environ, **dashboard: str
 ) -> Iterator[dict[str, Any]]:
-    """The GPU tier and the dashboard (environment `base` plus `dashboard`): their URL,
-    database and log."""
+    """The GPU tier and the dashboard (environment `base` plus `dashboard`): the dashboard's
+    URL, database and log, the GPU tier's URL and key."""
     key = generate_api_key()
     gpu_env = gpu_tier_env(key, {**os.environ, "OLLAMA_HOST": ollama.url}, engine="ollama")
     gpu = start_gpu_tier(gpu_env, port=free_port(), log=tmp / "gpu.log")
@@ -58,7 +58,13 @@ def both_tiers(
         tier = start_dashboard(env, port=free_port(), log=tmp / "dashboard.log")
         tiers.append(tier)
         wait_healthy(tier, timeout=60)
-        yield {"url": tier.url, "database": database, "log": tmp / "dashboard.log"}
+        yield {
+            "url": tier.url,
+            "database": database,
+            "log": tmp / "dashboard.log",
+            "gpu": gpu.url,
+            "key": key,
+        }
     finally:
         for started in reversed(tiers):
             started.stop()

@@ -3,15 +3,21 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from ert_run import dashboard_env, free_port, start_dashboard, wait_healthy
 from frontend_app.reports.store import ReportStore
 from tests.browser.conftest import both_tiers, shot
 from tests.fakes.ollama import FakeOllama, Reply, default_responder
 from tests.fakes.reports import store_hostile_report
+from tests.fakes.tls import TlsRecorder, tls_files
+from vast_ai.tls import fingerprint
 
 pytestmark = pytest.mark.slow
 
@@ -118,3 +124,116 @@ def test_hostile_model_output_runs_nothing_live_or_stored(servers, page, ollama)
     assert "<script>" in page.text_content("#risks")  # shown as text
     shot(page, "05-hostile-report.png")
     assert page.dialogs == []
+
+
+ADMIN, ADMIN_PASSWORD = "ops@example.com", "correct horse battery staple"
+
+
+@pytest.fixture(scope="module")
+def more_dashboards(
+    servers: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, str]]:
+    """Three more dashboards: one with an account (so sign-in is required), one with a key
+    the GPU tier refuses, one whose pinned GPU tier is answered by an impostor."""
+    tmp = tmp_path_factory.mktemp("more")
+    stack = ExitStack()
+    _, real = stack.enter_context(tls_files(tmp_path_factory))  # the certificate pinned
+    _, other = stack.enter_context(tls_files(tmp_path_factory))
+    impostor = stack.enter_context(TlsRecorder(**other))
+    base = {**os.environ, "ERT_DATA_SOURCE": "snapshot"}
+    signed = dashboard_env(
+        servers["key"],
+        servers["gpu"],
+        {
+            **base,
+            "DATABASE_URL": f"sqlite:///{tmp / 'signed.sqlite3'}",
+            "ERT_ADMIN_EMAIL": ADMIN,
+            "ERT_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        },
+    )
+    wrong_key = dashboard_env(
+        "ert-" + "x" * 32,
+        servers["gpu"],
+        {**base, "DATABASE_URL": f"sqlite:///{tmp / 'w.sqlite3'}"},
+    )
+    pinned = {
+        **wrong_key,
+        "ERT_LLM_BACKEND_URL": impostor.url,
+        "ERT_LLM_TLS_FINGERPRINT": fingerprint(Path(real["ssl_certfile"]).read_text()),
+        "DATABASE_URL": f"sqlite:///{tmp / 'p.sqlite3'}",
+    }
+    tiers = [
+        start_dashboard(env, port=free_port(), log=tmp / f"{name}.log")
+        for name, env in (("signed", signed), ("wrong-key", wrong_key), ("impostor", pinned))
+    ]
+    try:
+        for tier in tiers:
+            wait_healthy(tier, timeout=60)
+        yield {"signed": tiers[0].url, "wrong_key": tiers[1].url, "impostor": tiers[2].url}
+        assert impostor.received == b""
+    finally:
+        for tier in tiers:
+            tier.stop()
+        stack.close()
+
+
+def test_sign_in_write_a_report_sign_out_and_be_refused(more_dashboards, page, ollama) -> None:
+    url = more_dashboards["signed"]
+    sockets: list[str] = []
+    page.on("websocket", lambda ws: sockets.append(ws.url))
+    page.goto(url)
+    page.wait_for_url("**/login?next=/")
+    shot(page, "06-sign-in.png")
+    page.fill("#email", ADMIN)
+    page.fill("#password", "not the password")
+    page.click("#sign-in")
+    assert "Wrong e-mail or password" in page.text_content("[role=alert]")
+    page.fill("#password", ADMIN_PASSWORD)
+    page.click("#sign-in")
+    page.wait_for_selector("#backend-status[data-state='healthy']", timeout=20_000)
+    assert page.text_content(".account-email") == ADMIN
+
+    slow_replies(ollama, delay=0.02)
+    page.fill("#ticker", "AAPL")
+    page.click("#generate")
+    page.wait_for_url("**/reports/*", timeout=60_000)
+    report_url = page.url
+    assert sockets and all(s.startswith(url.replace("http", "ws")) for s in sockets)
+    page.click("#regenerate")  # a POST: the page sends its CSRF token
+    page.wait_for_url("**/?job=*", timeout=20_000)
+    page.wait_for_selector("#job:not([hidden])")
+    shot(page, "07-signed-in-regenerating.png")
+
+    page.click("#sign-out")
+    page.wait_for_url("**/login?signed_out=1")
+    assert "You are signed out" in page.text_content(".signin")
+    page.goto(report_url)
+    page.wait_for_url("**/login?next=/reports/*")
+    status = page.evaluate("() => fetch('/api/reports').then(r => r.status)")
+    assert status == 401
+    assert page.dialogs == []
+
+
+def test_a_key_the_gpu_tier_refuses_turns_the_light_red(more_dashboards, page) -> None:
+    page.goto(more_dashboards["wrong_key"])
+    light = page.wait_for_selector("#backend-status[data-state='key_refused']", timeout=20_000)
+    assert (
+        light.text_content().strip() == "The GPU tier refused the API key (check ERT_LLM_API_KEY)"
+    )
+    color = page.evaluate(
+        "() => getComputedStyle(document.querySelector('#backend-status .dot')).backgroundColor"
+    )
+    assert color == "rgb(231, 76, 60)"  # the red of unreachable
+    shot(page, "08-key-refused.png")
+
+
+def test_an_impostor_in_place_of_the_pinned_gpu_tier_turns_the_light_red(
+    more_dashboards, page
+) -> None:
+    page.goto(more_dashboards["impostor"])
+    light = page.wait_for_selector(
+        "#backend-status[data-state='certificate_refused']", timeout=20_000
+    )
+    assert "ERT_LLM_TLS_FINGERPRINT" in light.text_content()
+    assert "presented a certificate with fingerprint" in light.get_attribute("title")
+    shot(page, "09-certificate-refused.png")

@@ -45,13 +45,13 @@ def test_a_name_finds_the_company_and_one_click_writes_its_report(offline, page)
         "One click on the company you mean writes its report."
     )
     assert "Did you mean:" in page.text_content("#suggestions")
-    shot(page, "06-name-suggests-ticker.png")
+    shot(page, "10-name-suggests-ticker.png")
 
     button.click()
     page.wait_for_url("**/reports/*", timeout=60_000)
     assert "Apple Inc." in page.text_content("h1")
     assert "offline snapshot as of 2025-02-14" in page.text_content("body")
-    shot(page, "07-suggested-company-report.png")
+    shot(page, "11-suggested-company-report.png")
     assert page.dialogs == []
 
 
@@ -60,7 +60,7 @@ def test_a_company_that_needs_yahoo_offers_the_bundled_ones(offline, page) -> No
     page.fill("#ticker", "MSFT")
     page.wait_for_selector("#ticker-hint:has-text('cannot be looked up')", timeout=20_000)
     assert "work offline" in page.text_content("#ticker-hint")
-    shot(page, "08-offline-hint.png")
+    shot(page, "12-offline-hint.png")
 
     page.click("#generate")
     spot = choice(page, "SPOT")
@@ -74,12 +74,12 @@ def test_a_company_that_needs_yahoo_offers_the_bundled_ones(offline, page) -> No
         "#suggestions button", "bs => bs.map(b => b.dataset.ticker)"
     )
     assert offered == SnapshotSource().tickers()  # all ten
-    shot(page, "09-offline-alternatives.png")
+    shot(page, "13-offline-alternatives.png")
 
     spot.click()
     page.wait_for_url("**/reports/*", timeout=60_000)
     assert "Spotify Technology S.A." in page.text_content("h1")
-    shot(page, "10-alternative-report.png")
+    shot(page, "14-alternative-report.png")
     assert page.dialogs == []
 
 
@@ -87,7 +87,7 @@ def test_a_fund_is_refused_while_typing_and_offline(offline, page) -> None:
     page.goto(offline["url"])
     page.fill("#ticker", "QQQ")
     page.wait_for_selector("#ticker-hint.error:has-text('QQQ is an ETF')", timeout=20_000)
-    shot(page, "11-fund-refused-hint.png")
+    shot(page, "15-fund-refused-hint.png")
     page.click("#generate")  # and the server refuses it too
     page.wait_for_function(
         "() => document.getElementById('message').textContent.includes('QQQ is an ETF')",

@@ -3,17 +3,20 @@ wait for events, and a real GPU tier (vast_ai on uvicorn) in front of the fake O
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from flask_socketio import SocketIOTestClient
 
 from frontend_app import create_app
 from tests.fakes.live import serve
-from tests.fakes.ollama import FakeOllama, refused_url
+from tests.fakes.ollama import FakeOllama, Reply, refused_url
+from tests.fakes.tls import TlsRecorder, tls_files
 from vast_ai.app import create_app as create_gpu_tier
 from vast_ai.settings import Settings as GpuTierSettings
 
@@ -42,6 +45,31 @@ def gpu_tier(ollama_session: FakeOllama) -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(scope="session")
+def tls_gpu_tier(
+    ollama_session: FakeOllama, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, str]]:
+    """The GPU tier over HTTPS with a certificate of its own, as on Vast.ai: (URL, fingerprint)."""
+    settings = GpuTierSettings(
+        ert_api_key=API_KEY,
+        ert_engine="ollama",
+        ollama_host=ollama_session.url,
+        ert_generation_timeout=20.0,
+    )
+    with (
+        tls_files(tmp_path_factory) as (pin, files),
+        serve(create_gpu_tier(settings), **files) as url,
+    ):
+        yield url, pin
+
+
+@pytest.fixture
+def impostor(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsRecorder]:
+    """A TLS server with another certificate, recording every byte it is sent."""
+    with tls_files(tmp_path_factory) as (_, files), TlsRecorder(**files) as server:
+        yield server
+
+
 @pytest.fixture
 def make_app(tmp_path: Any) -> Iterator[Callable[..., Flask]]:
     """`make_app(**env)`: a dashboard on its own SQLite file; BASE_ENV plus `env`."""
@@ -56,6 +84,46 @@ def make_app(tmp_path: Any) -> Iterator[Callable[..., Flask]]:
     yield make
     for app in apps:
         app.extensions["ert"].close()
+
+
+# A dashboard other machines can reach, so sign-in is required (gunicorn.conf.py would set it).
+EXPOSED = {"ERT_BIND": "0.0.0.0:5000"}
+PASSWORD = "correct horse battery staple"
+_TOKEN = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
+
+
+def sign_in(app: Flask, email: str, password: str = PASSWORD) -> tuple[FlaskClient, str]:
+    """A browser signed in as `email` (made if new): its test client and its CSRF token."""
+    accounts = app.extensions["ert"].accounts
+    if email not in [a.email for a in accounts.all()]:
+        accounts.add(email, PASSWORD)
+    http = app.test_client()
+    form = http.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form)
+    assert token is not None, form
+    answer = http.post(
+        "/login", data={"email": email, "password": password, "csrf_token": token[1]}
+    )
+    assert answer.status_code == 302, answer.get_data(as_text=True)
+    page = http.get("/").get_data(as_text=True)
+    csrf = _TOKEN.search(page)
+    assert csrf is not None
+    return http, csrf[1]
+
+
+def pinned_env(url: str, pin: str) -> dict[str, str]:
+    """The dashboard's settings for a GPU tier over TLS with its certificate pinned."""
+    return {
+        "REMOTE_LLM_INTEGRATION": "true",
+        "ERT_LLM_BACKEND_URL": url,
+        "ERT_LLM_TLS_FINGERPRINT": pin,
+        "ERT_LLM_API_KEY": API_KEY,
+    }
+
+
+def silent_model(ollama: FakeOllama, seconds: float = 20) -> None:
+    """The model says nothing for `seconds`: a report holds its slot (and its GPU slot)."""
+    ollama.reply = Reply(text="Revenue grew.", first_byte_delay=seconds)
 
 
 @pytest.fixture
@@ -75,8 +143,10 @@ def down_url() -> str:
 class Watcher:
     """A Socket.IO test client that remembers every event and can wait for one."""
 
-    def __init__(self, app: Flask) -> None:
-        self.client: SocketIOTestClient = app.extensions["socketio"].test_client(app)
+    def __init__(self, app: Flask, http: FlaskClient | None = None) -> None:
+        """`http`: a signed-in browser's test client, whose cookie the socket sends."""
+        socketio = app.extensions["socketio"]
+        self.client: SocketIOTestClient = socketio.test_client(app, flask_test_client=http)
         self.events: list[tuple[str, dict[str, Any]]] = []
 
     def emit(self, name: str, data: Any) -> Any:

@@ -47,6 +47,18 @@ def test_values_are_read_and_typed() -> None:
     assert settings.ert_data_source == "snapshot"
 
 
+def test_the_gpu_tier_link_is_private() -> None:
+    pin = "sha256 Fingerprint=" + ":".join(["7F"] * 32)
+    settings = Settings.from_env(
+        {"ERT_LLM_BACKEND_URL": "https://203.0.113.7:41234", "ERT_LLM_TLS_FINGERPRINT": pin}
+    )
+    assert settings.ert_llm_tls_fingerprint == ":".join(["7F"] * 32)
+    for local in ("http://127.0.0.1:8001", "http://localhost:8001", "http://[::1]:8001"):
+        assert Settings.from_env({"ERT_LLM_BACKEND_URL": local}).ert_llm_backend_url == local
+    off = {"REMOTE_LLM_INTEGRATION": "false", "ERT_LLM_BACKEND_URL": "http://203.0.113.7:8000"}
+    assert not Settings.from_env(off).remote_llm_integration
+
+
 def test_the_process_environment_is_read_when_no_mapping_is_given(monkeypatch) -> None:
     monkeypatch.setenv("ERT_MAX_CONCURRENT_REPORTS", "3")
     monkeypatch.setenv("OLLAMA_HOST", "")  # empty counts as unset
@@ -63,6 +75,16 @@ def test_the_process_environment_is_read_when_no_mapping_is_given(monkeypatch) -
         ({"ERT_MAX_CONCURRENT_REPORTS": "0"}, "ERT_MAX_CONCURRENT_REPORTS must be at least 1"),
         ({"ERT_DATA_SOURCE": "bloomberg"}, "ERT_DATA_SOURCE must be"),
         ({"ERT_MODELS": " , "}, "ERT_MODELS must name at least one model"),
+        ({"ERT_LLM_BACKEND_URL": "http://203.0.113.7:8000"}, "ERT_LLM_BACKEND_URL must be https"),
+        ({"ERT_LLM_TLS_FINGERPRINT": "AB:CD"}, "ERT_LLM_TLS_FINGERPRINT needs an https://"),
+        (
+            {"ERT_LLM_BACKEND_URL": "https://gpu.example", "ERT_LLM_TLS_FINGERPRINT": "xyz"},
+            "ERT_LLM_TLS_FINGERPRINT is not a SHA-256 fingerprint",
+        ),
+        ({"ERT_REPORTS_PER_USER": "plenty"}, "ERT_REPORTS_PER_USER must be rate limits"),
+        ({"ERT_MAX_QUEUE": "-1"}, "ERT_MAX_QUEUE must be at least 0"),
+        ({"ERT_ADMIN_PASSWORD": "a long secret"}, "ERT_ADMIN_PASSWORD and ERT_ADMIN_EMAIL go"),
+        ({"ERT_ADMIN_EMAIL": "ops@example.com"}, "ERT_ADMIN_PASSWORD and ERT_ADMIN_EMAIL go"),
     ],
 )
 def test_bad_values_say_which_setting_is_wrong(env, words) -> None:
@@ -126,7 +148,7 @@ def test_render_start_command_names_a_module_and_app_that_exist(blueprint) -> No
     assert (ROOT / f"{module_name}.py").is_file()
     source = (ROOT / f"{module_name}.py").read_text()
     assert source.index("eventlet.monkey_patch()") < source.index("from frontend_app import")
-    assert f"{attribute} = create_app()" in source
+    assert f"{attribute} = create_app(serving=True)" in source
     assert importlib.util.find_spec("gunicorn.workers.geventlet") is not None  # gunicorn < 26
 
 
@@ -144,7 +166,14 @@ def test_every_render_env_var_is_read_by_the_settings_and_no_secret_is_in_the_fi
     assert keys - RENDER_ONLY <= ENV_NAMES, keys - RENDER_ONLY - ENV_NAMES
     by_key = {v["key"]: v for v in env_vars}
     assert by_key["SECRET_KEY"] == {"key": "SECRET_KEY", "generateValue": True}
-    for secret in ("ERT_LLM_API_KEY", "ERT_LLM_BACKEND_URL", "OPENAI_API_KEY"):
+    for secret in (
+        "ERT_LLM_API_KEY",
+        "ERT_LLM_BACKEND_URL",
+        "ERT_LLM_TLS_FINGERPRINT",
+        "ERT_ADMIN_EMAIL",
+        "ERT_ADMIN_PASSWORD",
+        "OPENAI_API_KEY",
+    ):
         assert by_key[secret] == {"key": secret, "sync": False}
     for flag in ("REMOTE_LLM_INTEGRATION", "OLLAMA_INTEGRATION", "OPENAI_INTEGRATION"):
         assert flag in by_key

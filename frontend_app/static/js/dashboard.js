@@ -257,6 +257,12 @@
     showChoices(d.suggestions, d.alternatives);
     setHint(d.message, d.code !== "cancelled");
   });
+  // A session that ended (signed out elsewhere, account removed): sign in again, then come back.
+  socket.on("connect_error", function (err) {
+    if (err && err.data && err.data.code === "sign_in_required") {
+      window.location.assign("/login?next=" + encodeURIComponent(location.pathname + location.search));
+    }
+  });
   socket.on("connect", function () {
     // After a reconnect, subscribing again replays what was missed.
     if (job && !job.finished) {

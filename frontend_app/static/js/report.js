@@ -52,7 +52,9 @@
     regen.addEventListener("click", function () {
       regen.disabled = true;
       var id = document.querySelector("[data-report-id]").dataset.reportId;
-      fetch("/api/reports/" + encodeURIComponent(id) + "/regenerate", { method: "POST" })
+      var csrf = document.querySelector('meta[name="csrf-token"]').content;
+      fetch("/api/reports/" + encodeURIComponent(id) + "/regenerate",
+        { method: "POST", headers: { "X-CSRFToken": csrf } })
         .then(function (r) { return r.json(); })
         .then(function (body) {
           if (body.url) window.location.assign(body.url);

@@ -5,9 +5,10 @@
   if (!el) return;
   var text = el.querySelector(".status-text");
 
-  function show(state, label) {
+  function show(state, label, detail) {
     el.dataset.state = state;
     text.textContent = label;
+    el.title = detail || "GPU tier status";
   }
 
   function poll() {
@@ -21,6 +22,12 @@
           show("degraded", "GPU tier off; writing with " + chain);
         } else if (state === "unreachable") {
           show("unreachable", "GPU tier unreachable (falls back)");
+        } else if (state === "key_refused") {
+          show(state, remote.message, remote.message);  // names the setting to fix
+        } else if (state === "certificate_refused") {
+          // The whole message (both fingerprints) is the tooltip.
+          show(state, "GPU tier refused: not the certificate ERT_LLM_TLS_FINGERPRINT pins",
+               remote.message);
         } else {
           var model = remote.model ? " · " + remote.model : "";
           show(state, "GPU tier " + state + model);

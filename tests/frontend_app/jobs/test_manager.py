@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from typing import Any
 
+import pytest
+
+from frontend_app.errors import TryLater
 from frontend_app.jobs import JobManager, JobReporter, JobSpec
 from frontend_app.llm.base import GenerationCancelled
 from frontend_app.market import validate_ticker
@@ -211,3 +215,59 @@ def test_a_replay_holds_only_text_already_sent_live() -> None:
     names = [(e.name, e.seq) for e in replay]
     assert names == [("token", 1), ("progress", 2), ("progress", 3), ("completed", 4)]
     assert replay[0].payload["text"] == "Rates "
+
+
+def owned(ticker: str, owner: str) -> JobSpec:
+    return JobSpec(validate_ticker(ticker), owner=owner)
+
+
+def gated_manager(gates: dict[str, threading.Event], **admission: Any) -> JobManager:
+    """A manager whose jobs wait for their gate; `admission`: limit and its bounds."""
+    return JobManager(
+        emit=Recorder(),
+        start_task=start_thread,
+        sleep=time.sleep,
+        run=gated_runner(gates),
+        **admission,
+    )
+
+
+def test_admission_caps_each_owners_waiting_jobs_and_bounds_the_queue() -> None:
+    gates: dict[str, threading.Event] = {}
+    manager = gated_manager(gates, limit=1, max_waiting=2, max_waiting_per_owner=1)
+    running = manager.submit(owned("AAPL", "account:1"))
+    manager.submit(owned("MSFT", "account:1"))
+    with pytest.raises(TryLater) as mine:
+        manager.submit(owned("NVDA", "account:1"))
+    assert (
+        mine.value.code == "too_many_waiting"
+        and "You already have 1 report waiting: try again in" in mine.value.message
+    )
+    other = manager.submit(owned("IBM", "account:2"))
+    assert manager.queue_position(other) == 2  # behind one, not behind a burst
+    with pytest.raises(TryLater) as full:
+        manager.submit(owned("ORCL", "account:3"))
+    assert full.value.code == "busy" and full.value.retryable
+    assert re.search(
+        r"ERT is busy \(2 reports waiting\): try again in \d+ minutes?", str(full.value)
+    )
+    assert full.value.fields()["retry_after"] >= 1
+    assert manager.counts() == {"active": 1, "waiting": 2, "limit": 1}  # nothing was queued
+    for gate in ("AAPL", "MSFT", "IBM"):
+        gates.setdefault(gate, threading.Event()).set()
+    wait_until(lambda: running.finished and other.finished)
+
+
+def test_never_more_running_than_the_gpu_tier_holds() -> None:
+    gates: dict[str, threading.Event] = {}
+    gpu = {"slots": 1}
+    manager = gated_manager(gates, limit=4, gpu_slots=lambda: gpu["slots"])
+    first, second, third = (manager.submit(spec(t)) for t in ("AAPL", "MSFT", "NVDA"))
+    wait_until(lambda: first.state == "running")
+    assert (second.state, third.state) == ("queued", "queued")
+    gpu["slots"] = 2  # the GPU tier now runs two at once: both start when a slot frees
+    gates.setdefault("AAPL", threading.Event()).set()
+    wait_until(lambda: second.state == "running" and third.state == "running")
+    for gate in ("MSFT", "NVDA"):
+        gates.setdefault(gate, threading.Event()).set()
+    wait_until(lambda: second.finished and third.finished)

@@ -6,9 +6,11 @@ import re
 from html.parser import HTMLParser
 
 import pytest
+from markdown_it import MarkdownIt
 
 from frontend_app.reports.render import (
     grounding_headline,
+    inert_markdown,
     markdown_with_footnotes,
     render_markdown_html,
 )
@@ -85,15 +87,43 @@ def test_marks_figures_in_tables_lists_and_headings() -> None:
 )
 def test_model_markup_produces_nothing_executable(attack: str) -> None:
     elements = _elements(render(f"Revenue $391.04B. {attack} Margin 46.2%."))
-    assert {tag for tag, _ in elements} <= {"p", "span", "a"}
+    assert {tag for tag, _ in elements} <= {"p", "span"}
     for _, attrs in elements:
         assert not [name for name, _ in attrs if name.startswith("on")]
         assert not [v for name, v in attrs if name == "href" and "script:" in (v or "").lower()]
 
 
-def test_links_stay_but_only_safe_ones() -> None:
-    html = render_markdown_html("[filing](https://sec.gov/x) and <https://ok.example>", None)
-    assert '<a href="https://sec.gov/x" rel="noopener noreferrer">filing</a>' in html
+LINKS = (
+    "See [the filing](https://sec.gov/x), <https://ok.example>, www.evil.example, "
+    "![pixel](https://t.example/p.png), [ref][1] and ir@apple.com.\n\n[1]: https://ref.example\n"
+)
+
+
+def test_links_the_model_writes_are_shown_as_text_never_as_links() -> None:
+    html = render_markdown_html(LINKS, None)
+    assert {tag for tag, _ in _elements(html)} == {"p"}
+    assert "[the filing](https://sec.gov/x)" in html and "&lt;https://ok.example&gt;" in html
+    assert "[1]: https://ref.example" in html  # a link reference stays text too
+
+
+def test_the_markdown_export_of_model_text_has_no_html_and_no_link_a_viewer_would_follow() -> None:
+    text = inert_markdown(LINKS + "<script>alert(1)</script> <a href='https://x.example'>x</a>")
+    assert "<" not in text.replace("\\<", "")  # every < is escaped: no tag, no autolink
+    assert "](" not in text.replace("\\](", "") and "][" not in text.replace("\\][", "")
+    for bare in ("https://sec.gov/x", "www.evil.example", "ir@apple.com", "https://ref.example"):
+        assert f"`{bare}`" in text  # a code span: not autolinked by GitHub-style viewers
+    # Rendered again as CommonMark, nothing but text and code comes out.
+    tags = {tag for tag, _ in _elements(MarkdownIt("gfm-like").render(text))}
+    assert tags <= {"p", "code"}, tags
+
+
+def test_the_markdown_export_keeps_ordinary_markdown_and_footnote_labels() -> None:
+    markdown = "**Revenue** grew 12.5% (see https://sec.gov/x).\n\n| a | b |\n|---|---|\n| x | y |"
+    out = markdown_with_footnotes(markdown, check_figures(markdown, FACTS))
+    assert out == (
+        "**Revenue** grew 12.5%[^u1] (see `https://sec.gov/x`).\n\n| a | b |\n|---|---|\n"
+        "| x | y |\n\n[^u1]: 12.5% — not found in the data\n"
+    )
 
 
 @pytest.mark.parametrize(

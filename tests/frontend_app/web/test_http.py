@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import Any
 
@@ -11,10 +12,12 @@ from flask import Flask
 
 from tests.fakes.ollama import Reply, default_responder
 from tests.fakes.reports import store_hostile_report
+from tests.frontend_app.conftest import EXPOSED
 
 HOSTILE = (
     "Revenue grew.\n\n<script>window.__pwned = 1</script>\n\n"
-    '<img src=x onerror="window.__pwned = 2">\n\n[click](javascript:alert(1))'
+    '<img src=x onerror="window.__pwned = 2">\n\n[click](javascript:alert(1)) '
+    "[login again](https://evil.example/login)"
 )
 
 
@@ -279,14 +282,32 @@ def test_model_output_never_becomes_markup(make_app) -> None:
     assert "<script" not in section and "<img" not in section and "href=" not in section
     assert "&lt;script&gt;" in section  # shown as text, not run
     assert "&lt;b&gt;bold&lt;/b&gt;" in page  # the rating summary is escaped too
+    assert "[login again](https://evil.example/login)" in section  # the model's link, as text
     standalone = http.get(f"/reports/{report_id}.html").get_data(as_text=True)
     assert "<script" not in standalone and "<img" not in standalone
+    assert "evil.example" in standalone and 'href="https://evil' not in standalone
+    markdown = http.get(f"/reports/{report_id}.md").get_data(as_text=True)
+    assert re.search(r"(?<!\\)<", markdown) is None  # every < escaped: no tag at all
+    assert "\\[login again\\](`https://evil.example/login`)" in markdown
     assert http.get(f"/reports/{report_id}.pdf").status_code == 200
 
 
-def test_there_is_a_favicon(make_app) -> None:
+def test_there_is_a_favicon_even_before_signing_in(make_app) -> None:
     http = make_app().test_client()
     icon = http.get("/favicon.ico")
     assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
     assert icon.data.startswith(b"<svg")
     assert b'rel="icon"' in http.get("/").data
+    exposed = make_app(**EXPOSED).test_client()  # sign-in required
+    assert exposed.get("/favicon.ico").status_code == 200
+    assert b'rel="icon"' in exposed.get("/login").data
+
+
+def test_pages_send_the_security_headers_and_connect_only_to_their_own_origin(make_app) -> None:
+    page = make_app().test_client().get("/")
+    policy = dict(
+        part.strip().split(" ", 1) for part in page.headers["Content-Security-Policy"].split(";")
+    )
+    assert policy["connect-src"] == "'self'"
+    assert policy["default-src"] == "'self'" and policy["frame-ancestors"] == "'none'"
+    assert page.headers["X-Content-Type-Options"] == "nosniff"

@@ -228,3 +228,30 @@ def test_the_percentage_follows_the_text_while_sections_are_written(
     assert moving and 25 < max(moving) < 90
     percents = [p["percent"] for name, p in events if name == "progress"]
     assert percents == sorted(percents)
+
+
+@pytest.mark.parametrize("event", ["generate", "cancel", "subscribe"])
+def test_an_event_with_a_none_payload_or_none_at_all_gets_a_clean_error_ack(
+    make_app, watcher, event, caplog
+) -> None:
+    client = watcher(make_app())
+    expected = {"generate": "invalid_request", "cancel": "invalid_request"}.get(
+        event, "unknown_job"
+    )
+    with_none = client.emit(event, None)
+    without = client.client.emit(event, callback=True)
+    for ack in (with_none, without):
+        assert ack["error"]["code"] == expected and ack["error"]["message"]
+    assert "Traceback" not in caplog.text and "internal_error" not in str(without)
+
+
+@pytest.mark.parametrize("model", [0, False, "", [], {"name": "gpt-oss:20b"}])
+def test_a_model_that_is_not_an_offered_name_is_refused_not_taken_as_the_default(
+    make_app, watcher, model
+) -> None:
+    app = make_app()
+    ack = watcher(app).emit("generate", {"ticker": "AAPL", "model": model})
+    assert ack["error"]["code"] == "unknown_model"
+    answer = app.test_client().post("/api/reports", json={"ticker": "AAPL", "model": model})
+    assert answer.status_code == 400 and answer.json["error"]["code"] == "unknown_model"
+    assert app.extensions["ert"].jobs.counts()["active"] == 0

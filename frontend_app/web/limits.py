@@ -1,0 +1,54 @@
+"""Rate limits at the web edge: reports asked for per account and per address, sign-in
+attempts per address and per e-mail. One rule each, for HTTP and Socket.IO alike.
+
+Counted with the `limits` library (the engine under Flask-Limiter, whose decorators see
+HTTP routes only) in a moving window, in the storage ERT_RATELIMIT_STORAGE_URI names:
+memory:// for one process; redis://... when several instances share the counts.
+"""
+
+from __future__ import annotations
+
+import time
+
+from limits import RateLimitItem, parse_many
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+
+from ..errors import TryLater
+from ..settings import Settings
+
+SIGN_INS_PER_ADDRESS = parse_many("10/minute;100/day")
+SIGN_INS_PER_EMAIL = parse_many("10/hour")
+
+Check = tuple[RateLimitItem, str, str]
+
+
+class Limits:
+    def __init__(self, settings: Settings) -> None:
+        self._window = MovingWindowRateLimiter(
+            storage_from_string(settings.ert_ratelimit_storage_uri)
+        )
+        self._reports_per_account = parse_many(settings.ert_reports_per_user)
+        self._reports_per_address = parse_many(settings.ert_reports_per_address)
+
+    def report(self, account: str | None, address: str) -> None:
+        """Count one report asked for from `address` (by `account`, when signed in), or
+        raise TryLater and count nothing."""
+        checks = [(item, "report:address", address) for item in self._reports_per_address]
+        if account is not None:
+            checks += [(item, "report:account", account) for item in self._reports_per_account]
+        self._take(checks, "rate_limited", "You asked for many reports in a short time")
+
+    def sign_in(self, address: str, email: str) -> None:
+        """Count one sign-in attempt, or raise TryLater (password guessing)."""
+        checks = [(item, "sign-in:address", address) for item in SIGN_INS_PER_ADDRESS]
+        checks += [(item, "sign-in:email", email.strip().lower()) for item in SIGN_INS_PER_EMAIL]
+        self._take(checks, "too_many_sign_ins", "Too many sign-in attempts")
+
+    def _take(self, checks: list[Check], code: str, reason: str) -> None:
+        for item, *keys in checks:
+            if not self._window.test(item, *keys):
+                reset = self._window.get_window_stats(item, *keys).reset_time
+                raise TryLater(code, reason, reset - time.time())
+        for item, *keys in checks:
+            self._window.hit(item, *keys)
