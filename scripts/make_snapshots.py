@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import sys
 import tempfile
@@ -41,7 +40,6 @@ def main() -> int:
     import yfinance as yf
 
     warnings.filterwarnings("ignore", module="yfinance")  # pandas deprecation noise
-    logging.getLogger("bs4").setLevel(logging.ERROR)  # yfinance parsing the empty consent page
     from frontend_app.market import MarketDataError, NotAnEquity, validate_ticker
     from frontend_app.market.snapshots import INDEX_FILE
     from frontend_app.market.yahoo import YahooSource

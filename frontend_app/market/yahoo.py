@@ -88,9 +88,11 @@ RECOMMENDATIONS_URL = "https://query2.finance.yahoo.com/v6/finance/recommendatio
 # yfinance otherwise logs and swallows HTTP errors, leaving an empty answer that looks
 # like "no data"; ERT classifies failures itself (rate limit, network, unknown ticker),
 # and MarketDataService logs each kind once, so yfinance's warning per request
-# ("Cookie/crumb fetch failed ...") is muted; its errors still show.
+# ("Cookie/crumb fetch failed ...") is muted, and BeautifulSoup's as yfinance reads
+# Yahoo's consent page ("Some characters could not be decoded"); errors still show.
 yf.config.debug.hide_exceptions = False
-logging.getLogger("yfinance").setLevel(logging.ERROR)
+for _library in ("yfinance", "bs4"):
+    logging.getLogger(_library).setLevel(logging.ERROR)
 
 Failure = Literal["rate_limited", "not_found", "no_network", "timeout", "yahoo_error", "unreadable"]
 
