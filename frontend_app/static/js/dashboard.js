@@ -125,7 +125,7 @@
         a.href = r.url; a.textContent = r.ticker;
         tr.insertCell().append(a);
         tr.insertCell().textContent = r.company_name;
-        tr.insertCell().textContent = r.recommendation.toUpperCase();
+        tr.insertCell().textContent = r.recommendation.replace("_", " ").toUpperCase();
         tr.insertCell().textContent = r.model;
         tr.insertCell().textContent = r.integration.replace("_", "-");
       });
