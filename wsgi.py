@@ -10,5 +10,7 @@ import eventlet
 eventlet.monkey_patch()
 
 from frontend_app import create_app  # noqa: E402
+from frontend_app.logs import configure_logging  # noqa: E402
 
+configure_logging()
 app = create_app(serving=True)

@@ -18,6 +18,7 @@ from . import web
 from .green import green_library
 from .jobs import JobManager, ReportPipeline
 from .llm.factory import build_chain
+from .logs import ErrorsToLog
 from .market import MarketDataService
 from .reports.store import ReportStore
 from .settings import Settings
@@ -47,6 +48,7 @@ def create_app(
 
     # Under a monkey-patched worker let Flask-SocketIO pick the green mode; else threads.
     socketio = SocketIO(app, async_mode=None if green_library() is not None else "threading")
+    app.wsgi_app = ErrorsToLog(app.wsgi_app)  # type: ignore[method-assign]
 
     database_url = settings.database_url or f"sqlite:///{Path(app.instance_path) / 'ert.sqlite3'}"
     store = ReportStore(database_url)

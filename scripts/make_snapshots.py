@@ -5,7 +5,7 @@
 
 Offline (the default) the recordings in ../shared/fixtures/yahoo (next to the
 repository) are replayed through the real yfinance, and every symbol they cover is
-tried: equities are written as `<TICKER>.json` (and their as-of date and sector
+tried: equities are written as `<TICKER>.json` (and their as-of date, name and sector
 listed in `index.json`), non-equities are listed in `index.json` so the snapshot
 source refuses them the way the live source does.
 """
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import sys
 import tempfile
@@ -41,7 +40,6 @@ def main() -> int:
     import yfinance as yf
 
     warnings.filterwarnings("ignore", module="yfinance")  # pandas deprecation noise
-    logging.getLogger("bs4").setLevel(logging.ERROR)  # yfinance parsing the empty consent page
     from frontend_app.market import MarketDataError, NotAnEquity, validate_ticker
     from frontend_app.market.snapshots import INDEX_FILE
     from frontend_app.market.yahoo import YahooSource
@@ -64,6 +62,7 @@ def main() -> int:
         if index_path.is_file()
         else {"companies": {}, "not_equities": {}}
     )
+    index.setdefault("names", {})
     index.setdefault("sectors", {})
     source = YahooSource(timeout=30.0)
     replay: AbstractContextManager[object] = nullcontext() if args.live else replay_yahoo()
@@ -74,6 +73,7 @@ def main() -> int:
             except NotAnEquity as refused:
                 index["not_equities"][ticker] = refused.quote_type
                 index["companies"].pop(ticker, None)
+                index["names"].pop(ticker, None)
                 index["sectors"].pop(ticker, None)
                 print(f"{ticker}: refused, {refused.message}")
                 continue
@@ -85,6 +85,7 @@ def main() -> int:
                 json.dumps(company.to_dict(), indent=1, sort_keys=True) + "\n", encoding="utf-8"
             )
             index["companies"][ticker] = company.as_of.isoformat()
+            index["names"][ticker] = company.profile.name
             if company.profile.sector:
                 index["sectors"][ticker] = company.profile.sector
             index["not_equities"].pop(ticker, None)

@@ -69,6 +69,7 @@ class Job:
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     state: JobState = "queued"
     started_monotonic: float = field(default_factory=time.monotonic)
+    ended_monotonic: float | None = None
     events: list[JobEvent] = field(default_factory=list)
     last_seq: int = 0  # the number of events sent
     # The first logged token run whose text is not all sent yet.
@@ -82,7 +83,13 @@ class Job:
 
     @property
     def elapsed(self) -> float:
-        return round(time.monotonic() - self.started_monotonic, 2)
+        """Seconds since the job was submitted; frozen once it ended."""
+        end = time.monotonic() if self.ended_monotonic is None else self.ended_monotonic
+        return round(end - self.started_monotonic, 2)
+
+    def end(self, state: JobState) -> None:
+        self.ended_monotonic = time.monotonic()
+        self.state = state
 
     @property
     def finished(self) -> bool:
@@ -229,10 +236,10 @@ class JobReporter:
         self.job.report_id = report_id
         self.progress("completed", 100, "Report ready")
         self._events.send(self.job, "completed", {"report_id": report_id, "url": url})
-        self.job.state = "completed"
+        self.job.end("completed")
 
     def failed(self, error: ErtError) -> None:
         cancelled = error.code == "cancelled"
         self.progress("cancelled" if cancelled else "failed", self.job.percent, error.message)
         self._events.send(self.job, "failed", error.fields())
-        self.job.state = "cancelled" if cancelled else "failed"
+        self.job.end("cancelled" if cancelled else "failed")

@@ -9,7 +9,8 @@ How the dashboard calls it::
     try:
         company = service.get_company(symbol)        # CompanyData
     except MarketDataError as error:                 # error.code, error.message
-        ...                                          # UnknownTicker has .suggestions
+        ...                                          # .suggestions, .alternatives (Match)
+    service.search("apple")                          # [Match("AAPL", "Apple Inc.", ...)]
 
     finder = PeerFinder(service)                     # one per process too
     both = finder.fetch("AAPL", peers="MSFT, GOOG")  # CompanyAndPeers; peers=None: ERT chooses
@@ -21,8 +22,10 @@ How the dashboard calls it::
   `.get_company(ticker: Ticker, *, scope="full") -> CompanyData` (a ticker validate_ticker
   returned, checked once where it entered; blocking, call it from a job, not from the
   event loop's hot path; scope "peer": quote, key statistics and profile only, one
-  upstream call), `.offline` (Yahoo is not being asked),
-  `.snapshots.tickers()` (the companies bundled for offline use).
+  upstream call), `.search(query) -> list[Match]` (a ticker or a name: Yahoo's search
+  online, the bundled companies and well-known funds offline), `.offline` (Yahoo is not
+  being asked: only the bundled companies work now), `.snapshots.companies` (the
+  companies bundled for offline use, as Matches).
   The ticker's syntax is checked before anything is fetched; its existence and
   quoteType by the first answer of the parallel fetch.
 - `CompanyData` (pydantic, frozen): ticker, source ("yfinance" | "snapshot"), as_of
@@ -38,6 +41,8 @@ How the dashboard calls it::
   scope ("full" | "peer": a peer's statements, prices and research are left empty on
   purpose). `.to_dict()` is JSON-safe; `CompanyData.from_dict(d)`.
   Units: see frontend_app.market.company (fractions for ratios, major currencies).
+- `Match` (frozen): ticker, name, quote_type (Yahoo's: EQUITY, ETF, ...), exchange,
+  bundled (works offline); `.fields()` is what the API and the page get.
 - `PeerFinder(service, max_peers=5).fetch(ticker, peers=None) -> CompanyAndPeers`:
   the company and its peers fetched at once (see frontend_app.market.peers for who
   the peers are). `PeerSet`: selection ("named" | "recommended" | "sector" | "none"),
@@ -45,8 +50,10 @@ How the dashboard calls it::
   (list[LeftOut(ticker, reason)]: invalid, unknown, unreachable, other date, too many).
   Only the company's own failure raises. `parse_peer_list("MSFT, goog")`.
 - Errors (all `MarketDataError`, an ErtError: `.code` and a user-facing `.message`):
-  InvalidTicker, UnknownTicker (`.suggestions`), NotAnEquity, RateLimited,
-  DataSourceUnreachable. `.retryable` says whether trying later may help.
+  InvalidTicker, UnknownTicker (`.suggestions`), NotAnEquity, NotBundled (snapshot mode;
+  `.suggestions`, `.alternatives`), RateLimited, DataSourceUnreachable (`.outage`:
+  no_network, timeout, yahoo_error or unreadable; in auto mode the bundled companies as
+  `.alternatives`). `.retryable` says whether trying later may help.
 """
 
 from .company import (
@@ -64,11 +71,13 @@ from .errors import (
     InvalidTicker,
     MarketDataError,
     NotAnEquity,
+    NotBundled,
     RateLimited,
     UnknownTicker,
 )
 from .peers import CompanyAndPeers, LeftOut, PeerFinder, PeerSet, parse_peer_list
 from .research import ResearchData
+from .search import Match
 from .service import DataSource, MarketDataService
 from .tickers import Ticker, validate_ticker
 
@@ -84,7 +93,9 @@ __all__ = [
     "LeftOut",
     "MarketDataError",
     "MarketDataService",
+    "Match",
     "NotAnEquity",
+    "NotBundled",
     "PeerFinder",
     "PeerSet",
     "PriceHistory",

@@ -12,7 +12,8 @@ from cachetools import TTLCache
 
 from .cache import SingleFlight
 from .company import STATEMENT_PARTS, CompanyData, Scope
-from .errors import DataSourceUnreachable
+from .errors import DataSourceUnreachable, MarketDataError
+from .search import Match
 from .snapshots import SNAPSHOT_DIR, SnapshotSource
 from .tickers import Ticker
 from .yahoo import StatementBundle, YahooSource
@@ -20,11 +21,15 @@ from .yahoo import StatementBundle, YahooSource
 DataSource = Literal["yfinance", "snapshot", "auto"]
 V = TypeVar("V")
 
-# After Yahoo proved unreachable, "auto" serves bundled companies without asking it
-# again for this long, so each new ticker does not wait out the network timeout.
+# After Yahoo proved unreachable, "auto" answers without asking it again for this long
+# (bundled companies from their snapshots, others with the outage), so each new ticker
+# does not wait out the network timeout.
 OFFLINE_SECONDS = 60.0
 # Companies kept in each cache at most (the least recently used go first).
 CACHE_SIZE = 512
+# Yahoo's answers to a search are kept this long; a search may take this long at most.
+SEARCH_TTL = 3600.0
+SEARCH_TIMEOUT = 5.0
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +39,8 @@ class MarketDataService:
 
     source: "yfinance" (live only), "snapshot" (bundled files only) or "auto" (live,
     and the bundled snapshot when Yahoo is unreachable and the ticker is bundled; the
-    result then says so in `source` and `source_label`).
+    result then says so in `source` and `source_label`; a ticker that is not bundled
+    then fails with the bundled companies as `alternatives`).
     quote_ttl / statement_ttl: seconds a company's quote and its statements stay cached.
     timeout: seconds each upstream call may take.
     One instance is meant to be shared by the whole process.
@@ -58,8 +64,10 @@ class MarketDataService:
         self._peers: TTLCache[str, CompanyData] = TTLCache(CACHE_SIZE, quote_ttl)  # scope "peer"
         self._statements: TTLCache[str, StatementBundle] = TTLCache(CACHE_SIZE, statement_ttl)
         self._cache_lock = threading.Lock()  # cachetools' caches are not thread-safe
+        self._searches: TTLCache[str, list[Match]] = TTLCache(CACHE_SIZE, SEARCH_TTL)
         self._flights: SingleFlight[CompanyData] = SingleFlight()
         self._offline_until = 0.0
+        self._outage: DataSourceUnreachable | None = None  # Yahoo's last failure, until it answers
 
     def get_company(self, ticker: Ticker, *, scope: Scope = "full") -> CompanyData:
         """Company data for `ticker`, raising a MarketDataError subclass when there is none.
@@ -85,6 +93,31 @@ class MarketDataService:
             return True
         return self.source == "auto" and time.monotonic() < self._offline_until
 
+    def search(self, query: str, limit: int = 8) -> list[Match]:
+        """Companies (and other instruments, marked by quote_type) that `query` may name, best
+        first: from Yahoo's search, or offline from the bundled companies and known funds."""
+        text = " ".join(query.split())[:64]
+        if not text:
+            return []
+        if not self.offline:
+            key = text.casefold()
+            found = self._cached(self._searches, key)
+            if found is not None:
+                return found
+            try:
+                found = self.yahoo.search(
+                    text, set(self.snapshots.tickers()), limit, timeout=SEARCH_TIMEOUT
+                )
+            except DataSourceUnreachable as outage:
+                self._note_outage(outage)
+            except MarketDataError:
+                pass  # rate-limited: the bundled companies still answer
+            else:
+                self._note_answer()
+                self._keep(self._searches, key, found)
+                return found
+        return self.snapshots.search(text, limit) if self.source != "yfinance" else []
+
     def _cached(self, cache: TTLCache[str, V], ticker: str) -> V | None:
         with self._cache_lock:
             return cache.get(ticker)
@@ -105,23 +138,62 @@ class MarketDataService:
         return company
 
     def _fetch_live(self, ticker: Ticker, scope: Scope) -> CompanyData:
-        if self.offline and self.snapshots.has(ticker):
+        outage = self._outage if self.offline else None
+        if outage is None:
+            try:
+                statements = self._cached(self._statements, ticker)
+                company = self.yahoo.fetch(ticker, statements, scope=scope)
+            except DataSourceUnreachable as failed:
+                self._note_outage(failed)
+                if self.source != "auto":
+                    raise
+                outage = failed
+            else:
+                self._note_answer()
+                if scope == "full":
+                    self._keep_statements(ticker, company)
+                return company
+        return self._without_yahoo(ticker, outage, scope)
+
+    def _without_yahoo(
+        self, ticker: Ticker, outage: DataSourceUnreachable, scope: Scope
+    ) -> CompanyData:
+        """While Yahoo fails ("auto"): the bundled snapshot, a refusal of a non-equity known
+        offline, or the outage, offering the bundled companies to a person who asked for
+        this one (not for a peer)."""
+        if self.snapshots.has(ticker):
             return self.snapshots.fetch(ticker)
-        try:
-            statements = self._cached(self._statements, ticker)
-            company = self.yahoo.fetch(ticker, statements, scope=scope)
-        except DataSourceUnreachable:
-            self._offline_until = time.monotonic() + OFFLINE_SECONDS
-            if self.source == "auto" and self.snapshots.has(ticker):
-                log.warning("Yahoo Finance unreachable; serving the bundled snapshot of %s", ticker)
-                return self.snapshots.fetch(ticker)
-            raise
+        self.snapshots.refuse_non_equity(ticker)
         if scope != "full":
-            return company
+            raise outage
+        suggestions = [m for m in self.snapshots.search(ticker) if m.bundled]
+        raise outage.with_choices(suggestions, self.snapshots.companies)
+
+    def _keep_statements(self, ticker: Ticker, company: CompanyData) -> None:
         bundle = StatementBundle(
             statements=company.statements,
             gaps=[gap for gap in company.gaps if gap.part in STATEMENT_PARTS],
         )
         if bundle.complete and self._cached(self._statements, ticker) is None:
             self._keep(self._statements, ticker, bundle)
-        return company
+
+    def _note_outage(self, outage: DataSourceUnreachable) -> None:
+        """Remember that Yahoo failed; log it once per kind of failure, not per request."""
+        with self._cache_lock:
+            logged = self._outage is not None and self._outage.outage == outage.outage
+            self._outage = outage
+            self._offline_until = time.monotonic() + OFFLINE_SECONDS
+        if not logged:
+            then = (
+                "the bundled companies are served until it answers"
+                if self.source == "auto"
+                else "reports fail until it answers"
+            )
+            log.warning("%s; %s", outage.message, then)
+
+    def _note_answer(self) -> None:
+        with self._cache_lock:
+            recovered, self._outage = self._outage is not None, None
+            self._offline_until = 0.0
+        if recovered:
+            log.info("Yahoo Finance answers again")

@@ -2,8 +2,8 @@
 
 scripts/make_snapshots.py writes them by running the live yfinance path against
 recorded Yahoo answers: one `<TICKER>.json` (a CompanyData dict) per equity, and
-`index.json` naming the bundled companies (with their as-of dates and sectors) and
-the instruments refused as non-equities, so offline answers match online ones.
+`index.json` naming the bundled companies (with their as-of dates, names and sectors)
+and the instruments refused as non-equities, so offline answers match online ones.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from .company import CompanyData
-from .errors import NotAnEquity, UnknownTicker
-from .tickers import close_matches
+from .errors import NotAnEquity, NotBundled
+from .instruments import WELL_KNOWN_ETFS, quote_type_by_convention
+from .search import Match, match_listed
 
 SNAPSHOT_DIR = Path(__file__).resolve().parent.parent / "snapshots"
 INDEX_FILE = "index.json"
@@ -35,7 +36,7 @@ class SnapshotSource:
     def _index(self) -> dict[str, Any]:
         path = self.directory / INDEX_FILE
         if not path.is_file():
-            return {"companies": {}, "not_equities": {}, "sectors": {}}
+            return {"companies": {}, "not_equities": {}, "names": {}, "sectors": {}}
         index: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
         return index
 
@@ -46,6 +47,36 @@ class SnapshotSource:
     def has(self, ticker: str) -> bool:
         return ticker in self._index["companies"]
 
+    @cached_property
+    def companies(self) -> list[Match]:
+        """The bundled companies with their names, by ticker."""
+        names: dict[str, str] = self._index.get("names", {})
+        return [Match(t, names.get(t, t), bundled=True) for t in self.tickers()]
+
+    @cached_property
+    def _listing(self) -> list[Match]:
+        """What can be found offline: the bundled companies and the well-known funds."""
+        funds = [Match(t, name, quote_type="ETF") for t, name in WELL_KNOWN_ETFS.items()]
+        return self.companies + funds
+
+    def search(self, query: str, limit: int = 8) -> list[Match]:
+        """What `query` names among the bundled companies and well-known funds."""
+        return match_listed(query, self._listing, limit)
+
+    def quote_type(self, ticker: str) -> str | None:
+        """Yahoo's quoteType of a symbol ERT knows offline: EQUITY for the bundled
+        companies, the recorded or evident type of a non-equity, else None."""
+        if self.has(ticker):
+            return "EQUITY"
+        recorded: str | None = self._index["not_equities"].get(ticker)
+        return recorded or quote_type_by_convention(ticker)
+
+    def refuse_non_equity(self, ticker: str) -> None:
+        """Raise NotAnEquity if `ticker` is known offline not to be a company share."""
+        quote_type = self.quote_type(ticker)
+        if quote_type is not None and quote_type != "EQUITY":
+            raise NotAnEquity(ticker, quote_type)
+
     def same_sector(self, sector: str | None, exclude: str) -> list[str]:
         """The bundled companies of `sector` but `exclude`, sorted (offline peers)."""
         sectors: dict[str, str] = self._index.get("sectors", {})
@@ -53,10 +84,9 @@ class SnapshotSource:
 
     def fetch(self, ticker: str) -> CompanyData:
         if not self.has(ticker):
-            quote_type = self._index["not_equities"].get(ticker)
-            if quote_type:
-                raise NotAnEquity(ticker, quote_type)
-            raise UnknownTicker(ticker, close_matches(ticker, self.tickers()))
+            self.refuse_non_equity(ticker)
+            suggestions = [m for m in self.search(ticker) if m.bundled]
+            raise NotBundled(ticker, suggestions, self.companies)
         data = json.loads((self.directory / f"{ticker}.json").read_text(encoding="utf-8"))
         company = CompanyData.from_dict(data)
         return company.model_copy(

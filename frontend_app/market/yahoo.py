@@ -27,17 +27,23 @@ patched sockets make the calls cooperative without any help.
 
 from __future__ import annotations
 
+import errno
 import functools
+import logging
+import socket
 import time
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+import requests
 import yfinance as yf
+from curl_cffi import CurlECode, CurlError
+from curl_cffi.requests import exceptions as curl_exceptions
 from yfinance import _http as yf_http
 from yfinance.data import YfData
 from yfinance.exceptions import YFRateLimitError, YFTickerMissingError
@@ -56,7 +62,14 @@ from .company import (
     StatementKind,
     statement_key,
 )
-from .errors import DataSourceUnreachable, NotAnEquity, RateLimited, UnknownTicker
+from .errors import (
+    DataSourceUnreachable,
+    MarketDataError,
+    NotAnEquity,
+    Outage,
+    RateLimited,
+    UnknownTicker,
+)
 from .normalise import (
     analysts_from_info,
     prices_from_frame,
@@ -67,15 +80,21 @@ from .normalise import (
 )
 from .normalise_research import RESEARCH_PARTS
 from .research import ResearchData
+from .search import Match, matches_from_yahoo
 
 # Yahoo's "people also watch" list; yfinance has no accessor for it.
 RECOMMENDATIONS_URL = "https://query2.finance.yahoo.com/v6/finance/recommendationsbysymbol/{}"
 
 # yfinance otherwise logs and swallows HTTP errors, leaving an empty answer that looks
-# like "no data"; ERT classifies failures itself (rate limit, network, unknown ticker).
+# like "no data"; ERT classifies failures itself (rate limit, network, unknown ticker),
+# and MarketDataService logs each kind once, so yfinance's warning per request
+# ("Cookie/crumb fetch failed ...") is muted, and BeautifulSoup's as yfinance reads
+# Yahoo's consent page ("Some characters could not be decoded"); errors still show.
 yf.config.debug.hide_exceptions = False
+for _library in ("yfinance", "bs4"):
+    logging.getLogger(_library).setLevel(logging.ERROR)
 
-Failure = Literal["rate_limited", "unreachable", "not_found", "other"]
+Failure = Literal["rate_limited", "not_found", "no_network", "timeout", "yahoo_error", "unreadable"]
 
 _YFINANCE_FREQ: dict[Frequency, str] = {"annual": "yearly", "quarterly": "quarterly"}
 _STATEMENT_METHODS: dict[StatementKind, str] = {
@@ -144,26 +163,83 @@ def _cooperative_session() -> None:
     YfData(session=yf_http.requests.Session(impersonate="chrome", thread=library))
 
 
-def classify(error: BaseException) -> Failure:
-    """What kind of failure a yfinance / HTTP exception is."""
+def _causes(error: BaseException) -> Iterator[BaseException]:
+    """The error and what it was raised from or while handling (urllib3 keeps it in `reason`)."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [error]
+    while pending:
+        cause = pending.pop()
+        if cause is None or id(cause) in seen:
+            continue
+        seen.add(id(cause))
+        yield cause
+        reason = getattr(cause, "reason", None)
+        pending += [cause.__cause__, cause.__context__]
+        pending += [reason] if isinstance(reason, BaseException) else []
+
+
+_LOOKUP_FAILED = "its address could not be looked up"
+_CURL_NETWORK: dict[int, str] = {
+    CurlECode.COULDNT_RESOLVE_HOST: _LOOKUP_FAILED,
+    CurlECode.COULDNT_RESOLVE_PROXY: "the proxy's address could not be looked up",
+    CurlECode.COULDNT_CONNECT: "the connection was refused or cut",
+}
+
+
+def _network_failure(error: BaseException) -> tuple[Failure, str] | None:
+    """no_network or timeout, in words, if `error` is one (curl_cffi's or requests' kind)."""
+    for cause in _causes(error):
+        if isinstance(cause, socket.gaierror):
+            return "no_network", _LOOKUP_FAILED
+        if isinstance(cause, CurlError) and cause.code in _CURL_NETWORK:
+            return "no_network", _CURL_NETWORK[cause.code]
+        if isinstance(cause, OSError) and cause.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
+            return "no_network", "the network is unreachable"
+    for cause in _causes(error):
+        if isinstance(cause, (requests.Timeout, curl_exceptions.Timeout, TimeoutError)):
+            return "timeout", "the connection timed out"
+        if isinstance(
+            cause, (requests.ConnectionError, curl_exceptions.ConnectionError, ConnectionError)
+        ):
+            return "no_network", "the connection was refused or cut"
+    return None
+
+
+def classify(error: BaseException) -> tuple[Failure, str]:
+    """What kind of failure a yfinance / HTTP exception is, and the detail in words."""
     status = getattr(getattr(error, "response", None), "status_code", None)
+    status = status if isinstance(status, int) and status > 0 else None  # 0: no answer at all
     if isinstance(error, YFRateLimitError) or status == 429:
-        return "rate_limited"
+        return "rate_limited", "HTTP 429"
     if status == 404 or isinstance(error, YFTickerMissingError):
-        return "not_found"
-    if isinstance(status, int) and status >= 500:
-        return "unreachable"
-    if status is None and isinstance(error, (OSError, TimeoutError)):
-        return "unreachable"  # requests' and curl_cffi's errors are OSErrors
-    return "other"
+        return "not_found", "HTTP 404"
+    if status is not None and status >= 500:
+        return "yahoo_error", f"HTTP {status}"
+    if status is None:
+        network = _network_failure(error)
+        if network is not None:
+            return network
+    return "unreadable", type(error).__name__
 
 
 _GAP_REASONS: dict[Failure, str] = {
     "rate_limited": "Yahoo Finance rate-limited the request",
-    "unreachable": "Yahoo Finance could not be reached",
+    "no_network": "Yahoo Finance could not be reached",
+    "timeout": "Yahoo Finance did not answer in time",
+    "yahoo_error": "Yahoo Finance answered with an error",
     "not_found": "Yahoo Finance has no data for it",
-    "other": "Yahoo Finance sent an answer ERT could not read",
+    "unreadable": "Yahoo Finance sent an answer ERT could not read",
 }
+_RETRYABLE: frozenset[Failure] = frozenset({"rate_limited", "no_network", "timeout", "yahoo_error"})
+
+
+def _outage_error(error: BaseException) -> MarketDataError:
+    """The error a person is shown when Yahoo failed (not for an unknown ticker)."""
+    failure, detail = classify(error)
+    if failure == "rate_limited":
+        return RateLimited()
+    outage: Outage = "unreadable" if failure == "not_found" else failure
+    return DataSourceUnreachable(outage, detail)
 
 
 @dataclass(frozen=True)
@@ -227,30 +303,42 @@ class YahooSource:
         try:
             body = self._call(lambda _: YfData().get_raw_json(url, timeout=self.timeout), ticker)
         except Exception as error:
-            failure = classify(error)
-            if failure == "rate_limited":
-                raise RateLimited() from error
-            if failure == "not_found":
+            if classify(error)[0] == "not_found":
                 return []
-            raise DataSourceUnreachable(
-                "network error" if failure == "unreachable" else "unreadable answer"
-            ) from error
+            raise _outage_error(error) from error
         try:
             results = body["finance"]["result"] or [{}]
             entries = results[0].get("recommendedSymbols") or []
             symbols = [entry.get("symbol") for entry in entries]
         except (TypeError, KeyError, AttributeError, IndexError):
-            raise DataSourceUnreachable("unreadable answer") from None
+            raise DataSourceUnreachable("unreadable", "similar companies") from None
         return [s for s in dict.fromkeys(symbols) if isinstance(s, str) and s and s != ticker]
 
-    def _suggestions(self, ticker: str) -> list[str]:
-        """Equity tickers Yahoo's search finds for `ticker` (empty if search fails)."""
+    def search(
+        self, query: str, bundled: set[str], limit: int = 8, timeout: float | None = None
+    ) -> list[Match]:
+        """What Yahoo's search finds for `query` (a ticker or a name); DataSourceUnreachable
+        or RateLimited when it cannot be asked."""
+        _cooperative_session()
         try:
-            quotes = yf.Search(ticker, max_results=8, news_count=0, timeout=self.timeout).quotes
-        except Exception:  # suggestions are a courtesy; never fail the error path on them
+            quotes = yf.Search(
+                query,
+                max_results=limit,
+                news_count=0,
+                lists_count=0,
+                timeout=timeout or self.timeout,
+            ).quotes
+        except Exception as error:
+            raise _outage_error(error) from error
+        return matches_from_yahoo(quotes, bundled)[:limit]
+
+    def _suggestions(self, ticker: str) -> list[Match]:
+        """Equities Yahoo's search finds for an unknown `ticker` (none if search fails)."""
+        try:
+            found = self.search(ticker, bundled=set())
+        except MarketDataError:  # suggestions are a courtesy; never fail the error path on them
             return []
-        symbols = [q.get("symbol") for q in quotes if q.get("quoteType") == "EQUITY"]
-        return [s for s in dict.fromkeys(symbols) if isinstance(s, str) and s != ticker][:5]
+        return [m for m in found if m.equity and m.ticker != ticker][:5]
 
     def _call(self, call: Callable[[yf.Ticker], Any], ticker: str) -> Any:
         """One yfinance call, retried with backoff when rate-limited."""
@@ -259,7 +347,7 @@ class YahooSource:
             try:
                 return call(yf.Ticker(ticker))
             except Exception as error:
-                if classify(error) != "rate_limited" or attempt >= self.retries:
+                if classify(error)[0] != "rate_limited" or attempt >= self.retries:
                     raise
             time.sleep(self.backoff * 2**attempt)
             attempt += 1
@@ -271,16 +359,11 @@ class YahooSource:
         try:
             info = future.result(timeout=self._remaining(started))
         except FutureTimeout:
-            raise DataSourceUnreachable(f"no answer within {self.timeout:g} s") from None
+            raise DataSourceUnreachable("timeout", f"no answer within {self.timeout:g} s") from None
         except Exception as error:
-            failure = classify(error)
-            if failure == "rate_limited":
-                raise RateLimited() from error
-            if failure == "not_found":
+            if classify(error)[0] == "not_found":
                 raise UnknownTicker(ticker, self._suggestions(ticker)) from error
-            raise DataSourceUnreachable(
-                "network error" if failure == "unreachable" else "unreadable answer"
-            ) from error
+            raise _outage_error(error) from error
         if not isinstance(info, dict) or not info.get("quoteType"):
             raise UnknownTicker(ticker, self._suggestions(ticker))
         quote_type = str(info["quoteType"]).upper()
@@ -295,12 +378,8 @@ class YahooSource:
             future.cancel()
             return Gap(part=part, reason=f"no answer within {self.timeout:g} s", retryable=True)
         except Exception as error:
-            failure = classify(error)
-            return Gap(
-                part=part,
-                reason=_GAP_REASONS[failure],
-                retryable=failure in ("rate_limited", "unreachable"),
-            )
+            failure, _ = classify(error)
+            return Gap(part=part, reason=_GAP_REASONS[failure], retryable=failure in _RETRYABLE)
 
     def _assemble(
         self,
@@ -366,7 +445,7 @@ class YahooSource:
             result = results[part]
             missing = Gap(part=part, reason=f"Yahoo Finance has no {description}")
             if isinstance(result, Gap):
-                gaps.append(missing if result.reason == _GAP_REASONS["other"] else result)
+                gaps.append(missing if result.reason == _GAP_REASONS["unreadable"] else result)
                 continue
             parsed = parse(result, info)
             if any(parsed.values()):

@@ -10,8 +10,8 @@ from flask import Blueprint, abort, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 
 from ..errors import ErtError
-from ..jobs import JobSpec
-from ..market import MarketDataError, Ticker, validate_ticker
+from ..jobs import Job, JobSpec
+from ..market import MarketDataError, NotAnEquity, Ticker, validate_ticker
 from ..reports.store import StoredReport
 from ..reports.view import build_report_view
 from ..version import __version__
@@ -48,12 +48,28 @@ def models() -> ResponseReturnValue:
 
 @bp.get("/api/tickers/check")
 def check_ticker() -> ResponseReturnValue:
-    """The as-you-type check: the format (no network), and known tickers it may be meant as."""
+    """The as-you-type check: is the text a ticker (no network), which instruments it may
+    name (Yahoo's search; offline, the bundled companies), and is it one ERT refuses."""
+    text = request.args.get("q", "")
+    market = dashboard().market
+    matches = market.search(text)
+    body: dict[str, Any] = {
+        "suggestions": [m.fields() for m in matches],
+        "offline": market.offline,
+    }
     try:
-        ticker = validate_ticker(request.args.get("q", ""))
+        ticker = validate_ticker(text)
     except MarketDataError as exc:
-        return jsonify(valid=False, code=exc.code, message=exc.message, suggestions=[])
-    return jsonify(valid=True, ticker=ticker, suggestions=dashboard().ticker_suggestions(ticker))
+        message = exc.message
+        if " " in text.strip() and not matches:  # a name, not a mistyped ticker
+            message = f"No company named '{text.strip()[:40]}'"
+            message += " among the companies bundled with ERT" if market.offline else ""
+        return jsonify(valid=False, code=exc.code, message=message, **body)
+    kind = next((m.quote_type for m in matches if m.ticker == ticker), None)
+    kind = kind or market.snapshots.quote_type(ticker)
+    if kind is not None and kind != "EQUITY":
+        body["refused"] = NotAnEquity(ticker, kind).message
+    return jsonify(valid=True, ticker=ticker, **body)
 
 
 @bp.post("/api/reports")
@@ -78,14 +94,32 @@ def regenerate(report_id: str) -> ResponseReturnValue:
     return jsonify(job_id=job.id, url=url_for("pages.index", job=job.id)), 202
 
 
-@bp.get("/api/jobs/<job_id>")
-def job_status(job_id: str) -> ResponseReturnValue:
-    jobs = dashboard().jobs
-    job = jobs.get(job_id)
+def _job(job_id: str) -> Job:
+    job = dashboard().jobs.get(job_id)
     if job is None:
         abort(404, description="That report job is not known (it may have expired)")
+    return job
+
+
+def _job_body(job: Job) -> dict[str, Any]:
     url = url_for("pages.report", report_id=job.report_id) if job.report_id else None
-    return jsonify({**job.to_dict(), "url": url, "queue_position": jobs.queue_position(job)})
+    return {**job.to_dict(), "url": url, "queue_position": dashboard().jobs.queue_position(job)}
+
+
+@bp.get("/api/jobs/<job_id>")
+def job_status(job_id: str) -> ResponseReturnValue:
+    return jsonify(_job_body(_job(job_id)))
+
+
+@bp.delete("/api/jobs/<job_id>")
+def cancel_job(job_id: str) -> ResponseReturnValue:
+    """Cancel a queued or running job (202: it ends as `cancelled` within moments)."""
+    job = _job(job_id)
+    if not dashboard().jobs.cancel(job.id):
+        return error_response(
+            409, ErtError("not_cancellable", f"That report job has already ended ({job.state})")
+        )
+    return jsonify(_job_body(job)), 202
 
 
 @bp.get("/api/reports")

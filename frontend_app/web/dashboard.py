@@ -1,6 +1,6 @@
 """The parts one dashboard app is built from, kept in `app.extensions["ert"]`, and the
-answers the pages need from them: the GPU tier's state, the model list, ticker hints,
-and starting a report someone asked for (rate limits, then the job manager's admission)."""
+answers the pages need from them: the GPU tier's state, the model list, and starting
+a report someone asked for (rate limits, then the job manager's admission)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,7 @@ from flask import current_app
 from ..jobs import Job, JobManager, JobSpec
 from ..llm.chain import FallbackChain
 from ..llm.remote import RemoteGpuTier
-from ..market import MarketDataService, Ticker
-from ..market.tickers import close_matches
+from ..market import MarketDataService
 from ..reports.store import ReportStore
 from ..settings import Settings
 from .accounts import Accounts
@@ -74,12 +73,6 @@ class Dashboard:
         TryLater, with nothing queued, past a rate limit or the queue's bounds."""
         self.limits.report(account, address)
         return self.jobs.submit(replace(spec, owner=account or f"address:{address}"))
-
-    def ticker_suggestions(self, text: Ticker, limit: int = 6) -> list[str]:
-        """Tickers ERT knows (bundled snapshots, past reports) that `text` may be meant as."""
-        known = set(self.market.snapshots.tickers()) | {r.ticker for r in self.store.recent(200)}
-        starting = sorted(t for t in known if t.startswith(text) and t != text)
-        return (starting or close_matches(text, known, limit))[:limit]
 
     def close(self) -> None:
         """Close the GPU tier client and the database pool (when the process ends)."""

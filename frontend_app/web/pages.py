@@ -1,8 +1,16 @@
-"""The pages people open: the dashboard, a report, and a report's exports."""
+"""The pages people open: the dashboard, a report, a report's exports, and the icon."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, jsonify, render_template
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    render_template,
+    send_from_directory,
+)
 from flask.typing import ResponseReturnValue
 
 from ..reports.exports import to_html, to_json, to_markdown, to_pdf
@@ -45,3 +53,10 @@ def export(report_id: str, fmt: str) -> ResponseReturnValue:
     if fmt == "html":
         return Response(to_html(view), mimetype="text/html", headers=disposition)
     return Response(to_pdf(view), mimetype="application/pdf", headers=disposition)
+
+
+@bp.get("/favicon.ico")
+def favicon() -> ResponseReturnValue:
+    """The icon, also where browsers look for it on pages without an icon link (JSON, PDF)."""
+    static = current_app.static_folder or ""
+    return send_from_directory(static, "favicon.svg", mimetype="image/svg+xml", max_age=86400)

@@ -48,8 +48,8 @@ from .errors import error_body, error_response
 
 log = logging.getLogger(__name__)
 
-# What a visitor who is not signed in may still reach.
-OPEN_ENDPOINTS = frozenset({"signin.login", "static", "api.health"})
+# What a visitor who is not signed in may still reach (the icon is a static file too).
+OPEN_ENDPOINTS = frozenset({"signin.login", "static", "api.health", "pages.favicon"})
 SIGN_IN_FIRST = ErtError("sign_in_required", "Sign in first")
 ADD_AN_ACCOUNT = (
     "add one with `flask --app frontend_app users add EMAIL`, or set ERT_ADMIN_EMAIL and "

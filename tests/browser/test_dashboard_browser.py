@@ -1,14 +1,9 @@
-"""The dashboard in headless Chromium, against both tiers started as `make run` starts them.
-
-The GPU tier is `uvicorn vast_ai.app:app` in front of the fake Ollama (slow enough to
-watch), the dashboard is gunicorn with the eventlet worker; market data comes from the
-bundled snapshots. Screenshots go to artifacts/screenshots/.
-"""
+"""The dashboard in headless Chromium, against both tiers started as `make run` starts them
+(tests/browser/conftest.py); market data comes from the bundled snapshots."""
 
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -16,18 +11,9 @@ from typing import Any
 
 import pytest
 
-from ert_run import (
-    ROOT,
-    Tier,
-    dashboard_env,
-    free_port,
-    gpu_tier_env,
-    start_dashboard,
-    start_gpu_tier,
-    wait_healthy,
-)
+from ert_run import dashboard_env, free_port, start_dashboard, wait_healthy
 from frontend_app.reports.store import ReportStore
-from generate_api_key import generate_api_key
+from tests.browser.conftest import both_tiers, shot
 from tests.fakes.ollama import FakeOllama, Reply, default_responder
 from tests.fakes.reports import store_hostile_report
 from tests.fakes.tls import TlsRecorder, tls_files
@@ -35,17 +21,6 @@ from vast_ai.tls import fingerprint
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SCREENSHOTS = ROOT / "artifacts" / "screenshots"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SECTION_TEXT = (
     "Apple's revenue reached $391.0B in fiscal 2024 as services kept growing and the installed "
     "base widened; margins held firm while the company returned cash to shareholders."
@@ -55,67 +30,17 @@ HOSTILE = '<script>window.__pwned = 1</script> <img src=x onerror="window.__pwne
 
 
 @pytest.fixture(scope="module")
-def ollama() -> Iterator[FakeOllama]:
-    with FakeOllama() as fake:
-        yield fake
-
-
-@pytest.fixture(scope="module")
 def servers(
     ollama: FakeOllama, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, Any]]:
-    tmp = tmp_path_factory.mktemp("browser")
-    key = generate_api_key()
-    base = {**os.environ, "OLLAMA_HOST": ollama.url}
-    gpu = start_gpu_tier(
-        gpu_tier_env(key, base, engine="ollama"), port=free_port(), log=tmp / "gpu.log"
-    )
-    tiers: list[Tier] = [gpu]
-    database = f"sqlite:///{tmp / 'dashboard.sqlite3'}"
-    try:
-        wait_healthy(gpu, timeout=60)
-        env = dashboard_env(
-            key, gpu.url, {**os.environ, "ERT_DATA_SOURCE": "snapshot", "DATABASE_URL": database}
-        )
-        dashboard = start_dashboard(env, port=free_port(), log=tmp / "dashboard.log")
-        tiers.append(dashboard)
-        wait_healthy(dashboard, timeout=60)
-        yield {"url": dashboard.url, "database": database, "gpu": gpu.url, "key": key}
-    finally:
-        for tier in reversed(tiers):
-            tier.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is needed at /usr/bin/chromium (make chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.dialogs = []  # type: ignore[attr-defined]
-    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
-    yield page
-    context.close()
+    """Both tiers, market data from the bundled snapshots only."""
+    with both_tiers(ollama, tmp_path_factory.mktemp("browser"), ERT_DATA_SOURCE="snapshot") as urls:
+        yield urls
 
 
 def slow_replies(ollama: FakeOllama, text: str = SECTION_TEXT, delay: float = 0.12) -> None:
     reply = Reply(text=text, chunk_delay=delay)
     ollama.responder = lambda body: default_responder(body) if body.get("format") else reply
-
-
-def shot(page: Any, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
 
 
 def canvas_has_pixels(page: Any, canvas_id: str) -> bool:
@@ -133,7 +58,7 @@ def test_type_generate_watch_it_stream_reload_and_land_on_the_report(servers, pa
     page.goto(servers["url"])
     page.wait_for_selector("#backend-status[data-state='healthy']", timeout=20_000)
     page.fill("#ticker", "AAPL")
-    page.wait_for_selector("#ticker-hint:has-text('AAPL looks like a ticker')")
+    page.wait_for_selector("#ticker-hint:has-text('AAPL · Apple Inc.')")
     page.click("#generate")
 
     page.wait_for_selector("#job:not([hidden])")
@@ -167,14 +92,15 @@ def test_type_generate_watch_it_stream_reload_and_land_on_the_report(servers, pa
     assert page.dialogs == []
 
 
-def test_an_unknown_ticker_shows_the_error_and_suggestions(servers, page) -> None:
+def test_a_ticker_that_is_not_bundled_shows_the_error_and_the_choices(servers, page) -> None:
     page.goto(servers["url"])
     page.fill("#ticker", "AAPLE")
     page.click("#generate")
     page.wait_for_selector("#suggestions:not([hidden]) button", timeout=20_000)
-    assert "No company found" in page.text_content("#message")
-    assert "AAPL" in page.text_content("#suggestions")
-    shot(page, "04-unknown-ticker.png")
+    assert "not one of the companies bundled with ERT" in page.text_content("#ticker-hint")
+    assert "Did you mean: AAPL · Apple Inc." in page.text_content("#suggestions")
+    assert "Or, offline:" in page.text_content("#suggestions")
+    shot(page, "04-not-bundled.png")
 
 
 def test_hostile_model_output_runs_nothing_live_or_stored(servers, page, ollama) -> None:

@@ -8,6 +8,7 @@ be set before yfinance is imported: the root ``tests/conftest.py`` does that.
 API::
 
     from tests.fakes.yahoo import replay_yahoo, recorded_tickers, quote_summary, raw, fundamentals
+    from tests.fakes.yahoo import offline_env
 
     with replay_yahoo(delay=0.0) as yahoo:      # yahoo: YahooReplay
         yf.Ticker("AAPL").info                  # answered from quoteSummary-all-AAPL.json
@@ -36,7 +37,9 @@ answer at once, as yfinance caches them in production). A symbol with no
 recording is answered the way Yahoo answers an unknown symbol (404 or empty
 result), so unknown tickers can be tested too. ``YFINANCE_PANDAS_NOISE`` is a
 warning filter for yfinance's pandas deprecation noise. ``recorded_tickers()`` lists the
-symbols that have a quoteSummary recording. The cookie and crumb endpoints are
+symbols that have a quoteSummary recording; ``offline_env(os.environ)`` is the
+environment of a server process that cannot reach Yahoo at all (no replay in another
+process: the network itself fails). The cookie and crumb endpoints are
 not counted in ``calls``. yfinance keeps cookies, a crumb and an in-memory
 response cache in a process-wide singleton: ``replay_yahoo`` clears that cache
 on entry and exit so tests do not see each other's answers.
@@ -50,7 +53,7 @@ import re
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
@@ -69,6 +72,21 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 # yfinance 1.7 still calls pandas with inplace=..., which pandas 3.1 deprecates; not ours.
 # Use as `pytestmark = pytest.mark.filterwarnings(YFINANCE_PANDAS_NOISE)`.
 YFINANCE_PANDAS_NOISE = "ignore:The inplace keyword:DeprecationWarning"
+
+
+def offline_env(base: Mapping[str, str]) -> dict[str, str]:
+    """`base` for a server process that cannot reach Yahoo, as on a machine without network.
+
+    Every HTTPS request goes through a proxy whose name never resolves (RFC 6761
+    `.invalid`), so yfinance fails to look a name up, online or not; loopback stays direct
+    (the GPU tier, the fake Ollama). yfinance uses curl_cffi, as in production.
+    """
+    env = {k: v for k, v in base.items() if k != "YF_DISABLE_CURL_CFFI"}
+    return {
+        **env,
+        "HTTPS_PROXY": "http://no-network.invalid:3128",
+        "NO_PROXY": "127.0.0.1,localhost",
+    }
 
 
 def fixtures_dir() -> Path:

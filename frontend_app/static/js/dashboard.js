@@ -7,8 +7,8 @@
     ["financial_analysis", "Financial Analysis"], ["valuation", "Valuation"],
     ["risks", "Risks"], ["investment_thesis", "Investment Thesis"]
   ];
-  var TICKER = /^[A-Z0-9.\-^=]{1,12}$/;
   var STORAGE_KEY = "ert.activeJob";
+  var DEFAULT_HINT = "Type a ticker (AAPL, OCDO.L) or a company name (apple).";
   var $ = function (id) { return document.getElementById(id); };
 
   var form = $("generate-form"), input = $("ticker"), hint = $("ticker-hint"),
@@ -18,51 +18,82 @@
   var socket = io({ transports: ["websocket", "polling"] });
   var job = null;  // {id, lastSeq, elapsed, elapsedAt, percent, stage, finished}
 
-  // ---- ticker check as you type ----
+  // ---- what was typed: hints, and companies to pick in one click ----
   var checkTimer = null;
   function setHint(message, isError) {
     hint.textContent = message;
     hint.classList.toggle("error", !!isError);
     input.setAttribute("aria-invalid", isError ? "true" : "false");
   }
-  function showSuggestions(list) {
-    suggestions.textContent = "";
-    if (!list || !list.length) { suggestions.hidden = true; return; }
-    suggestions.append("Did you mean: ");
-    list.forEach(function (s) {
+  function label(m) { return m.ticker + " · " + m.name; }
+  // A row of companies, each a button that starts its report: "Did you mean: [AAPL · Apple Inc.]".
+  function choiceRow(title, list) {
+    var row = document.createElement("p");
+    row.className = "choices";
+    var strong = document.createElement("strong"); strong.textContent = title + " ";
+    row.append(strong);
+    list.forEach(function (m) {
       var b = document.createElement("button");
-      b.type = "button"; b.className = "secondary"; b.textContent = s;
-      b.addEventListener("click", function () { input.value = s; checkTicker(); showSuggestions([]); });
-      suggestions.append(b);
+      b.type = "button"; b.className = "secondary choice"; b.dataset.ticker = m.ticker;
+      b.textContent = label(m);
+      b.title = "Write a report on " + m.name + " (" + m.ticker + ")";
+      b.addEventListener("click", function () { input.value = m.ticker; generate(); });
+      row.append(b);
     });
-    suggestions.hidden = false;
+    return row;
+  }
+  // `offered`: what the person may have meant; `alternatives`: the companies that work offline.
+  function showChoices(offered, alternatives, offeredTitle) {
+    suggestions.textContent = "";
+    offered = (offered || []).filter(function (m) { return m.quote_type === "EQUITY"; });
+    var shown = offered.map(function (m) { return m.ticker; });
+    var others = (alternatives || []).filter(function (m) { return shown.indexOf(m.ticker) < 0; });
+    if (offered.length) suggestions.append(choiceRow(offeredTitle || "Did you mean:", offered));
+    if (others.length) suggestions.append(choiceRow(offered.length ? "Or, offline:" : "Works offline:", others));
+    suggestions.hidden = !offered.length && !others.length;
+  }
+  function describe(body) {
+    var exact = body.suggestions.filter(function (m) { return m.ticker === body.ticker; })[0];
+    var others = body.suggestions.filter(function (m) { return m !== exact; });
+    if (body.refused) { setHint(body.refused + "; pick a company.", true); showChoices(others); return; }
+    if (exact) {
+      setHint(label(exact) + (exact.exchange ? " (" + exact.exchange + ")" : "") +
+        (exact.bundled ? ", bundled: works offline." : "."), false);
+      showChoices(others, [], "Also:");
+      return;
+    }
+    if (others.some(function (m) { return m.quote_type === "EQUITY"; })) {
+      setHint("One click on the company you mean writes its report.", false);
+    } else if (!body.valid) {
+      setHint(body.message, true);
+    } else if (body.offline) {
+      setHint("Yahoo Finance cannot be reached now, so " + body.ticker +
+        " cannot be looked up; the companies bundled with ERT work offline.", false);
+    } else {
+      setHint(body.ticker + " looks like a ticker; Generate looks it up.", false);
+    }
+    showChoices(others);
   }
   function checkTicker() {
-    var value = input.value.trim().toUpperCase();
-    if (!value) { setHint("Type a ticker: letters, digits and . - ^ = (up to 12).", false); return false; }
-    if (!TICKER.test(value)) {
-      setHint("A ticker has 1–12 letters, digits or . - ^ =", true); return false;
-    }
+    var value = input.value.trim();
     clearTimeout(checkTimer);
+    if (!value) { setHint(DEFAULT_HINT, false); showChoices([]); return; }
     checkTimer = setTimeout(function () {
       fetch("/api/tickers/check?q=" + encodeURIComponent(value))
         .then(function (r) { return r.json(); })
         .then(function (body) {
-          if (input.value.trim().toUpperCase() !== value) return;
+          if (input.value.trim() !== value) return;
           var options = $("ticker-options");
           options.textContent = "";
-          body.suggestions.forEach(function (t) {
-            var o = document.createElement("option"); o.value = t; options.append(o);
+          body.suggestions.forEach(function (m) {
+            var o = document.createElement("option"); o.value = m.ticker; o.label = m.name; options.append(o);
           });
-          if (!body.valid) { setHint(body.message, true); return; }
-          var known = body.suggestions.length ? " Known to ERT: " + body.suggestions.join(", ") + "." : "";
-          setHint(body.ticker + " looks like a ticker." + known, false);
+          describe(body);
         }).catch(function () {});
     }, 250);
     setHint(value + " …", false);
-    return true;
   }
-  input.addEventListener("input", function () { showSuggestions([]); checkTicker(); });
+  input.addEventListener("input", checkTicker);
 
   // ---- model picker ----
   fetch("/api/models").then(function (r) { return r.json(); }).then(function (body) {
@@ -94,7 +125,7 @@
         a.href = r.url; a.textContent = r.ticker;
         tr.insertCell().append(a);
         tr.insertCell().textContent = r.company_name;
-        tr.insertCell().textContent = r.recommendation.toUpperCase();
+        tr.insertCell().textContent = r.recommendation.replace("_", " ").toUpperCase();
         tr.insertCell().textContent = r.model;
         tr.insertCell().textContent = r.integration.replace("_", "-");
       });
@@ -221,7 +252,9 @@
     $("eta").textContent = d.code === "cancelled" ? "cancelled" : "stopped";
     var written = [].some.call(document.querySelectorAll(".live-section pre"), function (p) { return p.textContent; });
     $("live-sections").hidden = !written;
-    if (d.suggestions && d.suggestions.length) showSuggestions(d.suggestions);
+    // Refused before any text: the message and the choices belong by the input, alone.
+    if (!written && d.code !== "cancelled") jobCard.hidden = true;
+    showChoices(d.suggestions, d.alternatives);
     setHint(d.message, d.code !== "cancelled");
   });
   // A session that ended (signed out elsewhere, account removed): sign in again, then come back.
@@ -237,18 +270,21 @@
     }
   });
 
-  form.addEventListener("submit", function (ev) {
-    ev.preventDefault();
-    if (!checkTicker()) { input.focus(); return; }
+  function generate() {
+    var ticker = input.value.trim().toUpperCase();
+    if (!ticker) { setHint(DEFAULT_HINT, true); input.focus(); return; }
+    clearTimeout(checkTimer);
     generateBtn.disabled = true;
-    socket.emit("generate", { ticker: input.value.trim().toUpperCase(), model: modelSelect.value || null },
-      function (ack) {
-        generateBtn.disabled = false;
-        if (!ack || ack.error) { setHint(ack ? ack.error.message : "No answer from the server", true); return; }
-        $("job-title").textContent = input.value.trim().toUpperCase();
-        watch(ack.job_id);
-      });
-  });
+    socket.emit("generate", { ticker: ticker, model: modelSelect.value || null }, function (ack) {
+      generateBtn.disabled = false;
+      if (!ack || ack.error) { setHint(ack ? ack.error.message : "No answer from the server", true); return; }
+      showChoices([]);
+      setHint("Writing a report on " + ticker + ".", false);
+      $("job-title").textContent = ticker;
+      watch(ack.job_id);
+    });
+  }
+  form.addEventListener("submit", function (ev) { ev.preventDefault(); generate(); });
   cancelBtn.addEventListener("click", function () {
     if (!job) return;
     cancelBtn.disabled = true;

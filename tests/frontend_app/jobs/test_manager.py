@@ -163,6 +163,23 @@ def test_cancel_stops_a_running_job_and_removes_a_waiting_one() -> None:
     assert manager.cancel("no-such-job") is False
 
 
+def test_a_jobs_elapsed_time_stops_when_it_ends() -> None:
+    gates = {"A": threading.Event()}
+    manager = JobManager(
+        emit=Recorder(), start_task=start_thread, sleep=time.sleep, run=gated_runner(gates), limit=1
+    )
+    done, waiting = manager.submit(spec("A")), manager.submit(spec("B"))
+    time.sleep(0.05)
+    manager.cancel(waiting.id)
+    gates["A"].set()
+    wait_until(lambda: done.finished)
+    ended = (done.elapsed, waiting.elapsed)
+    assert ended[0] >= 0.05
+    time.sleep(0.1)
+    assert (done.elapsed, waiting.elapsed) == ended
+    assert done.to_dict()["elapsed"] == ended[0]
+
+
 def test_a_runner_that_forgets_to_end_its_job_still_ends_it() -> None:
     emit = Recorder()
     manager = JobManager(

@@ -104,7 +104,7 @@ def test_an_unreachable_peer_is_reported_not_fatal(finder: PeerFinder, yahoo: Ya
     yahoo.fail("quoteSummary", exception=requests.ConnectionError("refused"), ticker="SPOT")
     both = finder.fetch("AAPL", peers="SPOT, CRM")
     assert both.peers.tickers == ["CRM"]
-    assert reasons(both.peers)["SPOT"].startswith("Yahoo Finance is unreachable")
+    assert reasons(both.peers)["SPOT"].startswith("Yahoo Finance cannot be reached")
 
 
 def test_a_peer_of_another_source_or_date_is_left_out(yahoo: YahooReplay, tmp_path: Path) -> None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
-from frontend_app.market import MarketDataService, NotAnEquity, UnknownTicker
+from frontend_app.market import MarketDataService, NotAnEquity, NotBundled
 from frontend_app.market.snapshots import SNAPSHOT_DIR
 from frontend_app.market.yahoo import YahooSource
 from tests.fakes.yahoo import YFINANCE_PANDAS_NOISE, YahooReplay
@@ -61,13 +62,35 @@ def test_snapshots_match_what_the_live_path_builds_today(yahoo: YahooReplay, tic
     assert fresh == stored
 
 
-def test_offline_unknown_ticker_suggests_bundled_ones() -> None:
-    with pytest.raises(UnknownTicker) as caught:
+def test_every_bundled_company_is_indexed_with_its_name() -> None:
+    for ticker in BUNDLED:
+        stored = json.loads((SNAPSHOT_DIR / f"{ticker}.json").read_text(encoding="utf-8"))
+        assert INDEX["names"][ticker] == stored["profile"]["name"]
+
+
+def test_snapshot_mode_offers_the_bundled_companies_for_one_it_lacks() -> None:
+    with pytest.raises(NotBundled) as caught:
         MarketDataService(source="snapshot").get_company("APPL")
-    assert caught.value.message == "No company found for 'APPL'"
-    assert "AAPL" in caught.value.suggestions
+    assert caught.value.message == (
+        "APPL is not one of the companies bundled with ERT, and this server reads only "
+        "those (ERT_DATA_SOURCE=snapshot); pick one of them"
+    )
+    assert [m.ticker for m in caught.value.suggestions] == ["AAPL"]
+    fields = caught.value.fields()
+    assert [a["ticker"] for a in fields["alternatives"]] == BUNDLED
+    assert fields["alternatives"][0] == {
+        "ticker": "AAPL",
+        "name": "Apple Inc.",
+        "quote_type": "EQUITY",
+        "exchange": None,
+        "bundled": True,
+    }
 
 
-def test_offline_non_equity_is_refused_like_online() -> None:
-    with pytest.raises(NotAnEquity, match="QQQ is an ETF"):
-        MarketDataService(source="snapshot").get_company("QQQ")
+@pytest.mark.parametrize(
+    "ticker, kind",
+    [("QQQ", "an ETF"), ("SPY", "an ETF"), ("^GSPC", "an index"), ("ETH-USD", "a cryptocurrency")],
+)
+def test_offline_non_equities_are_refused_like_online(ticker: str, kind: str) -> None:
+    with pytest.raises(NotAnEquity, match=f"{re.escape(ticker)} is {kind}"):
+        MarketDataService(source="snapshot").get_company(ticker)

@@ -1,7 +1,6 @@
 import pytest
 
 from frontend_app.market import InvalidTicker, validate_ticker
-from frontend_app.market.tickers import close_matches
 
 
 @pytest.mark.parametrize(
@@ -46,10 +45,3 @@ def test_bad_tickers_are_refused_with_a_message(raw: str, says: str) -> None:
 def test_non_string_input_is_refused_cleanly() -> None:
     with pytest.raises(InvalidTicker, match="must be a string"):
         validate_ticker(None)  # type: ignore[arg-type]
-
-
-def test_close_matches_find_typos_and_exchange_suffixes() -> None:
-    known = ["AAPL", "ABBV", "OCDO.L", "ORSTED.CO", "SPOT"]
-    assert close_matches("APPL", known)[0] == "AAPL"
-    assert close_matches("OCDO", known) == ["OCDO.L"]
-    assert close_matches("ZZZZZZ", known) == []

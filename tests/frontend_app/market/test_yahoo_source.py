@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ import requests
 from frontend_app.market import (
     DataSourceUnreachable,
     InvalidTicker,
+    MarketDataError,
     MarketDataService,
     NotAnEquity,
     RateLimited,
@@ -123,7 +126,7 @@ def test_unknown_ticker_is_named_and_gets_suggestions(
     with pytest.raises(UnknownTicker) as caught:
         live.get_company("XYZQ")
     assert caught.value.message == "No company found for 'XYZQ'"
-    assert caught.value.suggestions == ["XYZ", "XYZQ.L"]
+    assert [m.ticker for m in caught.value.suggestions] == ["XYZ", "XYZQ.L"]
 
 
 def test_rate_limit_is_retried_with_backoff_then_reported(
@@ -152,8 +155,43 @@ def test_refused_connection_is_unreachable(live: MarketDataService, yahoo: Yahoo
     yahoo.fail("quoteSummary", exception=requests.ConnectionError("Connection refused"))
     with pytest.raises(DataSourceUnreachable) as caught:
         live.get_company("AAPL")
-    assert caught.value.message.startswith("Yahoo Finance is unreachable")
+    assert caught.value.message == (
+        "Yahoo Finance cannot be reached: this server seems to be offline "
+        "(the connection was refused or cut)"
+    )
+    assert caught.value.outage == "no_network" and not caught.value.retryable
+
+
+def test_no_network_is_named_as_such(
+    live: MarketDataService, yahoo: YahooReplay, lookup_failure: requests.ConnectionError
+) -> None:
+    """What a machine without network gets from requests (yfinance even trips over it)."""
+    yahoo.fail("quoteSummary", exception=lookup_failure)
+    with pytest.raises(DataSourceUnreachable) as caught:
+        live.get_company("MSFT")
+    assert caught.value.message == (
+        "Yahoo Finance cannot be reached: this server seems to be offline "
+        "(its address could not be looked up)"
+    )
+    assert caught.value.fields()["outage"] == "no_network"
+
+
+def test_yahoo_failing_says_try_later(live: MarketDataService, yahoo: YahooReplay) -> None:
+    yahoo.fail("quoteSummary", status=503)
+    with pytest.raises(DataSourceUnreachable) as caught:
+        live.get_company("AAPL")
+    assert caught.value.message == (
+        "Yahoo Finance is having trouble (HTTP 503); try again in a few minutes"
+    )
     assert caught.value.retryable
+
+
+def test_an_answer_erts_cannot_read_says_so(live: MarketDataService, yahoo: YahooReplay) -> None:
+    yahoo.fail("quoteSummary", status=200, body=["not", "a", "quote", "summary"])
+    with pytest.raises(DataSourceUnreachable) as caught:
+        live.get_company("AAPL")
+    assert caught.value.outage == "unreadable"
+    assert caught.value.message.startswith("Yahoo Finance sent an answer ERT could not read (")
 
 
 def test_auto_falls_back_to_the_bundled_snapshot_with_a_visible_label(yahoo: YahooReplay) -> None:
@@ -176,8 +214,54 @@ def test_auto_remembers_an_outage_and_serves_snapshots_at_once(yahoo: YahooRepla
 def test_auto_without_a_snapshot_reports_the_outage(yahoo: YahooReplay, tmp_path: Path) -> None:
     yahoo.fail("quoteSummary", exception=requests.ConnectionError("Connection refused"))
     service = MarketDataService(source="auto", timeout=5.0, snapshot_dir=tmp_path)
-    with pytest.raises(DataSourceUnreachable):
+    with pytest.raises(DataSourceUnreachable) as caught:
         service.get_company("AAPL")
+    assert caught.value.alternatives == []
+
+
+def test_auto_offline_offers_the_bundled_companies_for_another(
+    yahoo: YahooReplay, lookup_failure: requests.ConnectionError
+) -> None:
+    yahoo.fail("quoteSummary", exception=lookup_failure)
+    service = MarketDataService(source="auto", timeout=5.0)
+    with pytest.raises(DataSourceUnreachable) as caught:
+        service.get_company("MSFT")
+    assert caught.value.message == (
+        "Yahoo Finance cannot be reached: this server seems to be offline (its address "
+        "could not be looked up). Until it answers, ERT can write about the 10 companies "
+        "bundled with it"
+    )
+    assert [m.ticker for m in caught.value.alternatives] == EQUITIES
+    assert caught.value.alternatives[0].name == "Apple Inc."
+    assert caught.value.suggestions == []
+    with pytest.raises(DataSourceUnreachable) as named:
+        service.get_company("APPLE")  # a name typed as a ticker
+    assert [m.ticker for m in named.value.suggestions] == ["AAPL"]
+    with pytest.raises(NotAnEquity, match="QQQ is an ETF"):
+        service.get_company("QQQ")
+    assert yahoo.count("quoteSummary", "MSFT") > 0
+    assert yahoo.count(ticker="APPLE") == 0  # known to be offline: answered at once
+
+
+def test_an_outage_is_logged_once_not_per_request(
+    yahoo: YahooReplay, lookup_failure: requests.ConnectionError, caplog: pytest.LogCaptureFixture
+) -> None:
+    yahoo.fail("quoteSummary", exception=lookup_failure)
+    yahoo.fail("search", exception=lookup_failure)
+    service = MarketDataService(source="auto", timeout=5.0)
+    with caplog.at_level(logging.INFO):
+        for ticker in ("MSFT", "AAPL", "NVDA", "MSFT"):
+            with contextlib.suppress(MarketDataError):
+                service.get_company(ticker)
+        service.search("nvidia")
+    assert [(r.name, r.levelname, r.getMessage()) for r in caplog.records] == [
+        (
+            "frontend_app.market.service",
+            "WARNING",
+            "Yahoo Finance cannot be reached: this server seems to be offline (its address "
+            "could not be looked up); the bundled companies are served until it answers",
+        )
+    ]
 
 
 def test_a_slow_part_becomes_a_gap_not_a_stall(yahoo: YahooReplay, tmp_path: Path) -> None:
@@ -195,8 +279,11 @@ def test_a_slow_part_becomes_a_gap_not_a_stall(yahoo: YahooReplay, tmp_path: Pat
 def test_a_slow_info_call_is_unreachable(yahoo: YahooReplay, tmp_path: Path) -> None:
     yahoo.fail("quoteSummary", delay=2.0)
     service = MarketDataService(source="yfinance", timeout=0.5, snapshot_dir=tmp_path)
-    with pytest.raises(DataSourceUnreachable, match=r"no answer within 0\.5 s"):
+    with pytest.raises(DataSourceUnreachable) as caught:
         service.get_company("AAPL")
+    assert caught.value.message == (
+        "Yahoo Finance did not answer (no answer within 0.5 s); try again in a minute"
+    )
 
 
 def test_empty_statement_answers_are_named_gaps_never_zeros(

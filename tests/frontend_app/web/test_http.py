@@ -12,6 +12,7 @@ from flask import Flask
 
 from tests.fakes.ollama import Reply, default_responder
 from tests.fakes.reports import store_hostile_report
+from tests.frontend_app.conftest import EXPOSED
 
 HOSTILE = (
     "Revenue grew.\n\n<script>window.__pwned = 1</script>\n\n"
@@ -97,18 +98,69 @@ def test_a_failed_job_says_why_over_http(make_app) -> None:
     assert "QQQ is an ETF" in job["error"]["message"]
 
 
+def test_delete_cancels_a_job_over_http(remote_app, ollama) -> None:
+    slow = Reply(text="Revenue grew. " * 40, chunk_delay=0.05)
+    ollama.responder = lambda body: default_responder(body) if body.get("format") else slow
+    http = remote_app.test_client()
+    job_id = http.post("/api/reports", json={"ticker": "AAPL"}).json["job_id"]
+    cancelling = http.delete(f"/api/jobs/{job_id}")
+    assert cancelling.status_code == 202 and cancelling.json["job_id"] == job_id
+    deadline = time.monotonic() + 15
+    while (job := http.get(f"/api/jobs/{job_id}").json)["state"] != "cancelled":
+        assert job["state"] in ("queued", "running") and time.monotonic() < deadline, job
+        time.sleep(0.05)
+    assert job["error"]["code"] == "cancelled"
+    time.sleep(0.1)
+    assert http.get(f"/api/jobs/{job_id}").json["elapsed"] == job["elapsed"]  # frozen
+    again = http.delete(f"/api/jobs/{job_id}")
+    assert again.status_code == 409 and again.json["error"]["code"] == "not_cancellable"
+    assert http.delete("/api/jobs/nope").status_code == 404
+
+
 def test_the_ticker_check_answers_as_you_type(make_app) -> None:
+    http = make_app().test_client()  # the bundled companies only, as offline
+    brk = http.get("/api/tickers/check?q=brk-b").json
+    assert (brk["valid"], brk["ticker"], brk["suggestions"], brk["offline"]) == (
+        True,
+        "BRK-B",
+        [],
+        True,
+    )
+    aapl = http.get("/api/tickers/check?q=AAPL").json
+    assert [m["ticker"] for m in aapl["suggestions"]] == ["AAPL"]  # nothing unrelated
+    assert aapl["suggestions"][0]["name"] == "Apple Inc." and aapl["suggestions"][0]["bundled"]
+    assert [m["ticker"] for m in http.get("/api/tickers/check?q=msft").json["suggestions"]] == []
+    assert "OCDO.L" in [
+        m["ticker"] for m in http.get("/api/tickers/check?q=OCDO").json["suggestions"]
+    ]
+
+
+def test_a_name_is_resolved_to_tickers(make_app) -> None:
     http = make_app().test_client()
-    assert http.get("/api/tickers/check?q=brk-b").json == {
-        "valid": True,
-        "ticker": "BRK-B",
-        "suggestions": [],
-    }
-    assert {"AAPL", "ABBV"} <= set(http.get("/api/tickers/check?q=a").json["suggestions"])
-    assert "AAPL" in http.get("/api/tickers/check?q=AAPLE").json["suggestions"]
-    assert "OCDO.L" in http.get("/api/tickers/check?q=OCDO").json["suggestions"]
-    bad = http.get("/api/tickers/check?q=no%20way").json
-    assert bad["valid"] is False and bad["message"] and bad["suggestions"] == []
+    apple = http.get("/api/tickers/check?q=apple").json
+    assert apple["valid"] is True and apple["ticker"] == "APPLE"  # could be a ticker too
+    assert [m["ticker"] for m in apple["suggestions"]] == ["AAPL"]
+    named = http.get("/api/tickers/check?q=spotify%20technology").json
+    assert named["valid"] is False and named["code"] == "invalid_ticker"
+    assert [m["ticker"] for m in named["suggestions"]] == ["SPOT"]
+    nothing = http.get("/api/tickers/check?q=no%20way").json
+    assert nothing["valid"] is False and nothing["suggestions"] == []
+    assert nothing["message"] == "No company named 'no way' among the companies bundled with ERT"
+    assert "only letters" in http.get("/api/tickers/check?q=$$").json["message"]
+
+
+@pytest.mark.parametrize(
+    "typed, refused",
+    [
+        ("qqq", "ERT writes equity research; QQQ is an ETF"),
+        ("^gspc", "ERT writes equity research; ^GSPC is an index"),
+        ("BTC-USD", "ERT writes equity research; BTC-USD is a cryptocurrency"),
+    ],
+)
+def test_the_check_says_at_once_what_erts_refuses(make_app, typed, refused) -> None:
+    answer = make_app().test_client().get(f"/api/tickers/check?q={typed}").json
+    assert answer["refused"] == refused
+    assert "refused" not in make_app().test_client().get("/api/tickers/check?q=AAPL").json
 
 
 @pytest.mark.parametrize(
@@ -238,6 +290,17 @@ def test_model_output_never_becomes_markup(make_app) -> None:
     assert re.search(r"(?<!\\)<", markdown) is None  # every < escaped: no tag at all
     assert "\\[login again\\](`https://evil.example/login`)" in markdown
     assert http.get(f"/reports/{report_id}.pdf").status_code == 200
+
+
+def test_there_is_a_favicon_even_before_signing_in(make_app) -> None:
+    http = make_app().test_client()
+    icon = http.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
+    assert icon.data.startswith(b"<svg")
+    assert b'rel="icon"' in http.get("/").data
+    exposed = make_app(**EXPOSED).test_client()  # sign-in required
+    assert exposed.get("/favicon.ico").status_code == 200
+    assert b'rel="icon"' in exposed.get("/login").data
 
 
 def test_pages_send_the_security_headers_and_connect_only_to_their_own_origin(make_app) -> None:

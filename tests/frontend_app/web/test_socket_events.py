@@ -179,12 +179,13 @@ def test_generate_refuses_bad_tickers_in_its_ack(make_app, watcher, ticker, code
     )
 
 
-def test_an_unknown_ticker_fails_with_suggestions(make_app, watcher) -> None:
-    client = watcher(make_app())
+def test_a_ticker_that_is_not_bundled_fails_with_choices(make_app, watcher) -> None:
+    client = watcher(make_app())  # ERT_DATA_SOURCE=snapshot
     job_id = client.emit("generate", {"ticker": "AAPLE"})["job_id"]
     done = client.wait_done(job_id)
-    assert done["event"] == "failed" and done["code"] == "unknown_ticker"
-    assert "AAPL" in done["suggestions"]
+    assert done["event"] == "failed" and done["code"] == "not_bundled"
+    assert [s["ticker"] for s in done["suggestions"]] == ["AAPL"]
+    assert len(done["alternatives"]) == 10 and done["alternatives"][0]["name"] == "Apple Inc."
     assert "Traceback" not in done["message"]
 
 
