@@ -42,8 +42,10 @@ class FallbackChain:
 
 
 def _with_text(report: ReportResponse, integration: Integration) -> ReportResponse:
-    """The report, unless not one section was written: that is a failure to fall back from."""
-    if any(section.status == "ok" for section in report.sections.values()):
+    """The report, unless not one section was written: that is a failure to fall back from.
+    A section that was written but failed its figure check counts as written: the reader sees
+    the model's attempt marked as failed, which says more than a silent data-only report."""
+    if any(section.status != "failed" for section in report.sections.values()):
         return report
     reasons = {s.error.message for s in report.sections.values() if s.error is not None}
     why = f": {sorted(reasons)[0]}" if reasons else ""

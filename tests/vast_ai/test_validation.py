@@ -198,10 +198,20 @@ async def _send_part_of_a_body(
             await writer.drain()
             await asyncio.sleep(trickle or 0)
 
+    answer = b""
+
+    async def read_until_closed() -> None:
+        nonlocal answer
+        while chunk := await reader.read(65536):
+            answer += chunk
+
     started = time.monotonic()
     writing = asyncio.create_task(write())
     try:
-        answer = await asyncio.wait_for(reader.read(), timeout=10)  # until the server closes
+        # A server that closes with our unread bytes still in its buffer resets the
+        # connection after its answer: what arrived before the reset is the answer.
+        with suppress(ConnectionResetError):
+            await asyncio.wait_for(read_until_closed(), timeout=10)
     finally:
         writing.cancel()
         with suppress(asyncio.CancelledError, ConnectionError):

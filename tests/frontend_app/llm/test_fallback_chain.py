@@ -116,6 +116,22 @@ def test_a_report_in_which_no_section_was_written_falls_back(
     assert store.get(done["report_id"]).integration == "data_only"
 
 
+def test_a_report_whose_sections_all_failed_the_check_is_kept_not_replaced(
+    make_app, watcher, remote_env, ollama
+) -> None:
+    """A demo model that invents figures wrote every section; the check failed them all. The
+    reader sees that attempt marked as failed, not a silent switch to the data-only writer."""
+    invented = Reply(text="Sales were $777.7B and it trades at 88.8x earnings.")
+    ollama.responder = lambda body: default_responder(body) if body.get("format") else invented
+    done, events, store = generate(make_app(**remote_env), watcher)
+
+    assert not any("Falling back" in m for m in messages(events))
+    stored = store.get(done["report_id"])
+    assert stored.integration != "data_only"
+    statuses = {s["status"] for s in stored.report["sections"].values()}
+    assert "failed_check" in statuses and "ok" not in statuses
+
+
 def test_cancel_stops_the_in_process_writer(make_app, watcher, ollama) -> None:
     slow = Reply(text=" ".join(["word"] * 400), chunk_delay=0.05)
     ollama.responder = lambda body: default_responder(body) if body.get("format") else slow
