@@ -16,6 +16,8 @@ from flask import render_template
 from fpdf import FPDF
 from fpdf.fonts import TextStyle
 
+from vast_ai.schemas import Section
+
 from ..version import __version__
 from .render import inert_markdown, markdown_with_footnotes
 from .view import DISCLAIMER, ReportView
@@ -42,6 +44,18 @@ def _pdf_marks(section_html: str) -> str:
     return _FIGURE_MARK.sub(lambda m: _PDF_MARK[m[1]].format(text=m[2]), section_html)
 
 
+def _pdf_failed_section(view: ReportView, section: Section) -> str:
+    """A section that is not the model's checked prose: why, the data-only text in its place,
+    and the model's rejected text with its figures marked."""
+    parts = [f"<p><i>{html.escape(view.notice(section))}</i></p>"]
+    if section.replacement:
+        parts += ["<p>From the data (no model wrote this):</p>", view.replacement_html(section)]
+    if section.status == "failed_check" and section.markdown:
+        parts += ["<p><i>The model's rejected text, figures marked:</i></p>"]
+        parts += [_pdf_marks(view.section_html(section))]
+    return "".join(parts)
+
+
 def to_markdown(view: ReportView) -> str:
     report = view.report
     lines = [
@@ -65,7 +79,16 @@ def to_markdown(view: ReportView) -> str:
             )
             lines += [text.strip(), ""]
         else:
-            lines += ["*This section could not be written.*", ""]
+            lines += [f"*{view.notice(section)}*", ""]
+            if section.replacement:
+                lines += ["From the data (no model wrote this):", ""]
+                lines += [inert_markdown(section.replacement.markdown).strip(), ""]
+            if section.status == "failed_check" and section.markdown:
+                rejected = markdown_with_footnotes(
+                    section.markdown, section.grounding, label_prefix=f"{section.id}-u"
+                )
+                quoted = "\n".join(f"> {line}" if line else ">" for line in rejected.splitlines())
+                lines += ["The model's rejected text, figures marked:", "", quoted, ""]
     lines += ["---", "", f"*{DISCLAIMER}*", ""]
     return "\n".join(lines)
 
@@ -140,7 +163,7 @@ def to_pdf(view: ReportView) -> bytes:
         body = (
             _pdf_marks(view.section_html(section))
             if section.status == "ok"
-            else "<p><i>This section could not be written.</i></p>"
+            else _pdf_failed_section(view, section)
         )
         pdf.write_html(
             f"<h2>{html.escape(section.title)}</h2>{body}",

@@ -63,6 +63,23 @@ class ReportView:
     def section_html(self, section: Section) -> str:
         return render_markdown_html(section.markdown, section.grounding)
 
+    def replacement_html(self, section: Section) -> str:
+        """The data-only text shown in place of a section that is not the model's checked
+        prose (its figures come from the data, so there is nothing to mark)."""
+        return (
+            render_markdown_html(section.replacement.markdown, None) if section.replacement else ""
+        )
+
+    @staticmethod
+    def notice(section: Section) -> str:
+        """Why a section is not the model's checked prose, as one sentence for every view."""
+        if section.status == "failed_check":
+            lead = "The model's text failed the figure check and is not shown as the report's text"
+        else:
+            lead = "This section could not be written"
+        why = section.error.message.rstrip(". ") if section.error else ""
+        return f"{lead}: {why}." if why else f"{lead}."
+
 
 def usage_cost(report: ReportResponse, settings: Settings) -> Cost:
     """GPU time at the hourly price next to the same tokens at a pay-per-token price."""

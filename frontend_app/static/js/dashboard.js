@@ -228,7 +228,14 @@
     box.classList.remove("writing"); box.classList.add("done");
     var pre = box.querySelector("pre");
     if (s.status === "ok") pre.textContent = s.markdown;
-    else pre.textContent = "This section could not be written" + (s.error ? ": " + s.error.message : ".");
+    else {
+      // The report page words it the same way (ReportView.notice) and adds the rejected text.
+      var lead = s.status === "failed_check" ? "The model's text failed the figure check"
+                                             : "This section could not be written";
+      var why = s.error ? ": " + s.error.message.replace(/[. ]+$/, "") : "";
+      var data = s.replacement ? "\n\nFrom the data (no model wrote this):\n" + s.replacement.markdown : "";
+      pre.textContent = lead + why + "." + data;
+    }
   });
   socket.on("completed", function (d) {
     if (!fresh(d)) return;

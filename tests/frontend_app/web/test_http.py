@@ -311,3 +311,32 @@ def test_pages_send_the_security_headers_and_connect_only_to_their_own_origin(ma
     assert policy["connect-src"] == "'self'"
     assert policy["default-src"] == "'self'" and policy["frame-ancestors"] == "'none'"
     assert page.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_section_that_failed_the_check_shows_why_the_data_and_the_rejected_text(
+    remote_app, ollama
+) -> None:
+    invented = Reply(text="Sales were $777.7B and it trades at 88.8x earnings.")
+    ollama.responder = lambda body: default_responder(body) if body.get("format") else invented
+    http = remote_app.test_client()
+    report_id = wait_for_report(
+        remote_app, http.post("/api/reports", json={"ticker": "AAPL"}).json["job_id"]
+    )
+
+    page = http.get(f"/reports/{report_id}").get_data(as_text=True)
+    section = page.split('id="valuation"', 1)[1].split("</section>", 1)[0]
+    assert "The model&#39;s text failed the figure check" in section
+    assert "2 of 2 figures failed the check against the data" in section
+    assert ".." not in section.split("</p>", 1)[0]  # one full stop, not two
+    data_only = section.split('class="replacement"', 1)[1].split("</div>", 1)[0]
+    assert "no model wrote this" in data_only and "$244.60" in data_only
+    rejected = section.split('class="rejected"', 1)[1]
+    assert "fig-unverified" in rejected and "777.7" in rejected  # shown, marked, not as prose
+
+    markdown = http.get(f"/reports/{report_id}.md").get_data(as_text=True)
+    valuation = markdown.split("## Valuation", 1)[1].split("\n## ", 1)[0]
+    assert "*The model's text failed the figure check" in valuation
+    assert "From the data (no model wrote this):" in valuation
+    assert "> Sales were $777.7B" in valuation  # quoted, with its footnotes
+    assert "[^valuation-u1]: $777.7B" in valuation
+    assert http.get(f"/reports/{report_id}.pdf").status_code == 200
