@@ -22,11 +22,15 @@
   if (charts) {
     var price = charts.prices || {};
     if (price.dates && price.dates.length) {
+      // A history that ends long before the data's date says so in its title (the note).
+      var stale = price.window && !price.window.current && price.window.note;
+      var title = "Price (" + (price.currency || "") + ")";
       draw("chart-price", { type: "line", data: { labels: price.dates, datasets: [
         series("Close", price.close, "#1f5fbf"),
         series("50-day average", price.sma50, "#e67e22"),
         series("200-day average", price.sma200, "#8e44ad")
-      ] }, options: { plugins: { title: { display: true, text: "Price (" + (price.currency || "") + ")" } },
+      ] }, options: { plugins: { title: { display: true, text: stale ? [title, stale.charAt(0).toUpperCase() + stale.slice(1)] : title,
+        color: stale ? "#b42318" : undefined } },
         scales: { x: { ticks: { maxTicksLimit: 8 } } } } });
     }
     var annual = charts.annual || {};
