@@ -340,3 +340,14 @@ def test_a_section_that_failed_the_check_shows_why_the_data_and_the_rejected_tex
     assert "> Sales were $777.7B" in valuation  # quoted, with its footnotes
     assert "[^valuation-u1]: $777.7B" in valuation
     assert http.get(f"/reports/{report_id}.pdf").status_code == 200
+
+
+def test_a_report_written_on_a_cpu_bills_no_gpu_time(make_app) -> None:
+    app = make_app()
+    on_cpu = store_hostile_report(app.extensions["ert"].store, "Fine.", "Fine.", processor="cpu")
+    on_gpu = store_hostile_report(app.extensions["ert"].store, "Fine.", "Fine.", processor="gpu")
+    http = app.test_client()
+    cpu_page = http.get(f"/reports/{on_cpu}").get_data(as_text=True)
+    assert "Model time on a CPU" in cpu_page and "no GPU was rented" in cpu_page
+    assert "GPU time" not in cpu_page
+    assert "GPU time" in http.get(f"/reports/{on_gpu}").get_data(as_text=True)
