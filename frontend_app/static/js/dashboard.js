@@ -275,7 +275,9 @@
     if (!ticker) { setHint(DEFAULT_HINT, true); input.focus(); return; }
     clearTimeout(checkTimer);
     generateBtn.disabled = true;
-    socket.emit("generate", { ticker: ticker, model: modelSelect.value || null }, function (ack) {
+    var peers = $("peers").value.trim();
+    var payload = { ticker: ticker, model: modelSelect.value || null, peers: peers || null };
+    socket.emit("generate", payload, function (ack) {
       generateBtn.disabled = false;
       if (!ack || ack.error) { setHint(ack ? ack.error.message : "No answer from the server", true); return; }
       showChoices([]);
