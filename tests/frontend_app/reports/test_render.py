@@ -29,9 +29,10 @@ FACTS = [
     Fact(key="gross_margin", label="Gross margin", value=0.462, display="46.2%", unit="percent"),
 ]
 
-VERIFIED = re.compile(r'<span class="fig fig-verified" title="([^"]*)">([^<]*)</span>')
+# Verified to its metric, by value alone or derived: all are verified marks.
+VERIFIED = re.compile(r'<span class="fig fig-verified[^"]*" title="([^"]*)">([^<]*)</span>')
 UNVERIFIED = re.compile(
-    r'<span class="fig fig-unverified" title="not found in the data">([^<]*)</span>'
+    r'<span class="fig fig-unverified" title="not found in the data[^"]*">([^<]*)</span>'
 )
 
 
@@ -69,7 +70,7 @@ def test_marks_figures_in_tables_lists_and_headings() -> None:
     html = render("## Margin 46.2%\n\n- grew 9.9%\n\n| a | b |\n|---|--:|\n| x | $391.04B |\n")
     assert [t for _, t in VERIFIED.findall(html)] == ["46.2%", "$391.04B"]
     assert UNVERIFIED.findall(html) == ["9.9%"]
-    assert '<td style="text-align:right"><span class="fig fig-verified"' in html
+    assert '<td style="text-align:right"><span class="fig fig-verified fig-value-only"' in html
 
 
 @pytest.mark.parametrize(
@@ -122,7 +123,7 @@ def test_the_markdown_export_keeps_ordinary_markdown_and_footnote_labels() -> No
     out = markdown_with_footnotes(markdown, check_figures(markdown, FACTS))
     assert out == (
         "**Revenue** grew 12.5%[^u1] (see `https://sec.gov/x`).\n\n| a | b |\n|---|---|\n"
-        "| x | y |\n\n[^u1]: 12.5% — not found in the data\n"
+        "| x | y |\n\n[^u1]: 12.5% — not found in the data (the data has no revenue growth)\n"
     )
 
 
@@ -157,14 +158,29 @@ def test_without_grounding_renders_plain_html() -> None:
     assert html == "<p>Margin <strong>46.2%</strong></p>\n"
 
 
-def test_footnotes_mark_unverified_figures_only() -> None:
-    markdown = "Revenue $391.04B and 12.5% growth.\n\n| x | 7.7x |\n"
+def test_footnotes_mark_figures_that_are_not_plainly_verified() -> None:
+    markdown = (
+        "Revenue $391.04B and 12.5% growth.\n\n| x | 7.7x |\n\n"
+        "The operating margin was 46.2%.\n\n| y | 46.2% |\n"
+    )
     out = markdown_with_footnotes(markdown, check_figures(markdown, FACTS))
     assert out == (
         "Revenue $391.04B and 12.5%[^u1] growth.\n\n| x | 7.7x[^u2] |\n\n"
-        "[^u1]: 12.5% — not found in the data\n"
-        "[^u2]: 7.7x — not found in the data\n"
+        "The operating margin was 46.2%[^u3].\n\n| y | 46.2%[^u4] |\n\n"
+        "[^u1]: 12.5% — not found in the data (the data has no revenue growth)\n"
+        "[^u2]: 7.7x — not found in the data (its sentence names no metric)\n"
+        "[^u3]: 46.2% — 46.2% is gross margin, not the operating margin\n"
+        "[^u4]: 46.2% — matches by value alone (its clause names no metric): "
+        "Gross margin — 46.2%\n"
     )
+
+
+def test_each_status_has_its_mark_and_explanation() -> None:
+    markdown = "The operating margin was 46.2%. Revenue was $391.04B, up 12.5%."
+    html = render(markdown)
+    assert '<span class="fig fig-mismatch" title="46.2% is gross margin, not the operating ' in html
+    assert re.search(r'fig-unverified" title="not found in the data \(.+?\)">12.5%', html)
+    assert VERIFIED.findall(html) == [("matches: Revenue (TTM) — $391.04B", "$391.04B")]
 
 
 def test_footnotes_leave_fully_verified_text_alone() -> None:
