@@ -11,11 +11,12 @@ from markdown_it import MarkdownIt
 from frontend_app.reports.render import (
     grounding_headline,
     inert_markdown,
+    mark_counts,
     markdown_with_footnotes,
     render_markdown_html,
 )
 from vast_ai.grounding import check_figures
-from vast_ai.schemas import Fact, ReportGrounding
+from vast_ai.schemas import Fact, FigureCheck, ReportGrounding, SectionGrounding
 
 FACTS = [
     Fact(
@@ -200,3 +201,33 @@ def test_footnotes_leave_fully_verified_text_alone() -> None:
 def test_headline(found: int, verified: int, headline: str) -> None:
     g = ReportGrounding(found=found, verified=verified, unverified=found - verified)
     assert grounding_headline(g) == headline
+
+
+def test_a_derived_figure_is_marked_apart_with_how_it_was_recomputed() -> None:
+    markdown = "Revenue grew 10.0% to $110B."
+    derived = FigureCheck(
+        text="10.0%",
+        start=13,
+        end=18,
+        value=0.1,
+        kind="percent",
+        status="verified",
+        basis="derived",
+        note="growth from revenue FY2023 $100B to FY2024 $110B",
+    )
+    grounding = SectionGrounding(found=1, verified=1, derived=1, figures=[derived])
+    html = render_markdown_html(markdown, grounding)
+    assert (
+        '<span class="fig fig-verified fig-derived" title="derived: growth from revenue FY2023 '
+        '$100B to FY2024 $110B">10.0%</span>' in html
+    )
+    assert mark_counts(grounding) == {
+        "verified": 0,
+        "value_only": 0,
+        "derived": 1,
+        "mismatch": 0,
+        "unverified": 0,
+    }
+    assert markdown_with_footnotes(markdown, grounding).endswith(
+        "[^u1]: 10.0% — derived: growth from revenue FY2023 $100B to FY2024 $110B\n"
+    )
