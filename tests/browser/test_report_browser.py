@@ -1,0 +1,69 @@
+"""The report page in headless Chromium: an offline AAPL report (the bundled snapshots)
+compared with peers named on the form shows its football field with the price marked,
+and the legend of the figure marks. Screenshots go to artifacts/screenshots/."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import SCREENSHOTS, both_tiers, shot
+from tests.fakes.ollama import FakeOllama, Reply, default_responder
+
+pytestmark = pytest.mark.slow
+
+# Figures from the data and one wrong: a verified mark, a mismatch and an unverified one.
+TEXT = (
+    "Apple's gross margin was 46.2% and its net margin 24.0%; the operating margin was "
+    "24.0%, and revenue grew 99.9% last year."
+)
+
+
+@pytest.fixture(scope="module")
+def servers(
+    ollama: FakeOllama, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Any]]:
+    with both_tiers(ollama, tmp_path_factory.mktemp("report"), ERT_DATA_SOURCE="snapshot") as urls:
+        yield urls
+
+
+def test_the_football_field_and_the_legend_render(servers, page, ollama) -> None:
+    reply = Reply(text=TEXT)
+    ollama.responder = lambda body: default_responder(body) if body.get("format") else reply
+    page.goto(servers["url"])
+    page.fill("#ticker", "AAPL")
+    page.fill("#peers", "CRM, SPOT, MSFT")
+    page.click("#generate")
+    page.wait_for_url("**/reports/*", timeout=90_000)
+
+    field = page.locator("#chart-football_field")
+    field.wait_for(state="visible")
+    box = field.locator("svg").bounding_box()
+    assert box is not None and box["width"] > 500 and box["height"] > 200
+    assert field.locator("svg text", has_text="price $244.60").count() == 1
+    assert field.locator("svg text", has_text="Discounted cash flow").count() == 1
+    assert "DCF value per share" in page.text_content("#valuation-headline")
+    assert "MSFT left out" in page.text_content("#valuation-headline")
+
+    legend = page.locator("#legend")
+    for css, words in (
+        ("fig-verified", "verified"),
+        ("fig-value-only", "verified by value alone"),
+        ("fig-derived", "derived from two facts"),
+        ("fig-mismatch", "in the data as another metric"),
+        ("fig-unverified", "not found in the data"),
+    ):
+        mark = legend.locator(f"span.{css}", has_text=words).first
+        assert mark.is_visible(), css
+    # The marks in the text carry the same colours as the legend's.
+    colour = "el => getComputedStyle(el).borderBottomColor"
+    mismatch = page.locator(".report-section span.fig-mismatch").first
+    assert mismatch.evaluate(colour) == legend.locator("span.fig-mismatch").evaluate(colour)
+    assert "not the operating margin" in (mismatch.get_attribute("title") or "")
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "10-report-valuation.png"))
+    field.screenshot(path=str(SCREENSHOTS / "11-football-field.png"))
+    shot(page, "12-report-full.png")
