@@ -9,8 +9,11 @@ from typing import Any
 
 import pytest
 
+from frontend_app.reports.store import ReportStore
 from tests.browser.conftest import SCREENSHOTS, both_tiers, shot
 from tests.fakes.ollama import FakeOllama, Reply, default_responder
+from vast_ai.schemas import ReportRequest, ReportResponse
+from vast_ai.writer.rating import DEMO_MODEL
 
 pytestmark = pytest.mark.slow
 
@@ -67,3 +70,29 @@ def test_the_football_field_and_the_legend_render(servers, page, ollama) -> None
     page.screenshot(path=str(SCREENSHOTS / "10-report-valuation.png"))
     field.screenshot(path=str(SCREENSHOTS / "11-football-field.png"))
     shot(page, "12-report-full.png")
+
+
+def test_a_demo_model_report_says_so_and_is_not_rated(servers, page) -> None:
+    """The last report as if the embedded demo model had written it (as `make run` does
+    without Ollama): the banner, NOT RATED and why."""
+    store = ReportStore(servers["database"])
+    try:
+        latest = store.recent(1)[0]
+        body = {**latest.report, "rating": DEMO_MODEL.model_dump(mode="json")}
+        body["metadata"] = {**body["metadata"], "demo_model": True, "engine": "llamacpp"}
+        demo = store.save(
+            report=ReportResponse.model_validate({**body, "model": "gemma3:270m"}),
+            inputs=ReportRequest.model_validate(latest.inputs),
+            context=latest.context,
+            integration="remote",
+        )
+    finally:
+        store.dispose()
+    page.goto(f"{servers['url']}/reports/{demo.id}")
+    banner = page.locator(".banner.demo-model")
+    assert banner.is_visible()
+    assert "A small demo model (gemma3:270m) wrote this text" in banner.text_content()
+    assert page.text_content(".rating") == "NOT RATED"
+    assert "a small demo model wrote this text" in page.text_content(".withheld")
+    assert "demo model" in page.text_content(".facts-line")
+    shot(page, "13-demo-model-report.png")

@@ -51,21 +51,29 @@ def report_id(app: Flask) -> str:
     return wait_for_report(app, answer.json["job_id"])
 
 
-@pytest.fixture(scope="module")
-def demo_report_id(app: Flask, report_id: str) -> str:
-    """The same report as if a demo model had written it: its rating withheld."""
+def _copy(app: Flask, report_id: str, **changes: Any) -> str:
+    """The stored report again with `changes` to its response: the new id."""
     store = app.extensions["ert"].store
     stored = store.get(report_id)
-    body = dict(stored.report)
-    body["metadata"] = {**body["metadata"], "demo_model": True}
-    body["rating"] = DEMO_MODEL.model_dump(mode="json")
     again = store.save(
-        report=ReportResponse.model_validate(body),
+        report=ReportResponse.model_validate({**stored.report, **changes}),
         inputs=ReportRequest.model_validate(stored.inputs),
         context=stored.context,
         integration="remote",
     )
     return again.id
+
+
+@pytest.fixture(scope="module")
+def demo_report_id(app: Flask, report_id: str) -> str:
+    """The same report as if a demo model had written it: its rating withheld."""
+    metadata = app.extensions["ert"].store.get(report_id).report["metadata"]
+    return _copy(
+        app,
+        report_id,
+        metadata={**metadata, "demo_model": True},
+        rating=DEMO_MODEL.model_dump(mode="json"),
+    )
 
 
 def _grounding(app: Flask, report_id: str) -> ReportGrounding:
@@ -163,6 +171,35 @@ def test_every_checked_figure_is_marked_by_its_status_with_a_legend(app, report_
     # A mismatch says which fact the value really is.
     mismatch = re.search(r'<span class="fig fig-mismatch" title="([^"]+)">([^<]+)</span>', text)
     assert mismatch is not None and " is " in mismatch[1] and ", not " in mismatch[1]
+
+
+@pytest.mark.parametrize(
+    ("rating", "verdict"),
+    [
+        ("buy", "NOT consistent: a buy, but the base-case target $170.12 is not above the price"),
+        ("sell", "consistent: the base-case target $170.12 is below the price $244.60"),
+    ],
+)
+def test_the_rating_is_checked_against_the_price_target(app, report_id, rating, verdict) -> None:
+    rated = _copy(app, report_id, rating={"recommendation": rating, "conviction": "high"})
+    page = app.test_client().get(f"/reports/{rated}").get_data(as_text=True)
+    check = page.split('class="rating-check', 1)[1].split("</div>", 1)[0]
+    assert verdict in check
+    markdown = app.test_client().get(f"/reports/{rated}.md").get_data(as_text=True)
+    assert f"- **Rating vs price target**: {verdict}" in markdown
+
+
+def test_a_section_that_failed_the_check_is_never_shown_as_clean_prose(app, report_id) -> None:
+    full = app.test_client().get(f"/reports/{report_id}.json").json
+    failed = [s for s in full["report"]["sections"].values() if s["status"] == "failed_check"]
+    assert failed  # the data-only writer's fact lists fail the check in places
+    page = app.test_client().get(f"/reports/{report_id}").get_data(as_text=True)
+    for section in failed:
+        shown = page.split(f'id="{section["id"]}"', 1)[1].split("</section>", 1)[0]
+        assert "This section failed the figure check" in shown
+        assert '<details class="failed-draft">' in shown
+        if section.get("replacement"):
+            assert "In its place, the data-only writer" in shown
 
 
 def test_the_exports_carry_the_valuation_charts_marks_and_tables(app, report_id) -> None:
