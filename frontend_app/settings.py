@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -175,12 +175,10 @@ class Settings(BaseSettings):
         if not isinstance(value, str):
             return value
         rates: dict[str, float] = {}
-        for item in filter(None, (part.strip() for part in value.split(","))):
-            currency, _, rate = item.partition("=")
-            currency = currency.strip().upper()
-            if not re.fullmatch(r"[A-Z]{3}", currency) or not rate.strip():
+        for currency, rate, item in _pairs(value):
+            if not re.fullmatch(r"[A-Z]{3}", currency.upper()) or not rate:
                 raise ValueError(f"must list CURRENCY=RATE pairs such as USD=4.3%, not {item!r}")
-            rates[currency] = _rate(rate)
+            rates[currency.upper()] = _rate(rate)
         if not rates:
             raise ValueError("must list CURRENCY=RATE pairs such as USD=4.3%,EUR=2.6%")
         return rates
@@ -191,10 +189,9 @@ class Settings(BaseSettings):
         if not isinstance(value, str):
             return value
         weights: dict[str, float] = {}
-        for item in filter(None, (part.strip() for part in value.split(","))):
-            group, _, weight = item.partition("=")
+        for group, weight, item in _pairs(value):
             try:
-                weights[group.strip().lower()] = float(weight)
+                weights[group.lower()] = float(weight)
             except ValueError:
                 raise ValueError(f"must be numbers such as dcf=50, not {item!r}") from None
         groups = ", ".join(VALUATION_WEIGHTS)
@@ -281,6 +278,13 @@ class Settings(BaseSettings):
         except ValidationError as exc:
             problems = [_problem(error) for error in exc.errors(include_input=False)]
             raise ConfigError("; ".join(problems)) from None
+
+
+def _pairs(text: str) -> Iterator[tuple[str, str, str]]:
+    """ "USD=4.3%, EUR=2.6%" as (name, value, item) for each comma-separated item."""
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, _, value = item.partition("=")
+        yield name.strip(), value.strip(), item
 
 
 def _rate(text: str) -> float:

@@ -13,7 +13,7 @@ import pytest
 
 from ert_run import dashboard_env, free_port, start_dashboard, wait_healthy
 from frontend_app.reports.store import ReportStore
-from tests.browser.conftest import both_tiers, shot
+from tests.browser.conftest import shot
 from tests.fakes.ollama import FakeOllama, Reply, default_responder
 from tests.fakes.reports import store_hostile_report
 from tests.fakes.tls import TlsRecorder, tls_files
@@ -27,15 +27,6 @@ SECTION_TEXT = (
 )
 TEXT_SHOWN = "() => [...document.querySelectorAll('.live-section pre')].some(p => p.textContent)"
 HOSTILE = '<script>window.__pwned = 1</script> <img src=x onerror="window.__pwned = 2"> text'
-
-
-@pytest.fixture(scope="module")
-def servers(
-    ollama: FakeOllama, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[dict[str, Any]]:
-    """Both tiers, market data from the bundled snapshots only."""
-    with both_tiers(ollama, tmp_path_factory.mktemp("browser"), ERT_DATA_SOURCE="snapshot") as urls:
-        yield urls
 
 
 def slow_replies(ollama: FakeOllama, text: str = SECTION_TEXT, delay: float = 0.12) -> None:

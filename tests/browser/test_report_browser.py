@@ -4,14 +4,11 @@ and the legend of the figure marks. Screenshots go to artifacts/screenshots/."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 import pytest
 
 from frontend_app.reports.store import ReportStore
-from tests.browser.conftest import SCREENSHOTS, both_tiers, shot
-from tests.fakes.ollama import FakeOllama, Reply, default_responder
+from tests.browser.conftest import SCREENSHOTS, shot
+from tests.fakes.ollama import Reply, default_responder
 from vast_ai.schemas import ReportRequest, ReportResponse
 from vast_ai.writer.rating import DEMO_MODEL
 
@@ -22,14 +19,6 @@ TEXT = (
     "Apple's gross margin was 46.2% and its net margin 24.0%; the operating margin was "
     "24.0%, and revenue grew 99.9% last year."
 )
-
-
-@pytest.fixture(scope="module")
-def servers(
-    ollama: FakeOllama, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[dict[str, Any]]:
-    with both_tiers(ollama, tmp_path_factory.mktemp("report"), ERT_DATA_SOURCE="snapshot") as urls:
-        yield urls
 
 
 def test_the_football_field_and_the_legend_render(servers, page, ollama) -> None:
