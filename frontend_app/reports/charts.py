@@ -2,9 +2,11 @@
 the report: SVG for the page and the HTML export (inline, so the export needs no other
 file), PNG for the PDF (fpdf2 embeds PNG as is). One drawing per chart for all of them.
 
-matplotlib's object API (`Figure`, no pyplot) keeps no global state, so reports can be
-drawn from several threads. Drawing all of a report's charts takes a fraction of a
-second; `report_charts` keeps the last reports' drawings.
+matplotlib's object API (`Figure`, no pyplot) keeps no global state. Drawing all of a
+report's charts takes about a second of CPU, so it runs in a real thread
+(`green.run_blocking`: the eventlet worker's other connections keep streaming), one
+report at a time (matplotlib's own locks are green under eventlet, and must not be
+contended from two real threads); `report_charts` keeps the last reports' drawings.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from ..analysis.formatting import money
+from ..green import run_blocking
 
 Format = Literal["svg", "png"]
 
@@ -341,8 +344,16 @@ def _draw(spec: _Spec, data: dict[str, Any], fmt: Format) -> RenderedChart:
     return RenderedChart(spec.key, spec.title, caption, image, fmt)
 
 
+def _draw_all(charts: dict[str, Any], fmt: Format) -> list[RenderedChart]:
+    return [
+        _draw(spec, charts[spec.key], fmt)
+        for spec in _SPECS
+        if _has_data(spec.key, charts.get(spec.key) or {})
+    ]
+
+
 _drawn: LRUCache[tuple[str, Format], list[RenderedChart]] = LRUCache(maxsize=16)
-_lock = threading.Lock()
+_lock = threading.Lock()  # the cache, and one drawing at a time
 
 
 def report_charts(report_id: str, charts: dict[str, Any], fmt: Format) -> list[RenderedChart]:
@@ -350,13 +361,6 @@ def report_charts(report_id: str, charts: dict[str, Any], fmt: Format) -> list[R
     the last few reports)."""
     with _lock:
         cached = _drawn.get((report_id, fmt))
-    if cached is not None:
+        if cached is None:
+            cached = _drawn[(report_id, fmt)] = run_blocking(_draw_all, charts, fmt)
         return cached
-    drawn = [
-        _draw(spec, charts[spec.key], fmt)
-        for spec in _SPECS
-        if _has_data(spec.key, charts.get(spec.key) or {})
-    ]
-    with _lock:
-        _drawn[(report_id, fmt)] = drawn
-    return drawn
