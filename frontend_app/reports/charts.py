@@ -57,6 +57,7 @@ class RenderedChart:
     caption: str
     image: bytes  # SVG: the <svg> element alone, to put inline; or PNG
     format: Format
+    aspect: float  # height / width
 
     @property
     def svg(self) -> str:
@@ -341,7 +342,7 @@ def _draw(spec: _Spec, data: dict[str, Any], fmt: Format) -> RenderedChart:
     else:
         fig.savefig(out, format="png", dpi=PNG_DPI, metadata={"Software": None})
         image = out.getvalue()
-    return RenderedChart(spec.key, spec.title, caption, image, fmt)
+    return RenderedChart(spec.key, spec.title, caption, image, fmt, spec.height / WIDTH)
 
 
 def _draw_all(charts: dict[str, Any], fmt: Format) -> list[RenderedChart]:

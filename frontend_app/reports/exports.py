@@ -183,8 +183,9 @@ _TABLE_HEADING = FontFace(emphasis="BOLD", fill_color=(232, 237, 243))
 _HIGHLIGHT = FontFace(emphasis="BOLD", fill_color=(241, 246, 251))
 
 
-def _pdf_heading(pdf: FPDF, text: str, size: int = 13) -> None:
-    if pdf.will_page_break(40):  # never a heading alone at the foot of a page
+def _pdf_heading(pdf: FPDF, text: str, size: int = 13, room: float = 60) -> None:
+    """A heading, on the next page unless `room` mm (what follows it) fit below it."""
+    if pdf.will_page_break(room):  # never a heading alone at the foot of a page
         pdf.add_page()
     pdf.set_font("DejaVu", "B", size)
     pdf.set_text_color("#1d2733")
@@ -200,6 +201,8 @@ def _pdf_small(pdf: FPDF, text: str, style: str = "") -> None:
 
 
 def _pdf_chart(pdf: FPDF, chart: RenderedChart) -> None:
+    if pdf.will_page_break(pdf.epw * chart.aspect + 8):  # the title stays with its chart
+        pdf.add_page()
     pdf.set_font("DejaVu", "B", 9)
     pdf.multi_cell(0, 4.5, chart.title, **_NEXT_LINE)
     pdf.image(io.BytesIO(chart.image), w=pdf.epw)
@@ -311,7 +314,8 @@ def to_pdf(view: ReportView) -> bytes:
         )
     for group in view.groups("png"):
         pdf.ln(2)
-        _pdf_heading(pdf, group.title)
+        first = group.charts[0] if group.charts else None
+        _pdf_heading(pdf, group.title, room=60 if first is None else pdf.epw * first.aspect + 20)
         for chart in group.charts:
             _pdf_chart(pdf, chart)
         for data_table in group.tables:
