@@ -54,7 +54,7 @@ GROUPS: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
         ("estimate_revisions", "eps_surprises", "recommendations"),
     ),
     ("ownership", "Ownership and insiders", ("ownership", "insider_trades"), ("ownership",)),
-    ("sources", "Sources", ("sources",), ()),
+    ("sources", "Where the figures come from", ("sources",), ()),
 )
 LEAD_CHART = "football_field"
 
