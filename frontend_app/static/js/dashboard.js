@@ -229,11 +229,11 @@
     var pre = box.querySelector("pre");
     if (s.status === "ok") pre.textContent = s.markdown;
     else {
-      // The report page words it the same way (ReportView.notice) and adds the rejected text.
-      var lead = s.status === "failed_check" ? "The model's text failed the figure check"
+      // The report page words it the same way (ReportView.notice) and adds the failed draft.
+      var lead = s.status === "failed_check" ? "This section failed the figure check"
                                              : "This section could not be written";
       var why = s.error ? ": " + s.error.message.replace(/[. ]+$/, "") : "";
-      var data = s.replacement ? "\n\nFrom the data (no model wrote this):\n" + s.replacement.markdown : "";
+      var data = s.replacement ? "\n\nIn its place, the data-only writer's text:\n" + s.replacement.markdown : "";
       pre.textContent = lead + why + "." + data;
     }
   });
@@ -282,7 +282,9 @@
     if (!ticker) { setHint(DEFAULT_HINT, true); input.focus(); return; }
     clearTimeout(checkTimer);
     generateBtn.disabled = true;
-    socket.emit("generate", { ticker: ticker, model: modelSelect.value || null }, function (ack) {
+    var peers = $("peers").value.trim();
+    var payload = { ticker: ticker, model: modelSelect.value || null, peers: peers || null };
+    socket.emit("generate", payload, function (ack) {
       generateBtn.disabled = false;
       if (!ack || ack.error) { setHint(ack ? ack.error.message : "No answer from the server", true); return; }
       showChoices([]);

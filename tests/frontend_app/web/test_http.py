@@ -198,9 +198,11 @@ def test_the_report_page_shows_everything_the_issue_lists(remote_app, report_id)
         "Not investment advice",
         "Usage and cost",
         "figures verified",
-        'id="chart-price"',
-        'id="chart-income"',
+        'id="chart-football_field"',
+        'id="chart-prices"',
+        'id="chart-annual"',
         'id="chart-margins"',
+        "Valuation computed by ERT",
         "fig fig-verified",
         "fig fig-unverified",
         "Regenerate",
@@ -325,19 +327,18 @@ def test_a_section_that_failed_the_check_shows_why_the_data_and_the_rejected_tex
 
     page = http.get(f"/reports/{report_id}").get_data(as_text=True)
     section = page.split('id="valuation"', 1)[1].split("</section>", 1)[0]
-    assert "The model&#39;s text failed the figure check" in section
-    assert "2 of 2 figures failed the check against the data" in section
-    assert ".." not in section.split("</p>", 1)[0]  # one full stop, not two
+    notice = section.split('class="failed">', 1)[1].split("</p>", 1)[0]
+    assert notice.startswith("This section failed the figure check: 2 of 2 figures failed")
+    assert ".." not in notice  # one full stop, not two
     data_only = section.split('class="replacement"', 1)[1].split("</div>", 1)[0]
-    assert "no model wrote this" in data_only and "$244.60" in data_only
-    rejected = section.split('class="rejected"', 1)[1]
-    assert "fig-unverified" in rejected and "777.7" in rejected  # shown, marked, not as prose
+    assert "no language model" in data_only and "$244.60" in data_only
+    draft = section.split('class="failed-draft"', 1)[1]
+    assert "fig-unverified" in draft and "777.7" in draft  # shown, marked, folded away
 
     markdown = http.get(f"/reports/{report_id}.md").get_data(as_text=True)
-    valuation = markdown.split("## Valuation", 1)[1].split("\n## ", 1)[0]
-    assert "*The model's text failed the figure check" in valuation
-    assert "From the data (no model wrote this):" in valuation
-    assert "> Sales were $777.7B" in valuation  # quoted, with its footnotes
+    valuation = markdown.split("## Valuation\n", 1)[1].split("\n## ", 1)[0]
+    assert "*This section failed the figure check: 2 of 2 figures failed" in valuation
+    assert "The model's draft, which failed the check:" in valuation
     assert "[^valuation-u1]: $777.7B" in valuation
     assert http.get(f"/reports/{report_id}.pdf").status_code == 200
 
