@@ -191,15 +191,18 @@ def test_footnotes_leave_fully_verified_text_alone() -> None:
 
 
 @pytest.mark.parametrize(
-    ("found", "verified", "headline"),
+    ("found", "verified", "value_only", "headline"),
     [
-        (43, 41, "41 of 43 figures verified"),
-        (1, 1, "1 of 1 figure verified"),
-        (0, 0, "No figures to verify"),
+        (43, 41, 0, "41 of 43 figures verified"),
+        (1, 1, 0, "1 of 1 figure verified"),
+        (0, 0, 0, "No figures to verify"),
+        (41, 2, 2, "0 of 41 figures verified (2 more by value alone)"),
     ],
 )
-def test_headline(found: int, verified: int, headline: str) -> None:
-    g = ReportGrounding(found=found, verified=verified, unverified=found - verified)
+def test_headline(found: int, verified: int, value_only: int, headline: str) -> None:
+    g = ReportGrounding(
+        found=found, verified=verified, value_only=value_only, unverified=found - verified
+    )
     assert grounding_headline(g) == headline
 
 
