@@ -32,6 +32,9 @@ _PROBLEMS = {
 }
 
 
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+
+
 class ConfigError(ValueError):
     """A setting has a value the dashboard cannot use; the message names it."""
 
@@ -78,8 +81,12 @@ class Settings(BaseSettings):
     # Reports that may wait for a slot: per account, and in all; past that, "try again in N".
     ert_max_waiting_per_user: int = Field(default=2, ge=1)
     ert_max_queue: int = Field(default=20, ge=0)
-    # Where the rate limits count (memory://, or redis://... shared by several instances).
-    ert_ratelimit_storage_uri: str = "memory://"
+    # Where the rate limits count; None: REDIS_URL when set, else memory:// (one process).
+    ert_ratelimit_storage_uri: str | None = None
+
+    # Past one machine (README: "Several instances"): the Redis the instances share for
+    # Socket.IO, the market-data cache and the limits. None: one process, as `make run`.
+    redis_url: SecretStr | None = None
 
     @field_validator("ert_llm_backend_url", "ollama_host", "openai_base_url")
     @classmethod
@@ -116,6 +123,30 @@ class Settings(BaseSettings):
         except ValueError:
             raise ValueError("must be rate limits such as 5/minute;30/hour") from None
         return text
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, url: SecretStr | None) -> SecretStr | None:
+        if url is not None and not url.get_secret_value().startswith(REDIS_SCHEMES):
+            raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        return url
+
+    @property
+    def ratelimit_storage_uri(self) -> str:
+        """Where the rate limits count: the instances share them through Redis when it is set."""
+        if self.ert_ratelimit_storage_uri is not None:
+            return self.ert_ratelimit_storage_uri
+        if self.redis_url is not None:
+            url = self.redis_url.get_secret_value()
+            return "redis+" + url if url.startswith("unix://") else url  # the limits library's
+        return "memory://"
+
+    @property
+    def socketio_transports(self) -> tuple[str, ...]:
+        """How browsers reach Socket.IO: WebSocket alone when several instances serve them
+        (one connection stays on one instance, so the load balancer needs no sticky
+        sessions); else WebSocket, falling back to long-polling."""
+        return ("websocket",) if self.redis_url is not None else ("websocket", "polling")
 
     @field_validator("ert_bind", mode="before")
     @classmethod
