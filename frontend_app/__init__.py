@@ -67,7 +67,7 @@ def create_app(
     chain, remote = build_chain(
         settings, start_task=socketio.start_background_task, sleep=socketio.sleep
     )
-    market = MarketDataService(source=settings.ert_data_source)
+    market = MarketDataService(source=settings.ert_data_source, shared=shared)
     pipeline = ReportPipeline(
         store=store, market=market, chain=chain, report_url=web.report_url(app)
     )
