@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 import secrets
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 from urllib.parse import urlsplit
 
 from limits import parse_many
@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     )
 
     remote_llm_integration: bool = True
+    # One GPU tier's base URL, or several, comma-separated; their keys and fingerprints below
+    # follow in the same order (one entry for every tier, or one per tier): see gpu_tiers.
     ert_llm_backend_url: str = "http://127.0.0.1:8001"
     ert_llm_api_key: SecretStr = SecretStr("")
     # Seconds the GPU tier (or a direct engine) may stay silent.
@@ -88,32 +90,59 @@ class Settings(BaseSettings):
     # Socket.IO, the market-data cache and the limits. None: one process, as `make run`.
     redis_url: SecretStr | None = None
 
-    @field_validator("ert_llm_backend_url", "ollama_host", "openai_base_url")
+    @field_validator("ollama_host", "openai_base_url")
     @classmethod
     def _no_trailing_slash(cls, url: str) -> str:
         return url.rstrip("/")
 
     @field_validator("ert_llm_backend_url")
     @classmethod
-    def _private(cls, url: str, info: ValidationInfo) -> str:
-        """The key and the reports never cross a network in clear."""
-        host = urlsplit(url).hostname or ""
-        clear = url.startswith("http://") and not is_loopback(host)
-        if clear and info.data.get("remote_llm_integration"):
-            raise ValueError(
-                "must be https:// (the key and the reports would cross the network in "
-                "clear); http:// is for the GPU tier on this machine only"
-            )
-        return url
+    def _tier_urls(cls, text: str, info: ValidationInfo) -> str:
+        """Each GPU tier's URL: a URL, and private: the key and the reports never cross a
+        network in clear. A bad entry is named by its place in the list."""
+        urls = [url.rstrip("/") for url in entries(text)]
+        if info.data.get("remote_llm_integration"):
+            for place, url in enumerate(urls):
+                problem = _tier_url_problem(url)
+                if problem is not None:
+                    raise ValueError(_entry(place, len(urls)) + problem)
+        return ",".join(urls)
+
+    @field_validator("ert_llm_api_key")
+    @classmethod
+    def _keys(cls, keys: SecretStr, info: ValidationInfo) -> SecretStr:
+        _one_or_one_per_tier(keys.get_secret_value(), "keys", info)
+        return keys
 
     @field_validator("ert_llm_tls_fingerprint")
     @classmethod
     def _fingerprint(cls, text: str | None, info: ValidationInfo) -> str | None:
         if text is None:
             return None
-        if not str(info.data.get("ert_llm_backend_url", "")).startswith("https://"):
-            raise ValueError("needs an https:// ERT_LLM_BACKEND_URL")
-        return parse_fingerprint(text)
+        pins = _one_or_one_per_tier(text, "fingerprints", info)
+        urls = entries(str(info.data.get("ert_llm_backend_url", "")))
+        for place, url in enumerate(urls):
+            if _nth(pins, place) and not url.startswith("https://"):
+                raise ValueError(_entry(place, len(urls)) + "needs an https:// ERT_LLM_BACKEND_URL")
+        checked = []
+        for place, pin in enumerate(pins):
+            try:
+                checked.append(parse_fingerprint(pin) if pin else "")
+            except ValueError as exc:
+                raise ValueError(_entry(place, len(pins)) + str(exc)) from None
+        return ",".join(checked)
+
+    @property
+    def gpu_tiers(self) -> list[GpuTierLink]:
+        """The GPU tiers ERT_LLM_BACKEND_URL lists, each with its key and pinned certificate
+        (a key or fingerprint given once serves every tier)."""
+        urls = entries(self.ert_llm_backend_url)
+        keys = entries(self.ert_llm_api_key.get_secret_value())
+        pins = entries(self.ert_llm_tls_fingerprint or "")
+        return [
+            GpuTierLink(url, SecretStr(_nth(keys, place)), _nth(pins, place) or None)
+            for place, url in enumerate(urls)
+        ]
 
     @field_validator("ert_reports_per_user", "ert_reports_per_address")
     @classmethod
@@ -202,6 +231,55 @@ class Settings(BaseSettings):
         except ValidationError as exc:
             problems = [_problem(error) for error in exc.errors(include_input=False)]
             raise ConfigError("; ".join(problems)) from None
+
+
+class GpuTierLink(NamedTuple):
+    url: str
+    api_key: SecretStr
+    fingerprint: str | None  # None: the usual certificate authorities
+
+
+def entries(text: str) -> list[str]:
+    """A comma-separated list, each entry stripped (an empty entry stays, as "")."""
+    return [part.strip() for part in text.split(",")]
+
+
+def _nth(values: list[str], place: int) -> str:
+    return values[0] if len(values) == 1 else values[place]
+
+
+def _entry(place: int, count: int) -> str:
+    """How a message names an entry of a list: nothing for a list of one."""
+    return f"entry {place + 1} " if count > 1 else ""
+
+
+def _one_or_one_per_tier(text: str, what: str, info: ValidationInfo) -> list[str]:
+    """`text`'s entries, when there is one for all GPU tiers or one per tier."""
+    given = entries(text)
+    urls = info.data.get("ert_llm_backend_url")
+    tiers = len(entries(urls)) if isinstance(urls, str) else len(given)
+    if len(given) not in (1, tiers):
+        raise ValueError(
+            f"lists {len(given)} {what} for {tiers} GPU tiers (ERT_LLM_BACKEND_URL): give "
+            "one for all of them, or one per tier in the same order"
+        )
+    return given
+
+
+def _tier_url_problem(url: str) -> str | None:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not one
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        return "must be a URL such as https://203.0.113.7:8000"
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        return (
+            "must be https:// (the key and the reports would cross the network in "
+            "clear); http:// is for the GPU tier on this machine only"
+        )
+    return None
 
 
 def is_loopback(host: str) -> bool:

@@ -14,7 +14,7 @@ from flask import current_app
 
 from ..jobs import Job, JobManager, JobSpec
 from ..llm.chain import FallbackChain
-from ..llm.remote import RemoteGpuTier
+from ..llm.tiers import GpuTier
 from ..market import MarketDataService
 from ..reports.store import ReportStore
 from ..settings import Settings
@@ -31,7 +31,7 @@ class Dashboard:
     store: ReportStore
     jobs: JobManager
     chain: FallbackChain
-    remote: RemoteGpuTier | None
+    remote: GpuTier | None
     market: MarketDataService
     accounts: Accounts
     limits: Limits
