@@ -65,7 +65,7 @@ check: install
 	$(PY) -m ruff check .
 	$(PY) -m mypy
 
-bench: install llama
+bench: install llama redis
 	for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean:
