@@ -22,7 +22,7 @@ from .logs import ErrorsToLog
 from .market import MarketDataService
 from .reports.store import ReportStore
 from .settings import Settings
-from .shared_redis import connect
+from .shared_redis import MessageQueue, connect
 from .version import __version__
 from .web import signin
 from .web.accounts import Accounts
@@ -55,7 +55,7 @@ def create_app(
     socketio = SocketIO(
         app,
         async_mode=None if green_library() is not None else "threading",
-        message_queue=settings.redis_url.get_secret_value() if settings.redis_url else None,
+        client_manager=MessageQueue(settings.redis_url) if settings.redis_url else None,
         transports=list(settings.socketio_transports),
     )
     app.wsgi_app = ErrorsToLog(app.wsgi_app)  # type: ignore[method-assign]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import redis
+import socketio
 from pydantic import SecretStr
 
 from .errors import TryLater
@@ -19,6 +20,12 @@ from .settings import ConfigError
 SOCKET_TIMEOUT = 2.0
 # A refused job asks to be tried again this much later.
 RETRY_AFTER = 30.0
+# Connections one instance opens for Socket.IO's message queue at most (a Render Key Value
+# plan caps its connections); more emits at once wait for one, this long at most.
+QUEUE_CONNECTIONS = 50
+QUEUE_WAIT = 20.0
+# Flask-SocketIO's channel, so that a worker's emitter (SocketIO(message_queue=...)) is heard.
+QUEUE_CHANNEL = "flask-socketio"
 
 
 class Unavailable(TryLater):
@@ -60,3 +67,23 @@ def where(url: SecretStr) -> str:
     if parts.scheme == "unix":
         return parts.path
     return f"{parts.hostname}:{parts.port or 6379}"
+
+
+class MessageQueue(socketio.RedisManager):  # type: ignore[misc]  # python-socketio has no types
+    """Socket.IO's message queue on REDIS_URL: an event emitted by any instance reaches the
+    browsers connected to every other.
+
+    python-socketio's own manager connects with redis-py's default pool, which fails an emit
+    once 100 are under way at once (hundreds of report streams under eventlet); this one
+    makes such emits wait for one of QUEUE_CONNECTIONS connections instead."""
+
+    def __init__(self, url: SecretStr) -> None:
+        super().__init__(url.get_secret_value(), channel=QUEUE_CHANNEL)
+
+    def _redis_connect(self) -> None:
+        pool = redis.BlockingConnectionPool.from_url(
+            self.redis_url, max_connections=QUEUE_CONNECTIONS, timeout=QUEUE_WAIT
+        )
+        self.redis = redis.Redis(connection_pool=pool)
+        self.pubsub = self.redis.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
+        self.connected = True

@@ -10,12 +10,13 @@ import pytest
 import socketio
 
 from frontend_app.settings import ConfigError
+from frontend_app.shared_redis import MessageQueue
 from tests.fakes.ollama import refused_url
 
 
 def test_without_redis_url_the_dashboard_stays_one_process(make_app) -> None:
     app = make_app()
-    assert app.extensions["socketio"].server_options.get("message_queue") is None
+    assert not isinstance(app.extensions["socketio"].server.manager, MessageQueue)
     assert "redis" not in app.test_client().get("/health").json["backend"]
     page = app.test_client().get("/").get_data(as_text=True)
     assert 'data-transports="websocket,polling"' in page
