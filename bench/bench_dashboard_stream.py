@@ -180,10 +180,13 @@ async def _one_client(url: str, tokens_expected: int, out: dict, ready: asyncio.
     await ready.wait()
     ack = await client.call("generate", {"ticker": "AAPL"}, timeout=60)
     state["job"] = ack.get("job_id")
-    try:
-        await asyncio.wait_for(finished.wait(), timeout=tokens_expected / 10 + 120)
-    except TimeoutError:
-        state["end"] = "timeout"
+    if state["job"] is None:
+        state["end"] = f"refused: {ack.get('error', {}).get('code')}"
+    else:
+        try:
+            await asyncio.wait_for(finished.wait(), timeout=tokens_expected / 10 + 120)
+        except TimeoutError:
+            state["end"] = "timeout"
     await client.disconnect()
     unique = sorted(set(seqs))
     gaps = (unique[-1] - len(unique)) if unique else 0

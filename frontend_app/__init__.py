@@ -89,7 +89,7 @@ def create_app(
         remote=remote,
         market=market,
         accounts=accounts,
-        limits=Limits(settings),
+        limits=Limits(settings, shared),
         sign_in_required=sign_in_required,
         redis=shared,
     )

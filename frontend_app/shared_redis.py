@@ -16,14 +16,16 @@ from .errors import TryLater
 from .settings import ConfigError
 
 # Seconds one Redis command, or connecting, may take: a Redis that stopped answering is
-# noticed in a second, not after the kernel's TCP timeout.
-SOCKET_TIMEOUT = 2.0
+# noticed in seconds, not after the kernel's TCP timeout.
+SOCKET_TIMEOUT = 5.0
 # A refused job asks to be tried again this much later.
 RETRY_AFTER = 30.0
-# Connections one instance opens for Socket.IO's message queue at most (a Render Key Value
-# plan caps its connections); more emits at once wait for one, this long at most.
-QUEUE_CONNECTIONS = 50
-QUEUE_WAIT = 20.0
+# Connections one instance opens at most in each pool (Socket.IO's; the cache's and the
+# limits'): redis-py's default pool fails a command once 100 are under way at once (a few
+# hundred browsers under eventlet), and a Render Key Value plan caps its connections.
+# Past that a command waits for a connection, this long at most.
+POOL_SIZE = 50
+POOL_WAIT = 20.0
 # Flask-SocketIO's channel, so that a worker's emitter (SocketIO(message_queue=...)) is heard.
 QUEUE_CHANNEL = "flask-socketio"
 
@@ -42,12 +44,15 @@ class Unavailable(TryLater):
 
 
 def connect(url: SecretStr) -> redis.Redis:
-    """A client for REDIS_URL that answered a PING, or ConfigError naming REDIS_URL."""
-    client = redis.Redis.from_url(
-        url.get_secret_value(),
-        socket_timeout=SOCKET_TIMEOUT,
-        socket_connect_timeout=SOCKET_TIMEOUT,
-        health_check_interval=30,
+    """A client for REDIS_URL that answered a PING, or ConfigError naming REDIS_URL. The
+    market-data cache and the rate limits share its pool."""
+    client = redis.Redis(
+        connection_pool=_pool(
+            url.get_secret_value(),
+            socket_timeout=SOCKET_TIMEOUT,
+            socket_connect_timeout=SOCKET_TIMEOUT,
+            health_check_interval=30,
+        )
     )
     try:
         client.ping()
@@ -73,17 +78,20 @@ class MessageQueue(socketio.RedisManager):  # type: ignore[misc]  # python-socke
     """Socket.IO's message queue on REDIS_URL: an event emitted by any instance reaches the
     browsers connected to every other.
 
-    python-socketio's own manager connects with redis-py's default pool, which fails an emit
-    once 100 are under way at once (hundreds of report streams under eventlet); this one
-    makes such emits wait for one of QUEUE_CONNECTIONS connections instead."""
+    python-socketio's own manager connects with redis-py's default pool; this one with a
+    pool where an emit waits for a connection (see POOL_SIZE). No socket timeout: the
+    subscriber waits for the next event as long as it takes."""
 
     def __init__(self, url: SecretStr) -> None:
         super().__init__(url.get_secret_value(), channel=QUEUE_CHANNEL)
 
     def _redis_connect(self) -> None:
-        pool = redis.BlockingConnectionPool.from_url(
-            self.redis_url, max_connections=QUEUE_CONNECTIONS, timeout=QUEUE_WAIT
-        )
-        self.redis = redis.Redis(connection_pool=pool)
+        self.redis = redis.Redis(connection_pool=_pool(self.redis_url))
         self.pubsub = self.redis.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
         self.connected = True
+
+
+def _pool(url: str, **options: float) -> redis.BlockingConnectionPool:
+    return redis.BlockingConnectionPool.from_url(
+        url, max_connections=POOL_SIZE, timeout=POOL_WAIT, **options
+    )

@@ -11,7 +11,9 @@ Redis does not answer, what is counted is refused as temporarily unavailable.
 from __future__ import annotations
 
 import time
+from typing import Any
 
+import redis
 from limits import RateLimitItem, parse_many
 from limits.errors import StorageError
 from limits.storage import storage_from_string
@@ -28,9 +30,19 @@ Check = tuple[RateLimitItem, str, str]
 
 
 class Limits:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, shared: redis.Redis | None = None) -> None:
+        """`shared`: the client for REDIS_URL, whose pool the counts use when they are kept
+        there (the default with REDIS_URL)."""
         uri = settings.ratelimit_storage_uri
-        options = {"socket_timeout": SOCKET_TIMEOUT} if uri.startswith("redis") else {}
+        options: dict[str, Any] = {}
+        if (
+            shared is not None
+            and settings.redis_url is not None
+            and uri.endswith(settings.redis_url.get_secret_value())
+        ):
+            options["connection_pool"] = shared.connection_pool
+        elif uri.startswith("redis"):
+            options["socket_timeout"] = SOCKET_TIMEOUT
         storage = storage_from_string(uri, wrap_exceptions=True, **options)
         self._window = MovingWindowRateLimiter(storage)
         self._reports_per_account = parse_many(settings.ert_reports_per_user)
