@@ -57,7 +57,7 @@ def connect(url: SecretStr) -> redis.Redis:
     try:
         client.ping()
     except redis.RedisError as exc:
-        client.close()
+        client.connection_pool.disconnect()
         raise ConfigError(
             f"REDIS_URL: Redis at {where(url)} does not answer ({type(exc).__name__}): start "
             "it, or unset REDIS_URL to run a single instance"

@@ -93,7 +93,7 @@ class Dashboard:
         if self.remote is not None:
             self.remote.close()
         if self.redis is not None:
-            self.redis.close()
+            self.redis.connection_pool.disconnect()
         self.store.dispose()
 
 
