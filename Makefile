@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 PIP_PROGRESS := $(PY) scripts/pip_progress.py
 REQS := requirements.txt vast_ai/requirements.txt requirements-dev.txt
 
-.PHONY: run test test-fast check install llama chromium poppler bench clean plan
+.PHONY: run test test-fast check install llama chromium poppler redis bench clean plan
 
 # What a first `make run` or `make test` installs, said before it starts (times: 2 cores).
 plan:
@@ -49,16 +49,23 @@ poppler:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq poppler-utils; }
 
+# Debian's redis-server for the scale-out tests (each session starts a throwaway one).
+redis:
+	@command -v redis-server >/dev/null 2>&1 || { \
+	  echo "ERT setup: Debian's redis-server for the scale-out tests (apt-get; under a minute)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq redis-server; }
+
 run: plan install llama
 	@$(PY) -m ert_run
 
 # The whole suite, as CI runs it: the real model and the real browser too.
-test: plan install llama chromium poppler
+test: plan install llama chromium poppler redis
 	$(PY) -m pytest
 
 # Everything but the tests marked slow (real model, real browser); the embedded
 # engine's other tests skip themselves when llama.cpp is not installed.
-test-fast: install
+test-fast: install redis
 	$(PY) -m pytest -m "not slow"
 
 check: install
@@ -66,7 +73,7 @@ check: install
 	$(PY) -m ruff check .
 	$(PY) -m mypy
 
-bench: install llama
+bench: install llama redis
 	for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean:

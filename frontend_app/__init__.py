@@ -22,6 +22,7 @@ from .logs import ErrorsToLog
 from .market import MarketDataService, PeerFinder
 from .reports.store import ReportStore
 from .settings import Settings
+from .shared_redis import MessageQueue, connect
 from .version import __version__
 from .web import signin
 from .web.accounts import Accounts
@@ -46,8 +47,17 @@ def create_app(
     )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
+    # Several instances share Redis: checked first, so a Redis that does not answer stops the
+    # start with a message naming REDIS_URL.
+    shared = connect(settings.redis_url) if settings.redis_url is not None else None
     # Under a monkey-patched worker let Flask-SocketIO pick the green mode; else threads.
-    socketio = SocketIO(app, async_mode=None if green_library() is not None else "threading")
+    # With Redis, an event emitted by any instance reaches a browser connected to any other.
+    socketio = SocketIO(
+        app,
+        async_mode=None if green_library() is not None else "threading",
+        client_manager=MessageQueue(settings.redis_url) if settings.redis_url else None,
+        transports=list(settings.socketio_transports),
+    )
     app.wsgi_app = ErrorsToLog(app.wsgi_app)  # type: ignore[method-assign]
 
     database_url = settings.database_url or f"sqlite:///{Path(app.instance_path) / 'ert.sqlite3'}"
@@ -57,7 +67,7 @@ def create_app(
     chain, remote = build_chain(
         settings, start_task=socketio.start_background_task, sleep=socketio.sleep
     )
-    market = MarketDataService(source=settings.ert_data_source)
+    market = MarketDataService(source=settings.ert_data_source, shared=shared)
     pipeline = ReportPipeline(
         store=store,
         peers=PeerFinder(market),
@@ -83,8 +93,9 @@ def create_app(
         remote=remote,
         market=market,
         accounts=accounts,
-        limits=Limits(settings),
+        limits=Limits(settings, shared),
         sign_in_required=sign_in_required,
+        redis=shared,
     )
     atexit.register(dashboard.close)
     web.register(app, socketio, dashboard)

@@ -27,6 +27,8 @@ class ErtError(Exception):
 class TryLater(ErtError):
     """Refused for now, nothing done (a rate limit, a full queue): "try again in N minutes"."""
 
+    status = 429  # the HTTP answer
+
     def __init__(self, code: str, reason: str, retry_after: float) -> None:
         self.retry_after = max(1, math.ceil(retry_after))
         minutes = math.ceil(self.retry_after / 60)

@@ -13,7 +13,7 @@ import re
 import secrets
 from collections.abc import Iterator, Mapping
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 from urllib.parse import urlsplit
 
 from limits import parse_many
@@ -46,6 +46,9 @@ _PROBLEMS = {
 _MAX_BARE_FRACTION = 0.3
 
 
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+
+
 class ConfigError(ValueError):
     """A setting has a value the dashboard cannot use; the message names it."""
 
@@ -56,6 +59,8 @@ class Settings(BaseSettings):
     )
 
     remote_llm_integration: bool = True
+    # One GPU tier's base URL, or several, comma-separated; their keys and fingerprints below
+    # follow in the same order (one entry for every tier, or one per tier): see gpu_tiers.
     ert_llm_backend_url: str = "http://127.0.0.1:8001"
     ert_llm_api_key: SecretStr = SecretStr("")
     # Seconds the GPU tier (or a direct engine) may stay silent.
@@ -92,8 +97,8 @@ class Settings(BaseSettings):
     # Reports that may wait for a slot: per account, and in all; past that, "try again in N".
     ert_max_waiting_per_user: int = Field(default=2, ge=1)
     ert_max_queue: int = Field(default=20, ge=0)
-    # Where the rate limits count (memory://, or redis://... shared by several instances).
-    ert_ratelimit_storage_uri: str = "memory://"
+    # Where the rate limits count; None: REDIS_URL when set, else memory:// (one process).
+    ert_ratelimit_storage_uri: str | None = None
 
     # The valuation's market rates and choices (README: "Settings"); unset: the dated
     # defaults of analysis/assumptions.py. A rate set here needs its date.
@@ -107,32 +112,63 @@ class Settings(BaseSettings):
     # "dcf=50,peers=30,history=20" (any scale: normalised).
     ert_valuation_weights: Annotated[dict[str, float] | None, NoDecode] = None
 
-    @field_validator("ert_llm_backend_url", "ollama_host", "openai_base_url")
+    # Past one machine (README: "Several instances"): the Redis the instances share for
+    # Socket.IO, the market-data cache and the limits. None: one process, as `make run`.
+    redis_url: SecretStr | None = None
+
+    @field_validator("ollama_host", "openai_base_url")
     @classmethod
     def _no_trailing_slash(cls, url: str) -> str:
         return url.rstrip("/")
 
     @field_validator("ert_llm_backend_url")
     @classmethod
-    def _private(cls, url: str, info: ValidationInfo) -> str:
-        """The key and the reports never cross a network in clear."""
-        host = urlsplit(url).hostname or ""
-        clear = url.startswith("http://") and not is_loopback(host)
-        if clear and info.data.get("remote_llm_integration"):
-            raise ValueError(
-                "must be https:// (the key and the reports would cross the network in "
-                "clear); http:// is for the GPU tier on this machine only"
-            )
-        return url
+    def _tier_urls(cls, text: str, info: ValidationInfo) -> str:
+        """Each GPU tier's URL: a URL, and private: the key and the reports never cross a
+        network in clear. A bad entry is named by its place in the list."""
+        urls = [url.rstrip("/") for url in entries(text)]
+        if info.data.get("remote_llm_integration"):
+            for place, url in enumerate(urls):
+                problem = _tier_url_problem(url)
+                if problem is not None:
+                    raise ValueError(_entry(place, len(urls)) + problem)
+        return ",".join(urls)
+
+    @field_validator("ert_llm_api_key")
+    @classmethod
+    def _keys(cls, keys: SecretStr, info: ValidationInfo) -> SecretStr:
+        _one_or_one_per_tier(keys.get_secret_value(), "keys", info)
+        return keys
 
     @field_validator("ert_llm_tls_fingerprint")
     @classmethod
     def _fingerprint(cls, text: str | None, info: ValidationInfo) -> str | None:
         if text is None:
             return None
-        if not str(info.data.get("ert_llm_backend_url", "")).startswith("https://"):
-            raise ValueError("needs an https:// ERT_LLM_BACKEND_URL")
-        return parse_fingerprint(text)
+        pins = _one_or_one_per_tier(text, "fingerprints", info)
+        urls = entries(str(info.data.get("ert_llm_backend_url", "")))
+        for place, url in enumerate(urls):
+            if _nth(pins, place) and not url.startswith("https://"):
+                raise ValueError(_entry(place, len(urls)) + "needs an https:// ERT_LLM_BACKEND_URL")
+        checked = []
+        for place, pin in enumerate(pins):
+            try:
+                checked.append(parse_fingerprint(pin) if pin else "")
+            except ValueError as exc:
+                raise ValueError(_entry(place, len(pins)) + str(exc)) from None
+        return ",".join(checked)
+
+    @property
+    def gpu_tiers(self) -> list[GpuTierLink]:
+        """The GPU tiers ERT_LLM_BACKEND_URL lists, each with its key and pinned certificate
+        (a key or fingerprint given once serves every tier)."""
+        urls = entries(self.ert_llm_backend_url)
+        keys = entries(self.ert_llm_api_key.get_secret_value())
+        pins = entries(self.ert_llm_tls_fingerprint or "")
+        return [
+            GpuTierLink(url, SecretStr(_nth(keys, place)), _nth(pins, place) or None)
+            for place, url in enumerate(urls)
+        ]
 
     @field_validator("ert_reports_per_user", "ert_reports_per_address")
     @classmethod
@@ -142,6 +178,30 @@ class Settings(BaseSettings):
         except ValueError:
             raise ValueError("must be rate limits such as 5/minute;30/hour") from None
         return text
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, url: SecretStr | None) -> SecretStr | None:
+        if url is not None and not url.get_secret_value().startswith(REDIS_SCHEMES):
+            raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        return url
+
+    @property
+    def ratelimit_storage_uri(self) -> str:
+        """Where the rate limits count: the instances share them through Redis when it is set."""
+        if self.ert_ratelimit_storage_uri is not None:
+            return self.ert_ratelimit_storage_uri
+        if self.redis_url is not None:
+            url = self.redis_url.get_secret_value()
+            return "redis+" + url if url.startswith("unix://") else url  # the limits library's
+        return "memory://"
+
+    @property
+    def socketio_transports(self) -> tuple[str, ...]:
+        """How browsers reach Socket.IO: WebSocket alone when several instances serve them
+        (one connection stays on one instance, so the load balancer needs no sticky
+        sessions); else WebSocket, falling back to long-polling."""
+        return ("websocket",) if self.redis_url is not None else ("websocket", "polling")
 
     @field_validator("ert_bind", mode="before")
     @classmethod
@@ -297,6 +357,55 @@ def _rate(text: str) -> float:
     if not raw.endswith("%") and abs(value) > _MAX_BARE_FRACTION:
         raise ValueError(f"must be a rate such as 4.3% or 0.043: write {raw}% if you mean it")
     return value
+
+
+class GpuTierLink(NamedTuple):
+    url: str
+    api_key: SecretStr
+    fingerprint: str | None  # None: the usual certificate authorities
+
+
+def entries(text: str) -> list[str]:
+    """A comma-separated list, each entry stripped (an empty entry stays, as "")."""
+    return [part.strip() for part in text.split(",")]
+
+
+def _nth(values: list[str], place: int) -> str:
+    return values[0] if len(values) == 1 else values[place]
+
+
+def _entry(place: int, count: int) -> str:
+    """How a message names an entry of a list: nothing for a list of one."""
+    return f"entry {place + 1} " if count > 1 else ""
+
+
+def _one_or_one_per_tier(text: str, what: str, info: ValidationInfo) -> list[str]:
+    """`text`'s entries, when there is one for all GPU tiers or one per tier."""
+    given = entries(text)
+    urls = info.data.get("ert_llm_backend_url")
+    tiers = len(entries(urls)) if isinstance(urls, str) else len(given)
+    if len(given) not in (1, tiers):
+        raise ValueError(
+            f"lists {len(given)} {what} for {tiers} GPU tiers (ERT_LLM_BACKEND_URL): give "
+            "one for all of them, or one per tier in the same order"
+        )
+    return given
+
+
+def _tier_url_problem(url: str) -> str | None:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not one
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        return "must be a URL such as https://203.0.113.7:8000"
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        return (
+            "must be https:// (the key and the reports would cross the network in "
+            "clear); http:// is for the GPU tier on this machine only"
+        )
+    return None
 
 
 def is_loopback(host: str) -> bool:

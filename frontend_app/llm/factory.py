@@ -14,23 +14,32 @@ from .base import Integration
 from .chain import FallbackChain
 from .inprocess import InProcessWriter
 from .remote import RemoteGpuTier
+from .tiers import GpuTier, GpuTiers
 
 
 def build_chain(
     settings: Settings, *, start_task: Callable[..., Any], sleep: Callable[[float], Any]
-) -> tuple[FallbackChain, RemoteGpuTier | None]:
-    """The chain, and the remote GPU tier client if it is in the chain (for health/models)."""
+) -> tuple[FallbackChain, GpuTier | None]:
+    """The chain, and the remote GPU tier client(s) if in the chain (for health/models)."""
     integrations: list[Integration] = []
-    remote = None
+    remote: GpuTier | None = None
     if settings.remote_llm_integration and settings.ert_llm_backend_url:
-        remote = RemoteGpuTier(
-            settings.ert_llm_backend_url,
-            settings.ert_llm_api_key.get_secret_value(),
-            settings.ert_llm_timeout,
-            fingerprint=settings.ert_llm_tls_fingerprint,
-            start_task=start_task,
-            sleep=sleep,
-        )
+        links = settings.gpu_tiers
+        # Several tiers: the next tier is the retry, at once.
+        retries = {} if len(links) == 1 else {"retries": 0}
+        tiers = [
+            RemoteGpuTier(
+                link.url,
+                link.api_key.get_secret_value(),
+                settings.ert_llm_timeout,
+                fingerprint=link.fingerprint,
+                start_task=start_task,
+                sleep=sleep,
+                **retries,
+            )
+            for link in links
+        ]
+        remote = tiers[0] if len(tiers) == 1 else GpuTiers(tiers)
         integrations.append(remote)
     if settings.ollama_integration:
         integrations.append(

@@ -178,6 +178,18 @@ class RemoteGpuTier:
             self.slots = QueueStatus.model_validate(body.get("queue")).limit
         return body
 
+    def queue(self) -> QueueStatus | None:
+        """The GPU tier's queue figures from its /health (one request, no key), or None when
+        it does not answer them."""
+        try:
+            response = self._get("/health")
+            response.raise_for_status()
+            queue = QueueStatus.model_validate(response.json().get("queue"))
+        except (httpx.HTTPError, ValueError, ValidationError, IntegrationError, AttributeError):
+            return None
+        self.slots = queue.limit
+        return queue
+
     def models(self) -> ModelsResponse | None:
         """The GPU tier's /models, or None when it cannot say."""
         try:

@@ -18,7 +18,9 @@ How the dashboard calls it::
     both.peers                                       # PeerSet: selection, note, companies, left_out
 
 - `MarketDataService(source: "yfinance" | "snapshot" | "auto" = "auto", quote_ttl=900,
-  statement_ttl=86400, timeout=15.0, *, retries=2, backoff=1.0, snapshot_dir=...)`;
+  statement_ttl=86400, timeout=15.0, *, retries=2, backoff=1.0, snapshot_dir=...,
+  shared=None)` (shared: a redis.Redis several instances share: the caches and the
+  single flight are then in Redis, one Yahoo call per ticker for all of them);
   `.get_company(ticker: Ticker, *, scope="full") -> CompanyData` (a ticker validate_ticker
   returned, checked once where it entered; blocking, call it from a job, not from the
   event loop's hot path; scope "peer": quote, key statistics and profile only, one

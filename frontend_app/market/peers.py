@@ -22,19 +22,17 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
 
-from cachetools import TTLCache
 from pydantic import BaseModel, ConfigDict, Field
 
-from .cache import SingleFlight
+from .cache import Cache, SingleFlight, cache_for
 from .company import CompanyData
 from .errors import MarketDataError
-from .service import CACHE_SIZE, MarketDataService
+from .service import MarketDataService
 from .tickers import Ticker, validate_ticker
 
 MAX_PEERS = 5
@@ -128,9 +126,10 @@ class PeerFinder:
     def __init__(self, service: MarketDataService, max_peers: int = MAX_PEERS) -> None:
         self.service = service
         self.max_peers = max_peers
-        self._recommended: TTLCache[str, list[str]] = TTLCache(CACHE_SIZE, RECOMMENDATION_TTL)
-        self._lock = threading.Lock()  # cachetools' caches are not thread-safe
-        self._flights: SingleFlight[list[str]] = SingleFlight()
+        self._recommended: Cache[list[str]] = cache_for(
+            service.shared, "recommended", RECOMMENDATION_TTL, list[str]
+        )
+        self._flights: SingleFlight[list[str]] = SingleFlight(service.shared)
 
     def fetch(self, ticker: str, peers: str | Sequence[str] | None = None) -> CompanyAndPeers:
         """The company (raising MarketDataError as get_company does) and its PeerSet.
@@ -202,15 +201,16 @@ class PeerFinder:
 
     def recommended(self, symbol: str) -> list[str]:
         """Yahoo's similar companies for `symbol`, cached for a day, asked once at a time."""
-        with self._lock:
-            cached = self._recommended.get(symbol)
+        cached = self._recommended.get(symbol)
         if cached is not None:
             return cached
 
         def load() -> list[str]:
+            found = self._recommended.get(symbol)  # another instance may just have asked
+            if found is not None:
+                return found
             symbols = self.service.yahoo.recommended(symbol)
-            with self._lock:
-                self._recommended[symbol] = symbols
+            self._recommended.set(symbol, symbols)
             return symbols
 
         return self._flights.run(symbol, load)

@@ -6,11 +6,11 @@ import logging
 import threading
 import time
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Literal
 
-from cachetools import TTLCache
+import redis
 
-from .cache import SingleFlight
+from .cache import Cache, SingleFlight, cache_for
 from .company import STATEMENT_PARTS, CompanyData, Scope
 from .errors import DataSourceUnreachable, MarketDataError
 from .search import Match
@@ -19,14 +19,11 @@ from .tickers import Ticker
 from .yahoo import StatementBundle, YahooSource
 
 DataSource = Literal["yfinance", "snapshot", "auto"]
-V = TypeVar("V")
 
 # After Yahoo proved unreachable, "auto" answers without asking it again for this long
 # (bundled companies from their snapshots, others with the outage), so each new ticker
 # does not wait out the network timeout.
 OFFLINE_SECONDS = 60.0
-# Companies kept in each cache at most (the least recently used go first).
-CACHE_SIZE = 512
 # Yahoo's answers to a search are kept this long; a search may take this long at most.
 SEARCH_TTL = 3600.0
 SEARCH_TIMEOUT = 5.0
@@ -43,6 +40,8 @@ class MarketDataService:
     then fails with the bundled companies as `alternatives`).
     quote_ttl / statement_ttl: seconds a company's quote and its statements stay cached.
     timeout: seconds each upstream call may take.
+    shared: the Redis several dashboard instances share (REDIS_URL): the caches and the
+    single flight are then theirs, so N instances make one Yahoo call per ticker.
     One instance is meant to be shared by the whole process.
     """
 
@@ -56,16 +55,21 @@ class MarketDataService:
         retries: int = 2,
         backoff: float = 1.0,
         snapshot_dir: Path = SNAPSHOT_DIR,
+        shared: redis.Redis | None = None,
     ) -> None:
         self.source = source
+        self.shared = shared
         self.yahoo = YahooSource(timeout=timeout, retries=retries, backoff=backoff)
         self.snapshots = SnapshotSource(snapshot_dir)
-        self._companies: TTLCache[str, CompanyData] = TTLCache(CACHE_SIZE, quote_ttl)
-        self._peers: TTLCache[str, CompanyData] = TTLCache(CACHE_SIZE, quote_ttl)  # scope "peer"
-        self._statements: TTLCache[str, StatementBundle] = TTLCache(CACHE_SIZE, statement_ttl)
-        self._cache_lock = threading.Lock()  # cachetools' caches are not thread-safe
-        self._searches: TTLCache[str, list[Match]] = TTLCache(CACHE_SIZE, SEARCH_TTL)
-        self._flights: SingleFlight[CompanyData] = SingleFlight()
+        self._companies: Cache[CompanyData] = cache_for(shared, "full", quote_ttl, CompanyData)
+        # scope "peer"
+        self._peers: Cache[CompanyData] = cache_for(shared, "peer", quote_ttl, CompanyData)
+        self._statements: Cache[StatementBundle] = cache_for(
+            shared, "statements", statement_ttl, StatementBundle
+        )
+        self._searches: Cache[list[Match]] = cache_for(shared, "search", SEARCH_TTL, list[Match])
+        self._flights: SingleFlight[CompanyData] = SingleFlight(shared)
+        self._state_lock = threading.Lock()
         self._offline_until = 0.0
         self._outage: DataSourceUnreachable | None = None  # Yahoo's last failure, until it answers
 
@@ -78,13 +82,13 @@ class MarketDataService:
         cached = self._company(ticker, scope)
         if cached is not None:
             return cached
-        return self._flights.run((ticker, scope), lambda: self._load(ticker, scope))
+        return self._flights.run(f"{ticker}:{scope}", lambda: self._load(ticker, scope))
 
     def _company(self, ticker: Ticker, scope: Scope) -> CompanyData | None:
-        full = self._cached(self._companies, ticker)
+        full = self._companies.get(ticker)
         if full is not None or scope == "full":
             return full
-        return self._cached(self._peers, ticker)
+        return self._peers.get(ticker)
 
     @property
     def offline(self) -> bool:
@@ -101,7 +105,7 @@ class MarketDataService:
             return []
         if not self.offline:
             key = text.casefold()
-            found = self._cached(self._searches, key)
+            found = self._searches.get(key)
             if found is not None:
                 return found
             try:
@@ -114,17 +118,9 @@ class MarketDataService:
                 pass  # rate-limited: the bundled companies still answer
             else:
                 self._note_answer()
-                self._keep(self._searches, key, found)
+                self._searches.set(key, found)
                 return found
         return self.snapshots.search(text, limit) if self.source != "yfinance" else []
-
-    def _cached(self, cache: TTLCache[str, V], ticker: str) -> V | None:
-        with self._cache_lock:
-            return cache.get(ticker)
-
-    def _keep(self, cache: TTLCache[str, V], ticker: str, value: V) -> None:
-        with self._cache_lock:
-            cache[ticker] = value
 
     def _load(self, ticker: Ticker, scope: Scope) -> CompanyData:
         cached = self._company(ticker, scope)  # a flight that just ended may have it
@@ -134,14 +130,14 @@ class MarketDataService:
             company = self.snapshots.fetch(ticker)
         else:
             company = self._fetch_live(ticker, scope)
-        self._keep(self._companies if company.scope == "full" else self._peers, ticker, company)
+        (self._companies if company.scope == "full" else self._peers).set(ticker, company)
         return company
 
     def _fetch_live(self, ticker: Ticker, scope: Scope) -> CompanyData:
         outage = self._outage if self.offline else None
         if outage is None:
             try:
-                statements = self._cached(self._statements, ticker)
+                statements = self._statements.get(ticker)
                 company = self.yahoo.fetch(ticker, statements, scope=scope)
             except DataSourceUnreachable as failed:
                 self._note_outage(failed)
@@ -174,12 +170,12 @@ class MarketDataService:
             statements=company.statements,
             gaps=[gap for gap in company.gaps if gap.part in STATEMENT_PARTS],
         )
-        if bundle.complete and self._cached(self._statements, ticker) is None:
-            self._keep(self._statements, ticker, bundle)
+        if bundle.complete and self._statements.get(ticker) is None:
+            self._statements.set(ticker, bundle)
 
     def _note_outage(self, outage: DataSourceUnreachable) -> None:
         """Remember that Yahoo failed; log it once per kind of failure, not per request."""
-        with self._cache_lock:
+        with self._state_lock:
             logged = self._outage is not None and self._outage.outage == outage.outage
             self._outage = outage
             self._offline_until = time.monotonic() + OFFLINE_SECONDS
@@ -192,7 +188,7 @@ class MarketDataService:
             log.warning("%s; %s", outage.message, then)
 
     def _note_answer(self) -> None:
-        with self._cache_lock:
+        with self._state_lock:
             recovered, self._outage = self._outage is not None, None
             self._offline_until = 0.0
         if recovered:

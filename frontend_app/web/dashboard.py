@@ -8,12 +8,13 @@ import threading
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import redis
 from cachetools import TTLCache, cachedmethod
 from flask import current_app
 
 from ..jobs import Job, JobManager, JobSpec
 from ..llm.chain import FallbackChain
-from ..llm.remote import RemoteGpuTier
+from ..llm.tiers import GpuTier
 from ..market import MarketDataService
 from ..reports.store import ReportStore
 from ..settings import Settings
@@ -30,11 +31,13 @@ class Dashboard:
     store: ReportStore
     jobs: JobManager
     chain: FallbackChain
-    remote: RemoteGpuTier | None
+    remote: GpuTier | None
     market: MarketDataService
     accounts: Accounts
     limits: Limits
     sign_in_required: bool
+    # The Redis several instances share (REDIS_URL); None: one process.
+    redis: redis.Redis | None = None
     _status: TTLCache[Any, dict[str, Any]] = field(
         default_factory=lambda: TTLCache(1, STATUS_TTL), repr=False
     )
@@ -51,11 +54,22 @@ class Dashboard:
             remote["url"] = self.remote.base_url
         else:
             remote = {"status": "disabled"}
-        return {
+        status = {
             "remote": remote,
             "integrations": [i.name for i in self.chain.integrations],
             "jobs": self.jobs.counts(),
         }
+        if self.redis is not None:
+            status["redis"] = self._redis_status()
+        return status
+
+    def _redis_status(self) -> str:
+        assert self.redis is not None
+        try:
+            self.redis.ping()
+        except redis.RedisError:
+            return "unreachable"
+        return "ok"
 
     @cachedmethod(lambda self: self._models, lock=lambda self: self._lock)
     def models(self) -> list[dict[str, Any]]:
@@ -78,6 +92,8 @@ class Dashboard:
         """Close the GPU tier client and the database pool (when the process ends)."""
         if self.remote is not None:
             self.remote.close()
+        if self.redis is not None:
+            self.redis.connection_pool.disconnect()
         self.store.dispose()
 
 

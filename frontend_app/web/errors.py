@@ -29,7 +29,7 @@ def error_response(status: int, error: ErtError) -> ResponseReturnValue:
 def register(app: Flask) -> None:
     @app.errorhandler(TryLater)
     def on_try_later(exc: TryLater) -> ResponseReturnValue:
-        response = make_response(error_response(429, exc))
+        response = make_response(error_response(exc.status, exc))
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
 

@@ -29,7 +29,12 @@ def _view(report_id: str) -> ReportView:
 
 @bp.get("/")
 def index() -> ResponseReturnValue:
-    return render_template("dashboard.html", models=dashboard().settings.ert_models)
+    settings = dashboard().settings
+    return render_template(
+        "dashboard.html",
+        models=settings.ert_models,
+        transports=",".join(settings.socketio_transports),
+    )
 
 
 @bp.get("/reports/<report_id>")

@@ -3,9 +3,11 @@ wait for events, and a real GPU tier (vast_ai on uvicorn) in front of the fake O
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_socketio import SocketIOTestClient
 
+from ert_run import Tier, free_port, start_dashboard, wait_healthy
 from frontend_app import create_app
 from tests.fakes.live import serve
 from tests.fakes.ollama import FakeOllama, Reply, refused_url
@@ -199,3 +202,29 @@ class Watcher:
 @pytest.fixture
 def watcher() -> Callable[[Flask], Watcher]:
     return Watcher
+
+
+@pytest.fixture
+def start_gunicorn(tmp_path: Path) -> Iterator[Any]:
+    """`start_gunicorn(host=..., wait=True, **env)`: a dashboard exactly as Render starts it
+    (gunicorn, eventlet worker), on a free port, on its own SQLite file; BASE_ENV plus `env`."""
+    started: list[tuple[Tier, Path]] = []
+
+    def start(host: str = "127.0.0.1", wait: bool = True, **env: str) -> Tier:
+        log = tmp_path / f"gunicorn-{len(started)}.log"
+        full_env = {
+            **os.environ,
+            **BASE_ENV,
+            "DATABASE_URL": f"sqlite:///{tmp_path / f'g{len(started)}.sqlite3'}",
+            **env,
+        }
+        tier = start_dashboard(full_env, port=free_port(), log=log, host=host)
+        started.append((tier, log))
+        if wait:
+            wait_healthy(tier, timeout=30)
+        return tier
+
+    yield start
+    for tier, log in started:
+        tier.stop()
+        assert API_KEY not in log.read_text(errors="replace")  # the key never reaches the logs

@@ -7,44 +7,16 @@ thread with its own event loop, and the worker keeps answering while it writes.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import socketio
 
-from ert_run import Tier, free_port, start_dashboard, wait_healthy
 from tests.fakes.ollama import Reply, default_responder
-from tests.frontend_app.conftest import API_KEY, BASE_ENV, PASSWORD, pinned_env, silent_model
-
-
-@pytest.fixture
-def start_gunicorn(tmp_path: Path) -> Iterator[Any]:
-    started: list[tuple[Tier, Path]] = []
-
-    def start(host: str = "127.0.0.1", wait: bool = True, **env: str) -> Tier:
-        log = tmp_path / f"gunicorn-{len(started)}.log"
-        full_env = {
-            **os.environ,
-            **BASE_ENV,
-            "DATABASE_URL": f"sqlite:///{tmp_path / f'g{len(started)}.sqlite3'}",
-            **env,
-        }
-        tier = start_dashboard(full_env, port=free_port(), log=log, host=host)
-        started.append((tier, log))
-        if wait:
-            wait_healthy(tier, timeout=30)
-        return tier
-
-    yield start
-    for tier, log in started:
-        tier.stop()
-        assert API_KEY not in log.read_text(errors="replace")  # the key never reaches the logs
+from tests.frontend_app.conftest import PASSWORD, pinned_env, silent_model
 
 
 def generate_over_websocket(

@@ -15,7 +15,8 @@
       suggestions = $("suggestions"), modelSelect = $("model"), generateBtn = $("generate"),
       jobCard = $("job"), cancelBtn = $("cancel");
 
-  var socket = io({ transports: ["websocket", "polling"] });
+  // WebSocket alone when several instances serve the dashboard (REDIS_URL): no sticky sessions.
+  var socket = io({ transports: form.dataset.transports.split(",") });
   var job = null;  // {id, lastSeq, elapsed, elapsedAt, percent, stage, finished}
 
   // ---- what was typed: hints, and companies to pick in one click ----

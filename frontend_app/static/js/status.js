@@ -11,13 +11,28 @@
     el.title = detail || "GPU tier status";
   }
 
+  // Several GPU tiers (ERT_LLM_BACKEND_URL lists them): each one's state, in the listed order.
+  function showTiers(tiers) {
+    var up = tiers.filter(function (t) { return t.status === "healthy"; }).length;
+    var state = up === tiers.length ? "healthy" : (up ? "degraded" : "unreachable");
+    var label = tiers.map(function (t, i) {
+      return "GPU tier " + (i + 1) + " " + String(t.status).replace("_", " ");
+    }).join(" · ");
+    var detail = tiers.map(function (t, i) {
+      return "GPU tier " + (i + 1) + " (" + t.url + "): " + (t.message || t.status);
+    }).join("\n");
+    show(state, label, detail);
+  }
+
   function poll() {
     fetch("/health", { cache: "no-store" })
       .then(function (r) { return r.json(); })
       .then(function (body) {
         var remote = (body.backend && body.backend.remote) || {};
         var state = remote.status || "unknown";
-        if (state === "disabled") {
+        if (remote.tiers) {
+          showTiers(remote.tiers);
+        } else if (state === "disabled") {
           var chain = (body.backend.integrations || []).join(" → ");
           show("degraded", "GPU tier off; writing with " + chain);
         } else if (state === "unreachable") {
