@@ -48,16 +48,15 @@ def test_several_dashboards_started_as_design_md_says(blueprint) -> None:
     (web,) = services(blueprint, "web")
     assert web["numInstances"] > 1
     assert web["startCommand"] == DESIGN_START and web["healthCheckPath"] == "/health"
-    (worker,) = services(blueprint, "worker")
-    assert worker["runtime"] == "python" and worker["buildCommand"] == web["buildCommand"]
+    assert services(blueprint, "worker") == []  # no service for a worker that is not built
 
 
-def test_web_and_worker_share_the_key_value_and_the_database(blueprint) -> None:
+def test_the_dashboards_share_the_key_value_and_the_database(blueprint) -> None:
     (key_value,) = services(blueprint, "keyvalue")
     assert key_value["ipAllowList"] == []  # Render's private network only
     assert key_value["maxmemoryPolicy"] == "volatile-lru"
     (database,) = blueprint["databases"]
-    for service in services(blueprint, "web") + services(blueprint, "worker"):
+    for service in services(blueprint, "web"):
         wired = env_vars(blueprint, service)
         assert wired["REDIS_URL"]["fromService"] == {
             "type": "keyvalue",
@@ -68,11 +67,11 @@ def test_web_and_worker_share_the_key_value_and_the_database(blueprint) -> None:
             "name": database["name"],
             "property": "connectionString",
         }
-        assert "ERT_LLM_BACKEND_URL" in wired  # both write reports with the GPU tiers
+        assert "ERT_LLM_BACKEND_URL" in wired  # each writes reports with the GPU tiers
 
 
 def test_every_variable_is_read_by_the_settings_and_no_secret_is_in_the_file(blueprint) -> None:
-    for service in services(blueprint, "web") + services(blueprint, "worker"):
+    for service in services(blueprint, "web"):
         wired = env_vars(blueprint, service)
         assert set(wired) - RENDER_ONLY <= ENV_NAMES, set(wired) - RENDER_ONLY - ENV_NAMES
         for name in SECRETS & set(wired):
