@@ -219,6 +219,19 @@ def _segment_period(segment: str) -> Period | None:
     return fact_period(segment)
 
 
+# A raw leaf's path as a chain of (parent's chain, key) pairs: walking a large dict
+# extends it by one pair per level instead of copying a tuple of keys.
+Trail = tuple["Trail", str] | tuple[()]
+
+
+def _keys(trail: Trail) -> tuple[str, ...]:
+    keys: list[str] = []
+    while trail:
+        trail, key = trail
+        keys.append(key)
+    return tuple(reversed(keys))
+
+
 def _path_period(path: tuple[str, ...]) -> Period | None:
     for segment in reversed(path):
         period = _segment_period(segment)
@@ -255,21 +268,22 @@ class RawLeaf(NamedTuple):
     value: float  # in the unit a figure states it
     unit: Unit
     concept: str
-    path: tuple[str, ...]
+    trail: Trail
     record: tuple[float, str | None, str | None, str | None] | None
     currencies: frozenset[str] | None
 
     def known(self) -> Known:
         _, label, shown, when = self.record or (self.value, None, None, None)
+        path = _keys(self.trail)
         return Known(
             value=self.value,
             unit=self.unit,
             concept=self.concept,
-            period=fact_period(when, label) or _path_period(self.path),
+            period=fact_period(when, label) or _path_period(path),
             subject=None,
             currencies=self.currencies,
-            key="raw:" + ".".join(self.path),
-            label=label or f"{concept_name(self.concept)} ({'.'.join(self.path)})",
+            key="raw:" + ".".join(path),
+            label=label or f"{concept_name(self.concept)} ({'.'.join(path)})",
             shown=shown,
             when=when,
             from_raw=True,
@@ -278,14 +292,14 @@ class RawLeaf(NamedTuple):
 
 def raw_leaves(raw: Mapping[str, Any]) -> list[RawLeaf]:
     """The numeric leaves of nested dicts and lists whose key names a metric."""
-    found: list[tuple[tuple[str, ...], tuple[str, Unit], float, Any]] = []
+    found: list[tuple[Trail, tuple[str, Unit], float, Any]] = []
     keep = found.append
     currencies: set[str] = set()
-    stack: list[tuple[tuple[str, ...], Any]] = [((), raw)]
+    stack: list[tuple[Trail, Any]] = [((), raw)]
     push = stack.append
     while stack:
-        path, node = stack.pop()
-        parent = path[-1] if path else ""
+        trail, node = stack.pop()
+        parent = trail[1] if trail else ""
         if type(node) is dict or (type(node) not in (list, tuple) and isinstance(node, Mapping)):
             if "value" in node and ("label" in node or "display" in node):
                 record = _record(node)
@@ -293,7 +307,7 @@ def raw_leaves(raw: Mapping[str, Any]) -> list[RawLeaf]:
                     named = _raw_concept(record[1]) if record[1] else None
                     named = named or _leaf_concept(parent, "")
                     if named is not None:
-                        keep((path, named, record[0], record))
+                        keep((trail, named, record[0], record))
                     continue
             items: Any = node.items()
         else:
@@ -304,7 +318,7 @@ def raw_leaves(raw: Mapping[str, Any]) -> list[RawLeaf]:
                 if type(key) is str and -_MAX_MAGNITUDE <= child <= _MAX_MAGNITUDE:
                     named = _leaf_concept(key, parent)  # NaN fails the bounds above
                     if named is not None and _is_figure_key(key):
-                        keep(((*path, key), named, float(child), None))
+                        keep(((trail, key), named, float(child), None))
             elif kind is str:
                 if key in _CURRENCY_KEYS and 0 < len(child) <= 8:
                     currencies.add(child.upper())
@@ -313,18 +327,18 @@ def raw_leaves(raw: Mapping[str, Any]) -> list[RawLeaf]:
             elif (
                 kind is dict or kind is list or kind is tuple or isinstance(child, Mapping)
             ) and _is_figure_key(key):
-                push(((*path, str(key)), child))
+                push(((trail, str(key)), child))
     money = frozenset(currencies) or None
     return [
         RawLeaf(
             _percent_points(record[2] if record else None, number) if unit == "percent" else number,
             unit,
             concept,
-            path,
+            trail,
             record,
             money if unit in ("money", "per_share") else None,
         )
-        for path, (concept, unit), number, record in found
+        for trail, (concept, unit), number, record in found
     ]
 
 
