@@ -29,6 +29,7 @@ from vast_ai.grounding.lexicon import (
     aspect_of,
     concept_name,
     concept_unit,
+    fact_concept,
     lowered,
     normalise,
     refined,
@@ -78,6 +79,7 @@ class Known(NamedTuple):
     shown: str | None = None
     when: str | None = None  # the period as the data states it
     from_raw: bool = False
+    tag: str | None = None  # the concept its own label names (fact_concept)
 
     @property
     def display(self) -> str:
@@ -188,6 +190,7 @@ def from_fact(fact: Fact) -> Known | None:
         label=fact.label or fact.key,
         shown=fact.display or None,
         when=fact.period,
+        tag=fact_concept(fact.label, unit) if fact.label else None,
     )
 
 

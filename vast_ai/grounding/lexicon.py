@@ -528,7 +528,7 @@ def concept_name(concept: str) -> str:
         return f"{concept_name(top)} to {concept_name(bottom)}"
     base, _, aspect = concept.partition("~")
     if base not in CONCEPTS:
-        return base.removeprefix("label:")
+        return base.split(":", 2)[-1] if base.startswith(FACT) else base.removeprefix("label:")
     name = CONCEPTS[base].name
     if aspect == "cagr":
         return f"{name} CAGR"
@@ -537,6 +537,29 @@ def concept_name(concept: str) -> str:
     if aspect == "chg":
         return f"{name} growth"
     return name
+
+
+FACT = "fact:"  # one fact sheet label, as written: "fact:per_share:dcf value per share"
+
+# The units of known values a figure of each kind may state.
+UNITS_FOR_KIND: dict[str, tuple[Unit, ...]] = {
+    "percent": ("percent",),
+    "multiple": ("multiple",),
+    "money": ("money", "per_share"),
+    "per_share": ("per_share", "money"),
+    "number": ("number", "count"),
+}
+
+
+def fact_concept(label: str, unit: Unit) -> str:
+    """The concept a fact's own label names: the text that writes the label states
+    that fact (whatever the lexicon reads in its words)."""
+    return f"{FACT}{unit}:{normalise(label)}"
+
+
+def fact_unit(concept: str) -> Unit:
+    """The unit of a fact_concept."""
+    return concept.split(":", 2)[1]  # type: ignore[return-value]
 
 
 def aspect_of(concept: str, aspect: Aspect) -> str:

@@ -30,12 +30,15 @@ from vast_ai.grounding.known import Known, RawLeaf, knowns
 from vast_ai.grounding.lexicon import (
     CONCEPTS,
     EXTREMES,
+    FACT,
     HEDGE_BOUNDS,
     METRIC_SCAN,
     RATIOS,
+    UNITS_FOR_KIND,
     Unit,
     concept_name,
     concept_unit,
+    fact_unit,
     lowered,
 )
 from vast_ai.grounding.periods import Period, compatible, resolve
@@ -50,13 +53,7 @@ _MAX_RANGE_WIDTH = 0.5  # a range wider than half its midpoint says too little t
 _FLOAT_NOISE = 1e-9
 
 # The pools a figure of each unit may match when no metric is named.
-_UNITS_FOR_KIND: dict[str, tuple[Unit, ...]] = {
-    "percent": ("percent",),
-    "multiple": ("multiple",),
-    "money": ("money", "per_share"),
-    "per_share": ("per_share", "money"),
-    "number": ("number", "count"),
-}
+_UNITS_FOR_KIND = UNITS_FOR_KIND
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +137,9 @@ class FactIndex:
             sorted({c.removeprefix("label:") for c in self.by_concept if c.startswith("label:")})
         )
         self.names = _names(facts, raw)
+        self.fact_labels = tuple(
+            sorted({(k.label, k.unit) for k in everything if type(k) is Known and k.tag})
+        )
         self._ratios: dict[
             tuple[str, str, str | None], dict[tuple[str, int | None], tuple[float, Known, Known]]
         ] = {}
@@ -176,6 +176,8 @@ class FactIndex:
         found = self.candidates(units, low, high, fig)
 
         def states(k: Known) -> bool:
+            if k.tag in concepts:  # its own label, which may name its company ("CRM Gross margin")
+                return claim.subject is None or _subject_fits(claim.subject, k)
             return k.concept in concepts and _subject_fits(claim.subject, k)
 
         best = _best((k for k in found if states(k) and compatible(period, k.period)), value)
@@ -423,7 +425,12 @@ def _units(concepts: tuple[str, ...], kind: str) -> tuple[Unit, ...]:
     """The units claimed concepts are stated in (a ratio of two lines, or a label the
     lexicon does not know, in the figure's)."""
     own: Unit = "percent" if kind == "percent" else "multiple" if kind == "multiple" else "number"
-    units = (own if c.startswith(("label:", "ratio:")) else concept_unit(c) for c in concepts)
+    units: list[Unit] = []
+    for c in concepts:
+        if c.startswith(FACT):
+            units.append(fact_unit(c))
+        else:
+            units.append(own if c.startswith(("label:", "ratio:")) else concept_unit(c))
     return tuple(dict.fromkeys(units))
 
 
