@@ -295,7 +295,7 @@ class _ClaimReader:
         concepts = reading.concepts
         anchor = start
         if mention is not None:
-            if concepts[0] in _EXTREME_MEMBERS:
+            if concepts and concepts[0] in _EXTREME_MEMBERS:
                 span = (mention.start, start) if mention.start < start else (end, mention.end)
                 concepts = _refine(concepts, within(clause.cues, *span))
             if "ev_to_revenue" in concepts:

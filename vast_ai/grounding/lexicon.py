@@ -64,6 +64,15 @@ CONCEPTS: dict[str, Concept] = {
     "low_52w": Concept("per_share", "52-week low"),
     "ma_50": Concept("per_share", "50-day average"),
     "ma_200": Concept("per_share", "200-day average"),
+    "dcf_value": Concept("per_share", "DCF value per share"),
+    "dcf_value_low": Concept("per_share", "DCF value per share (low case)"),
+    "dcf_value_high": Concept("per_share", "DCF value per share (high case)"),
+    "eps_estimate": Concept("per_share", "consensus EPS estimate"),
+    "eps_estimate_low": Concept("per_share", "lowest EPS estimate"),
+    "eps_estimate_high": Concept("per_share", "highest EPS estimate"),
+    "ert_target": Concept("per_share", "ERT base-case price target"),
+    "ert_target_bear": Concept("per_share", "ERT bear-case price target"),
+    "ert_target_bull": Concept("per_share", "ERT bull-case price target"),
     # multiples
     "pe": Concept("multiple", "P/E"),
     "peg": Concept("multiple", "PEG ratio"),
@@ -101,6 +110,13 @@ CONCEPTS: dict[str, Concept] = {
     "short_interest": Concept("percent", "short interest"),
     "insider_ownership": Concept("percent", "insider ownership"),
     "price_return": Concept("percent", "share price return"),
+    "institutional_ownership": Concept("percent", "shares held by institutions"),
+    "institutional_float": Concept("percent", "float held by institutions"),
+    "eps_surprise": Concept("percent", "EPS surprise"),
+    "wacc": Concept("percent", "discount rate (WACC)"),
+    "implied_growth": Concept("percent", "cash-flow growth the price implies"),
+    "forecast_growth": Concept("percent", "cash-flow growth of the DCF forecast"),
+    "target_weight": Concept("percent", "weight in the ERT price target"),
     # plain numbers and counts
     "beta": Concept("number", "beta"),
     "recommendation_score": Concept("number", "recommendation score"),
@@ -109,6 +125,13 @@ CONCEPTS: dict[str, Concept] = {
     "employees": Concept("count", "employees"),
     "shares_outstanding": Concept("count", "shares outstanding"),
     "volume": Concept("count", "trading volume"),
+    "revisions_up": Concept("count", "EPS estimates raised"),
+    "revisions_down": Concept("count", "EPS estimates cut"),
+    "upgrades": Concept("count", "broker upgrades"),
+    "downgrades": Concept("count", "broker downgrades"),
+    "insider_purchases": Concept("count", "insider purchases"),
+    "insider_sales": Concept("count", "insider sales"),
+    "institutions": Concept("count", "institutions holding shares"),
 }
 # fmt: on
 
@@ -302,6 +325,38 @@ METRIC_PHRASES: tuple[tuple[str, tuple[str, ...], int], ...] = (
     ("shares outstanding|share count|diluted shares|shares in issue|float shares",
      ("shares_outstanding",), 1),
     ("volume|average volume|trading volume", ("volume",), 1),
+    # the valuation, estimates and ownership facts of the dashboard's report data
+    ("dcf value|dcf value per share|dcf fair value|intrinsic value|discounted cash flow value|"
+     "dcf valuation", ("dcf_value",), 1),
+    ("eps estimate|eps estimates|consensus eps|consensus eps estimate|eps consensus|"
+     "estimated eps|expected eps|eps forecast|forward eps estimate", ("eps_estimate",), 1),
+    ("ert price target|ert's price target|ert target|ert's target|base case target|"
+     "base case price target|ert's base case price target|ert base case target",
+     ("ert_target",), 1),
+    ("eps estimates raised|estimates raised|upward revisions|upward revision|revisions up|"
+     "raised estimates", ("revisions_up",), 1),
+    ("eps estimates cut|estimates cut|downward revisions|downward revision|revisions down|"
+     "cut estimates|lowered estimates", ("revisions_down",), 1),
+    ("broker upgrades|rating upgrades|upgrades|upgrade", ("upgrades",), 1),
+    ("broker downgrades|rating downgrades|downgrades|downgrade", ("downgrades",), 1),
+    ("insider purchases|insider buys|insider buying|insider purchase", ("insider_purchases",), 1),
+    ("insider sales|insider sells|insider selling|insider sale", ("insider_sales",), 1),
+    ("institutions|institutional holders|institutions holding shares|institutional investors",
+     ("institutions", "institutional_ownership"), 1),
+    ("shares held by institutions|institutional ownership|held by institutions|"
+     "owned by institutions", ("institutional_ownership",), 1),
+    ("float held by institutions|of the float|institutional ownership of the float",
+     ("institutional_float",), 1),
+    ("shares held by insiders|held by insiders|insiders|owned by insiders",
+     ("insider_ownership",), 1),
+    ("eps surprise|earnings surprise|surprise|beat the consensus by|beat consensus by",
+     ("eps_surprise",), 1),
+    ("wacc|discount rate|cost of capital|weighted average cost of capital", ("wacc",), 1),
+    ("price implies|the price implies|implied growth|cash flow growth a year the price implies|"
+     "growth the price implies|reverse dcf", ("implied_growth",), 1),
+    ("dcf forecast|average cash flow growth of the dcf forecast|growth in the dcf forecast",
+     ("forecast_growth",), 1),
+    ("weight|weighting|weight of", ("target_weight",), 1),
 )
 # fmt: on
 
@@ -422,6 +477,9 @@ REFINERS: dict[str, str] = {
 FAMILIES: tuple[dict[str, str], ...] = (
     {"high": "target_high", "low": "target_low", "mean": "target_mean", "median": "target_median"},
     {"high": "high_52w", "low": "low_52w"},
+    {"high": "dcf_value_high", "low": "dcf_value_low", "mean": "dcf_value"},
+    {"high": "eps_estimate_high", "low": "eps_estimate_low", "mean": "eps_estimate"},
+    {"high": "ert_target_bull", "low": "ert_target_bear", "mean": "ert_target"},
 )
 
 
@@ -438,7 +496,9 @@ def refined(concepts: Iterable[str], refiner: str) -> str | None:
 # the low and the high, not an estimate somewhere between.
 EXTREMES = tuple(frozenset(family.values()) for family in FAMILIES)
 # Percentages that are changes already: a fall or rise word gives their sign.
-CHANGES = frozenset({"price_return", "upside", "max_drawdown"})
+CHANGES = frozenset(
+    {"price_return", "upside", "max_drawdown", "eps_surprise", "implied_growth", "forecast_growth"}
+)
 
 
 def lowered(text: str) -> str:
