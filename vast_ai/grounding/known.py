@@ -122,6 +122,8 @@ def classify(text: str, unit: Unit | None) -> str | None:
         return None
     words = METRIC_WORDS[normalise(match.group())]
     concepts = words.concepts
+    if not concepts:  # words that name no metric ("holding shares")
+        return None
     if len(concepts) > 1 or any(concepts[0] in family.values() for family in FAMILIES):
         for match in _REFINER.finditer(text):
             picked = refined(concepts, REFINERS[normalise(match.group())])

@@ -71,6 +71,9 @@ CONCEPTS: dict[str, Concept] = {
     "eps_estimate_low": Concept("per_share", "lowest EPS estimate"),
     "eps_estimate_high": Concept("per_share", "highest EPS estimate"),
     "ert_target": Concept("per_share", "ERT base-case price target"),
+    "revenue_estimate": Concept("money", "consensus revenue estimate"),
+    "revenue_estimate_low": Concept("money", "lowest revenue estimate"),
+    "revenue_estimate_high": Concept("money", "highest revenue estimate"),
     "ert_target_bear": Concept("per_share", "ERT bear-case price target"),
     "ert_target_bull": Concept("per_share", "ERT bull-case price target"),
     # multiples
@@ -240,7 +243,9 @@ METRIC_PHRASES: tuple[tuple[str, tuple[str, ...], int], ...] = (
      "target high price|top target", ("target_high",), 1),
     ("low target|lowest target|street-low target|street low|target low|"
      "target low price", ("target_low",), 1),
-    ("range|trading range", (*_TARGETS, "low_52w", "high_52w"), 1),
+    ("range|trading range|ranging|ranging from|range of", (*_TARGETS, "low_52w", "high_52w",
+     "dcf_value_low", "dcf_value_high", "eps_estimate_low", "eps_estimate_high",
+     "revenue_estimate_low", "revenue_estimate_high", "ert_target_bear", "ert_target_bull"), 1),
     ("52-week high|52 week high|fifty two week high|52-week peak|year high", ("high_52w",), 1),
     ("52-week low|52 week low|fifty two week low|year low", ("low_52w",), 1),
     ("50-day average|50-day moving average|fifty day average|50 day average|50-day ma",
@@ -333,6 +338,15 @@ METRIC_PHRASES: tuple[tuple[str, tuple[str, ...], int], ...] = (
     ("ert price target|ert's price target|ert target|ert's target|base case target|"
      "base case price target|ert's base case price target|ert base case target",
      ("ert_target",), 1),
+    ("bear case price target|bear case target|ert's bear case price target", ("ert_target_bear",), 1),
+    ("bull case price target|bull case target|ert's bull case price target", ("ert_target_bull",), 1),
+    ("revenue estimate|revenue estimates|consensus revenue|consensus revenue estimate|"
+     "revenue consensus|revenue forecast|expected revenue|estimated revenue",
+     ("revenue_estimate",), 1),
+    # words that name whose shares, not a price: "2.3% of the shares", "institutions hold the
+    # shares, owning 62.7% of them"
+    ("of the shares|of its shares|of the company's shares|hold the shares|hold shares|"
+     "holding shares|held shares|of shares outstanding", (), 1),
     ("eps estimates raised|estimates raised|upward revisions|upward revision|revisions up|"
      "raised estimates", ("revisions_up",), 1),
     ("eps estimates cut|estimates cut|downward revisions|downward revision|revisions down|"
@@ -352,7 +366,8 @@ METRIC_PHRASES: tuple[tuple[str, tuple[str, ...], int], ...] = (
     ("eps surprise|earnings surprise|surprise|beat the consensus by|beat consensus by",
      ("eps_surprise",), 1),
     ("wacc|discount rate|cost of capital|weighted average cost of capital", ("wacc",), 1),
-    ("price implies|the price implies|implied growth|cash flow growth a year the price implies|"
+    ("price implies|implied growth|price implies cash flow growth|"
+     "implies cash flow growth|implied cash flow growth|cash flow growth a year the price implies|"
      "growth the price implies|reverse dcf", ("implied_growth",), 1),
     ("dcf forecast|average cash flow growth of the dcf forecast|growth in the dcf forecast",
      ("forecast_growth",), 1),
@@ -479,6 +494,7 @@ FAMILIES: tuple[dict[str, str], ...] = (
     {"high": "high_52w", "low": "low_52w"},
     {"high": "dcf_value_high", "low": "dcf_value_low", "mean": "dcf_value"},
     {"high": "eps_estimate_high", "low": "eps_estimate_low", "mean": "eps_estimate"},
+    {"high": "revenue_estimate_high", "low": "revenue_estimate_low", "mean": "revenue_estimate"},
     {"high": "ert_target_bull", "low": "ert_target_bear", "mean": "ert_target"},
 )
 
