@@ -338,8 +338,10 @@ METRIC_PHRASES: tuple[tuple[str, tuple[str, ...], int], ...] = (
     ("ert price target|ert's price target|ert target|ert's target|base case target|"
      "base case price target|ert's base case price target|ert base case target",
      ("ert_target",), 1),
-    ("bear case price target|bear case target|ert's bear case price target", ("ert_target_bear",), 1),
-    ("bull case price target|bull case target|ert's bull case price target", ("ert_target_bull",), 1),
+    ("bear case price target|bear case target|ert's bear case price target",
+     ("ert_target_bear",), 1),
+    ("bull case price target|bull case target|ert's bull case price target",
+     ("ert_target_bull",), 1),
     ("revenue estimate|revenue estimates|consensus revenue|consensus revenue estimate|"
      "revenue consensus|revenue forecast|expected revenue|estimated revenue",
      ("revenue_estimate",), 1),
