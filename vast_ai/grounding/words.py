@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
+from vast_ai.grounding.extract import extract_figures
 from vast_ai.grounding.lexicon import (
     CAGR_WORDS,
     FALL_WORDS,
@@ -167,12 +168,18 @@ def vocabulary(
         for word in (ticker, *peer_names):
             _add(entries, word, "subject", ticker)
     pattern = re.compile(r"(?<![a-z0-9&])(?:" + trie_pattern(entries) + r")(?:'s)?(?![a-z0-9&])")
-    numbered = [label for label, _ in fact_labels if any(c.isdigit() for c in label)]
+    numbered = [label for label, _ in fact_labels if _has_figure(label)]
     return Vocabulary(
         pattern,
         {k: tuple(v) for k, v in entries.items()},
         words_pattern(numbered) if numbered else None,
     )
+
+
+def _has_figure(label: str) -> bool:
+    """Whether a label holds a number that would read as a figure ("in 7 days"; not
+    "FY2024")."""
+    return any(c.isdigit() for c in label) and bool(extract_figures(label))
 
 
 def in_labels(low: str, vocabulary: Vocabulary) -> list[tuple[int, int]]:
