@@ -131,6 +131,7 @@ class Claim(NamedTuple):
     sign: int = 1
     range_end: Figure | None = None
     mention: Mention | None = None  # the words that named the metric
+    line: bool = False  # "label (period): value": the fact that label names, and no other
 
 
 def _resolve(mention: Mention, fig: Figure, change: bool, cagr: bool) -> tuple[str, ...]:
@@ -334,6 +335,7 @@ class _ClaimReader:
             ),
             None,
             mention,
+            line,
         )
 
     def _change(self, cues: list[Marked], fig: Figure, seg_end: int) -> tuple[int, bool]:

@@ -176,6 +176,8 @@ class FactIndex:
         found = self.candidates(units, low, high, fig)
 
         def states(k: Known) -> bool:
+            if claim.line:
+                return k.tag in concepts
             if k.tag in concepts:  # its own label, which may name its company ("CRM Gross margin")
                 return claim.subject is None or _subject_fits(claim.subject, k)
             return k.concept in concepts and _subject_fits(claim.subject, k)
