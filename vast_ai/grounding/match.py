@@ -481,7 +481,7 @@ def _stated(claim: Claim) -> str:
     price/sales". Never the words that led to it: in "trades at 77.7x sales" those are
     "trades at" (the price, the multiple's numerator), which name no metric of their own.
     A ratio of two lines is named only when no metric of the lexicon is."""
-    names = [concept_name(c) for c in claim.concepts if not c.startswith("ratio:")]
+    names = [concept_name(c) for c in claim.concepts if not c.startswith(("ratio:", FACT))]
     names = list(dict.fromkeys(names or map(concept_name, claim.concepts)))[:3]
     return " or ".join(names) if len(names) <= 2 else f"{names[0]}, {names[1]} or {names[2]}"
 
