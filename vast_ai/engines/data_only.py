@@ -10,6 +10,7 @@ same grounding (its figures are quoted exactly as displayed, so all of them veri
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncGenerator
 
 from vast_ai.engines.base import ChatChunk, ChatRequest, ChunkUsage, EngineError, ReportTask
@@ -35,10 +36,55 @@ _VALUATION_WORDS = (
 )
 _RISK_WORDS = ("beta", "debt", "leverage", "volatil", "drawdown", "short", "interest", "liabilit")
 
+# Where the families of facts the dashboard sends belong, by key prefix (first match),
+# and the heading of their group: how the company stands among peers in the overview,
+# past results in the financial analysis, what the price holds in the valuation, what
+# could go wrong (estimates cut, insiders selling) in the risks, what analysts expect
+# in the thesis.
+_SECTION_OF_KEY: tuple[tuple[str, str, str], ...] = (
+    ("peer_rank", "business_overview", "Rank among peers"),
+    ("peer_median", "business_overview", "Peer medians"),
+    ("peer_", "business_overview", "Peers' own figures"),
+    ("eps_actual", "financial_analysis", "Reported quarters"),
+    ("eps_consensus", "financial_analysis", "Reported quarters"),
+    ("eps_surprise", "financial_analysis", "Reported quarters"),
+    ("eps_revisions", "risks", "Estimate revisions"),
+    ("eps_estimate_change", "risks", "Estimate revisions"),
+    ("revenue_estimate_change", "risks", "Estimate revisions"),
+    ("rating_", "risks", "Broker rating changes"),
+    ("insider_", "risks", "Insiders"),
+    ("eps_estimate", "investment_thesis", "EPS estimates"),
+    ("revenue_estimate", "investment_thesis", "Revenue estimates"),
+    ("analysts_", "investment_thesis", "Analysts' ratings"),
+    ("institution", "investment_thesis", "Ownership"),
+    ("next_earnings", "investment_thesis", "Ownership"),
+    ("dcf_value", "valuation", "Discounted cash flow"),
+    ("dcf_upside", "valuation", "Discounted cash flow"),
+    ("reverse_dcf", "valuation", "Discounted cash flow"),
+    ("dcf_", "valuation", "Discounted cash flow: inputs"),
+    ("peers_", "valuation", "Multiples of peers"),
+    ("price_target", "valuation", "ERT price target"),
+)
+_FISCAL_YEAR = re.compile(r"_fy\d{4}$")
+# The figures an executive summary leads with, when the fact sheet has them.
+_HEADLINE_KEYS = (
+    "price",
+    "market_cap",
+    "revenue_ttm",
+    "net_margin",
+    "pe_trailing",
+    "target_mean",
+    "price_target_base",
+    "dcf_value_per_share",
+)
+
 
 def _line(fact: Fact) -> str:
-    period = f" ({fact.period})" if fact.period else ""
-    return f"- {fact.label or fact.key}{period}: {fact.display}"
+    """ "- label (period): display", the period left out when the label already says it."""
+    label = fact.label or fact.key
+    period = fact.period
+    named = period and period.lower() not in label.lower()
+    return f"- {label}{f' ({period})' if named else ''}: {fact.display}"
 
 
 def _matches(fact: Fact, words: tuple[str, ...]) -> bool:
@@ -46,24 +92,41 @@ def _matches(fact: Fact, words: tuple[str, ...]) -> bool:
     return any(word in name for word in words)
 
 
-def _pick(task: ReportTask) -> list[Fact]:
-    """The figures that belong in the task's section."""
+def _family(fact: Fact) -> tuple[str, str] | None:
+    """(section, group heading) of a fact of the families above."""
+    return next(((sid, group) for p, sid, group in _SECTION_OF_KEY if fact.key.startswith(p)), None)
+
+
+def _belongs(fact: Fact, section: str) -> bool:
+    """Whether a fact of the base fact sheet (no family above) belongs in a section."""
+    valuation = fact.unit in ("multiple", "per_share") or _matches(fact, _VALUATION_WORDS)
+    if section == "valuation":
+        return valuation
+    if section == "financial_analysis":
+        return fact.unit in ("currency", "percent") and not valuation
+    if section == "risks":
+        return _matches(fact, _RISK_WORDS)
+    if section == "business_overview":
+        return fact.unit == "count"
+    return False
+
+
+def _pick(task: ReportTask) -> list[tuple[str, list[Fact]]]:
+    """The figures that belong in the task's section, by group ("" first: the base
+    fact sheet's, under no heading)."""
     facts = list(task.facts)
-    if task.section == "valuation":
-        return [
-            f for f in facts if f.unit in ("multiple", "per_share") or _matches(f, _VALUATION_WORDS)
-        ]
-    if task.section == "financial_analysis":
-        return [
-            f
-            for f in facts
-            if f.unit in ("currency", "percent") and not _matches(f, _VALUATION_WORDS)
-        ]
-    if task.section == "risks":
-        return [f for f in facts if _matches(f, _RISK_WORDS)]
-    if task.section == "business_overview":
-        return [f for f in facts if f.unit == "count"]
-    return facts[:8]
+    if task.section == "executive_summary":
+        by_key = {f.key: f for f in facts}
+        headline = [by_key[k] for k in _HEADLINE_KEYS if k in by_key]
+        return [("", headline or facts[:8])]
+    groups: dict[str, list[Fact]] = {"": [], "Fiscal years": []}
+    for fact in facts:
+        family = _family(fact)
+        if family is None and _belongs(fact, task.section):
+            groups["Fiscal years" if _FISCAL_YEAR.search(fact.key) else ""].append(fact)
+        elif family is not None and family[0] == task.section:
+            groups.setdefault(family[1], []).append(fact)
+    return [(group, listed) for group, listed in groups.items() if listed]
 
 
 def compose(task: ReportTask) -> str:
@@ -92,10 +155,11 @@ def compose(task: ReportTask) -> str:
             "Without a model, risks are limited to what the figures show; read the company's "
             "filings for business and regulatory risks."
         )
-    figures = _pick(task)
-    if figures:
-        paragraphs.append("\n".join(_line(f) for f in figures))
-    elif task.section not in ("business_overview", "risks"):
+    groups = _pick(task)
+    for group, figures in groups:
+        lines = "\n".join(_line(f) for f in figures)
+        paragraphs.append(f"**{group}**\n\n{lines}" if group else lines)
+    if not groups and task.section not in ("business_overview", "risks"):
         paragraphs.append("The fact sheet holds no figures for this section.")
     return "\n\n".join(paragraphs)
 

@@ -31,7 +31,9 @@ def check_figures(
     Offsets in the result index into `markdown` as given.
     """
     index = index_for(facts, raw)
-    claims = read_claims(markdown, extract_figures(markdown), index.names, index.labels)
+    claims = read_claims(
+        markdown, extract_figures(markdown), index.names, index.labels, index.fact_labels
+    )
     checks: list[FigureCheck] = []
     for claim in claims:
         fig = claim.figure

@@ -28,11 +28,15 @@ from vast_ai.grounding.lexicon import (
     CHANGES,
     CONCEPTS,
     EXTREMES,
+    FACT,
     HEDGES,
     METRIC_WORDS,
     MULTIPLE_OF,
     RATIOS,
+    UNITS_FOR_KIND,
+    Unit,
     aspect_of,
+    fact_unit,
     normalise,
     refined,
     trie_pattern,
@@ -46,6 +50,7 @@ from vast_ai.grounding.words import (
     Mention,
     Names,
     TextIndex,
+    in_labels,
     within,
 )
 
@@ -77,6 +82,7 @@ _FILLER = re.compile(
     r"|group|company|total|underlying|current|consensus|implied|next|year|year's|12-month"
     r"|twelve-month|worth|times|x)(?![a-z]))*"
 )
+_FACT_LINE = re.compile(r"[ \t*_]*(?:\((?:[^()\n]|\([^()\n]*\))*\)[ \t*_]*)?:[ \t*_]*")
 _ADJACENT = 45  # characters a metric named after its figure may be away
 _TO_TARGET = re.compile(
     r"[\s*_]*(?:to|to\s+(?:reach|hit|get\s+to|meet))\s+(?:the\s+|analysts'\s+)*"
@@ -125,6 +131,7 @@ class Claim(NamedTuple):
     sign: int = 1
     range_end: Figure | None = None
     mention: Mention | None = None  # the words that named the metric
+    line: bool = False  # "label (period): value": the fact that label names, and no other
 
 
 def _resolve(mention: Mention, fig: Figure, change: bool, cagr: bool) -> tuple[str, ...]:
@@ -154,6 +161,10 @@ def _resolved(
         if concept.startswith("label:"):
             found.append(concept)
             continue
+        if concept.startswith(FACT):  # a fact's own label, for a figure of its unit
+            if _fact_fits(fact_unit(concept), kind, unscaled, no_currency):
+                found.append(concept)
+            continue
         unit = CONCEPTS[concept].unit
         if kind == "points":
             if unit == "percent":
@@ -178,6 +189,18 @@ def _resolved(
         else:  # a plain number takes the unit of the metric named
             found.append(aspect_of(concept, "diff") if change and unit != "number" else concept)
     return tuple(dict.fromkeys(found))
+
+
+def _fact_fits(unit: str, kind: str, unscaled: bool, no_currency: bool) -> bool:
+    """Whether a figure of `kind` may state a fact in `unit` (as for the lexicon's
+    concepts: "$244.60 per share" is no money line, "$3.67 trillion" no price)."""
+    if kind == "money":
+        return (
+            unit == "money"
+            or (unit == "per_share" and unscaled)
+            or (unit == "count" and no_currency)
+        )
+    return unit in UNITS_FOR_KIND.get(kind, ()) and (kind != "per_share" or unit == "per_share")
 
 
 def _one_revenue_multiple(concepts: tuple[str, ...], enterprise: bool) -> tuple[str, ...]:
@@ -273,7 +296,7 @@ class _ClaimReader:
         concepts = reading.concepts
         anchor = start
         if mention is not None:
-            if concepts[0] in _EXTREME_MEMBERS:
+            if concepts and concepts[0] in _EXTREME_MEMBERS:
                 span = (mention.start, start) if mention.start < start else (end, mention.end)
                 concepts = _refine(concepts, within(clause.cues, *span))
             if "ev_to_revenue" in concepts:
@@ -288,6 +311,12 @@ class _ClaimReader:
                 for c in clause.cues
             )
         period, period_end = self._period(fig, clause, seg_start, seg_end, max(end, reading.reach))
+        # "label (period): value", a fact sheet line: the label says whose figure it is
+        line = (
+            mention is not None
+            and any(c.startswith(FACT) for c in concepts)
+            and _FACT_LINE.fullmatch(low, mention.end, start) is not None
+        )
         self.owned_until = max(end, period_end)
         return Claim(
             fig,
@@ -295,7 +324,7 @@ class _ClaimReader:
             mention.words if mention is not None else None,
             reading.weak,
             period,
-            self._subject(fig, clause, seg_end) if clause.subjects else None,
+            self._subject(fig, clause, seg_end) if clause.subjects and not line else None,
             _hedge(low, start, end, seg_end),
             _sign(
                 fig,
@@ -306,6 +335,7 @@ class _ClaimReader:
             ),
             None,
             mention,
+            line,
         )
 
     def _change(self, cues: list[Marked], fig: Figure, seg_end: int) -> tuple[int, bool]:
@@ -569,10 +599,12 @@ def read_claims(
     figures: Sequence[Figure],
     names: Names = NO_NAMES,
     labels: tuple[str, ...] = (),
+    fact_labels: tuple[tuple[str, Unit], ...] = (),
 ) -> list[Claim]:
-    """The claim each figure makes, in order."""
-    figures = list(figures)
-    indexed = TextIndex(text, names, labels)
+    """The claim each figure makes, in order (none for a number inside a fact's label)."""
+    indexed = TextIndex(text, names, labels, fact_labels)
+    spans = in_labels(indexed.low, indexed.vocabulary)
+    figures = [f for f in figures if not any(a <= f.start and f.end <= b for a, b in spans)]
     cells = _table_units(text, indexed.tables, figures)
     reader = _ClaimReader(indexed)
     claims: list[Claim] = []

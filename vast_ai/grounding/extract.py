@@ -3,7 +3,7 @@ amounts and plain numbers, with their character offsets and display precision.
 
 Numbers that are not claims about the company are left out: years, dates, times of
 day, period codes (Q3, 4Q24, H1 2025, 9M 2024), durations ("52 weeks", "3-year"),
-list and heading numbering, footnote marks, link targets, URLs, filings, rules and
+list and heading numbering, footnote marks, link targets, URLs and sites, filings, rules and
 standards (10-K, Form 20-F, Rule 10b5-1, 510(k), IFRS 16), index names (S&P 500) and
 product or model names (iPhone 16, Series 2). One compiled regex scans the text once:
 the things to leave out are alternatives tried before a figure at each position, so
@@ -151,6 +151,7 @@ _SKIP_AT_WORD_START = rf"""
         |overweight|underweight)\b                                 # 1 strong buy - 5 sell
   | \d\d?{_SP}*(?:-|–|to){_SP}*\d\d?{_SP}+(?i:scale)\b              # a 1-5 scale
   | \d+\([a-z]\)                                                  # 510(k), 401(k)
+  | \d[\w-]*\.(?:com|net|org|io|ai|cn)\b                          # 1688.com (a site)
   | ^[ \t]*\#{{1,6}}[ \t]+\d+(?:\.\d+)*\.?(?=\s)                  # ## 2. Valuation
   | ^[ \t]*(?:>[ \t]*)*\d{{1,9}}[.)](?=[ \t]|$)                   # 1. list marker
   | (?i:Scope|Tier|Level|Phase|Stage|Items?){_SP}+\d+[A-Za-z]?

@@ -19,7 +19,9 @@ from typing import Any, NamedTuple
 from vast_ai.grounding.extract import extract_figures
 from vast_ai.grounding.lexicon import (
     CAGR_WORDS,
+    CHANGES,
     CONCEPTS,
+    FAMILIES,
     GROWTH_WORDS,
     METRIC_SCAN,
     METRIC_WORDS,
@@ -29,12 +31,14 @@ from vast_ai.grounding.lexicon import (
     aspect_of,
     concept_name,
     concept_unit,
+    fact_concept,
     lowered,
     normalise,
     refined,
     words_pattern,
 )
 from vast_ai.grounding.periods import Period, fact_period
+from vast_ai.grounding.words import OTHER
 from vast_ai.schemas import Fact
 
 _FACT_UNITS: dict[str, Unit] = {
@@ -58,6 +62,7 @@ _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])|_+")
 _GROWTH = words_pattern(GROWTH_WORDS)
 _CAGR = words_pattern(CAGR_WORDS)
 _REFINER = words_pattern(REFINERS)
+_PEER_GROUP = words_pattern(("peer median", "peers", "peer group", "sector median"))
 
 
 class Known(NamedTuple):
@@ -78,6 +83,7 @@ class Known(NamedTuple):
     shown: str | None = None
     when: str | None = None  # the period as the data states it
     from_raw: bool = False
+    tag: str | None = None  # the concept its own label names (fact_concept)
 
     @property
     def display(self) -> str:
@@ -116,7 +122,9 @@ def classify(text: str, unit: Unit | None) -> str | None:
         return None
     words = METRIC_WORDS[normalise(match.group())]
     concepts = words.concepts
-    if len(concepts) > 1:
+    if not concepts:  # words that name no metric ("holding shares")
+        return None
+    if len(concepts) > 1 or any(concepts[0] in family.values() for family in FAMILIES):
         for match in _REFINER.finditer(text):
             picked = refined(concepts, REFINERS[normalise(match.group())])
             if picked is not None:
@@ -125,7 +133,7 @@ def classify(text: str, unit: Unit | None) -> str | None:
     if unit is None:
         return aspect_of(concepts[0], aspect)
     level = _pick(concepts, unit)
-    if level is not None and not aspect:
+    if level is not None and (not aspect or level in CHANGES):
         return level
     for concept in concepts:
         base_unit = CONCEPTS[concept].unit
@@ -167,6 +175,12 @@ def _percent_points(shown: str | None, value: float) -> float:
     return value * 100.0 if abs(value) < 2.0 else value
 
 
+def _group_subject(label: str) -> str | None:
+    """OTHER for a fact about the peers as a group ("Peer median P/E", "P/E vs peers:
+    median multiple"), which is not the company's own figure."""
+    return OTHER if _PEER_GROUP.search(lowered(label)) else None
+
+
 def from_fact(fact: Fact) -> Known | None:
     if fact.value is None or not math.isfinite(fact.value) or abs(fact.value) > _MAX_MAGNITUDE:
         return None
@@ -182,12 +196,13 @@ def from_fact(fact: Fact) -> Known | None:
         unit=unit,
         concept=concept,
         period=fact_period(fact.period, fact.label, words_of_key(fact.key)),
-        subject=fact.subject.upper() if fact.subject else None,
+        subject=fact.subject.upper() if fact.subject else _group_subject(fact.label),
         currencies=frozenset({fact.currency.upper()}) if fact.currency else None,
         key=fact.key,
         label=fact.label or fact.key,
         shown=fact.display or None,
         when=fact.period,
+        tag=fact_concept(fact.label, unit) if fact.label else None,
     )
 
 

@@ -64,6 +64,18 @@ CONCEPTS: dict[str, Concept] = {
     "low_52w": Concept("per_share", "52-week low"),
     "ma_50": Concept("per_share", "50-day average"),
     "ma_200": Concept("per_share", "200-day average"),
+    "dcf_value": Concept("per_share", "DCF value per share"),
+    "dcf_value_low": Concept("per_share", "DCF value per share (low case)"),
+    "dcf_value_high": Concept("per_share", "DCF value per share (high case)"),
+    "eps_estimate": Concept("per_share", "consensus EPS estimate"),
+    "eps_estimate_low": Concept("per_share", "lowest EPS estimate"),
+    "eps_estimate_high": Concept("per_share", "highest EPS estimate"),
+    "ert_target": Concept("per_share", "ERT base-case price target"),
+    "revenue_estimate": Concept("money", "consensus revenue estimate"),
+    "revenue_estimate_low": Concept("money", "lowest revenue estimate"),
+    "revenue_estimate_high": Concept("money", "highest revenue estimate"),
+    "ert_target_bear": Concept("per_share", "ERT bear-case price target"),
+    "ert_target_bull": Concept("per_share", "ERT bull-case price target"),
     # multiples
     "pe": Concept("multiple", "P/E"),
     "peg": Concept("multiple", "PEG ratio"),
@@ -101,6 +113,13 @@ CONCEPTS: dict[str, Concept] = {
     "short_interest": Concept("percent", "short interest"),
     "insider_ownership": Concept("percent", "insider ownership"),
     "price_return": Concept("percent", "share price return"),
+    "institutional_ownership": Concept("percent", "shares held by institutions"),
+    "institutional_float": Concept("percent", "float held by institutions"),
+    "eps_surprise": Concept("percent", "EPS surprise"),
+    "wacc": Concept("percent", "discount rate (WACC)"),
+    "implied_growth": Concept("percent", "cash-flow growth the price implies"),
+    "forecast_growth": Concept("percent", "cash-flow growth of the DCF forecast"),
+    "target_weight": Concept("percent", "weight in the ERT price target"),
     # plain numbers and counts
     "beta": Concept("number", "beta"),
     "recommendation_score": Concept("number", "recommendation score"),
@@ -109,6 +128,13 @@ CONCEPTS: dict[str, Concept] = {
     "employees": Concept("count", "employees"),
     "shares_outstanding": Concept("count", "shares outstanding"),
     "volume": Concept("count", "trading volume"),
+    "revisions_up": Concept("count", "EPS estimates raised"),
+    "revisions_down": Concept("count", "EPS estimates cut"),
+    "upgrades": Concept("count", "broker upgrades"),
+    "downgrades": Concept("count", "broker downgrades"),
+    "insider_purchases": Concept("count", "insider purchases"),
+    "insider_sales": Concept("count", "insider sales"),
+    "institutions": Concept("count", "institutions holding shares"),
 }
 # fmt: on
 
@@ -217,7 +243,9 @@ METRIC_PHRASES: tuple[tuple[str, tuple[str, ...], int], ...] = (
      "target high price|top target", ("target_high",), 1),
     ("low target|lowest target|street-low target|street low|target low|"
      "target low price", ("target_low",), 1),
-    ("range|trading range", (*_TARGETS, "low_52w", "high_52w"), 1),
+    ("range|trading range|ranging|ranging from|range of", (*_TARGETS, "low_52w", "high_52w",
+     "dcf_value_low", "dcf_value_high", "eps_estimate_low", "eps_estimate_high",
+     "revenue_estimate_low", "revenue_estimate_high", "ert_target_bear", "ert_target_bull"), 1),
     ("52-week high|52 week high|fifty two week high|52-week peak|year high", ("high_52w",), 1),
     ("52-week low|52 week low|fifty two week low|year low", ("low_52w",), 1),
     ("50-day average|50-day moving average|fifty day average|50 day average|50-day ma",
@@ -302,6 +330,50 @@ METRIC_PHRASES: tuple[tuple[str, tuple[str, ...], int], ...] = (
     ("shares outstanding|share count|diluted shares|shares in issue|float shares",
      ("shares_outstanding",), 1),
     ("volume|average volume|trading volume", ("volume",), 1),
+    # the valuation, estimates and ownership facts of the dashboard's report data
+    ("dcf value|dcf value per share|dcf fair value|intrinsic value|discounted cash flow value|"
+     "dcf valuation", ("dcf_value",), 1),
+    ("eps estimate|eps estimates|consensus eps|consensus eps estimate|eps consensus|"
+     "estimated eps|expected eps|eps forecast|forward eps estimate", ("eps_estimate",), 1),
+    ("ert price target|ert's price target|ert target|ert's target|base case target|"
+     "base case price target|ert's base case price target|ert base case target",
+     ("ert_target",), 1),
+    ("bear case price target|bear case target|ert's bear case price target",
+     ("ert_target_bear",), 1),
+    ("bull case price target|bull case target|ert's bull case price target",
+     ("ert_target_bull",), 1),
+    ("revenue estimate|revenue estimates|consensus revenue|consensus revenue estimate|"
+     "revenue consensus|revenue forecast|expected revenue|estimated revenue",
+     ("revenue_estimate",), 1),
+    # words that name whose shares, not a price: "2.3% of the shares", "institutions hold the
+    # shares, owning 62.7% of them"
+    ("of the shares|of its shares|of the company's shares|hold the shares|hold shares|"
+     "holding shares|held shares|of shares outstanding", (), 1),
+    ("eps estimates raised|estimates raised|upward revisions|upward revision|revisions up|"
+     "raised estimates", ("revisions_up",), 1),
+    ("eps estimates cut|estimates cut|downward revisions|downward revision|revisions down|"
+     "cut estimates|lowered estimates", ("revisions_down",), 1),
+    ("broker upgrades|rating upgrades|upgrades|upgrade", ("upgrades",), 1),
+    ("broker downgrades|rating downgrades|downgrades|downgrade", ("downgrades",), 1),
+    ("insider purchases|insider buys|insider buying|insider purchase", ("insider_purchases",), 1),
+    ("insider sales|insider sells|insider selling|insider sale", ("insider_sales",), 1),
+    ("institutions|institutional holders|institutions holding shares|institutional investors",
+     ("institutions", "institutional_ownership"), 1),
+    ("shares held by institutions|institutional ownership|held by institutions|"
+     "owned by institutions", ("institutional_ownership",), 1),
+    ("float held by institutions|of the float|institutional ownership of the float",
+     ("institutional_float",), 1),
+    ("shares held by insiders|held by insiders|insiders|owned by insiders",
+     ("insider_ownership",), 1),
+    ("eps surprise|earnings surprise|surprise|beat the consensus by|beat consensus by",
+     ("eps_surprise",), 1),
+    ("wacc|discount rate|cost of capital|weighted average cost of capital", ("wacc",), 1),
+    ("price implies|implied growth|price implies cash flow growth|"
+     "implies cash flow growth|implied cash flow growth|cash flow growth a year the price implies|"
+     "growth the price implies|reverse dcf", ("implied_growth",), 1),
+    ("dcf forecast|average cash flow growth of the dcf forecast|growth in the dcf forecast",
+     ("forecast_growth",), 1),
+    ("weight|weighting|weight of", ("target_weight",), 1),
 )
 # fmt: on
 
@@ -422,6 +494,10 @@ REFINERS: dict[str, str] = {
 FAMILIES: tuple[dict[str, str], ...] = (
     {"high": "target_high", "low": "target_low", "mean": "target_mean", "median": "target_median"},
     {"high": "high_52w", "low": "low_52w"},
+    {"high": "dcf_value_high", "low": "dcf_value_low", "mean": "dcf_value"},
+    {"high": "eps_estimate_high", "low": "eps_estimate_low", "mean": "eps_estimate"},
+    {"high": "revenue_estimate_high", "low": "revenue_estimate_low", "mean": "revenue_estimate"},
+    {"high": "ert_target_bull", "low": "ert_target_bear", "mean": "ert_target"},
 )
 
 
@@ -438,7 +514,9 @@ def refined(concepts: Iterable[str], refiner: str) -> str | None:
 # the low and the high, not an estimate somewhere between.
 EXTREMES = tuple(frozenset(family.values()) for family in FAMILIES)
 # Percentages that are changes already: a fall or rise word gives their sign.
-CHANGES = frozenset({"price_return", "upside", "max_drawdown"})
+CHANGES = frozenset(
+    {"price_return", "upside", "max_drawdown", "eps_surprise", "implied_growth", "forecast_growth"}
+)
 
 
 def lowered(text: str) -> str:
@@ -528,7 +606,7 @@ def concept_name(concept: str) -> str:
         return f"{concept_name(top)} to {concept_name(bottom)}"
     base, _, aspect = concept.partition("~")
     if base not in CONCEPTS:
-        return base.removeprefix("label:")
+        return base.split(":", 2)[-1] if base.startswith(FACT) else base.removeprefix("label:")
     name = CONCEPTS[base].name
     if aspect == "cagr":
         return f"{name} CAGR"
@@ -537,6 +615,29 @@ def concept_name(concept: str) -> str:
     if aspect == "chg":
         return f"{name} growth"
     return name
+
+
+FACT = "fact:"  # one fact sheet label, as written: "fact:per_share:dcf value per share"
+
+# The units of known values a figure of each kind may state.
+UNITS_FOR_KIND: dict[str, tuple[Unit, ...]] = {
+    "percent": ("percent",),
+    "multiple": ("multiple",),
+    "money": ("money", "per_share"),
+    "per_share": ("per_share", "money"),
+    "number": ("number", "count"),
+}
+
+
+def fact_concept(label: str, unit: Unit) -> str:
+    """The concept a fact's own label names: the text that writes the label states
+    that fact (whatever the lexicon reads in its words)."""
+    return f"{FACT}{unit}:{normalise(label)}"
+
+
+def fact_unit(concept: str) -> Unit:
+    """The unit of a fact_concept."""
+    return concept.split(":", 2)[1]  # type: ignore[return-value]
 
 
 def aspect_of(concept: str, aspect: Aspect) -> str:

@@ -30,12 +30,15 @@ from vast_ai.grounding.known import Known, RawLeaf, knowns
 from vast_ai.grounding.lexicon import (
     CONCEPTS,
     EXTREMES,
+    FACT,
     HEDGE_BOUNDS,
     METRIC_SCAN,
     RATIOS,
+    UNITS_FOR_KIND,
     Unit,
     concept_name,
     concept_unit,
+    fact_unit,
     lowered,
 )
 from vast_ai.grounding.periods import Period, compatible, resolve
@@ -50,13 +53,7 @@ _MAX_RANGE_WIDTH = 0.5  # a range wider than half its midpoint says too little t
 _FLOAT_NOISE = 1e-9
 
 # The pools a figure of each unit may match when no metric is named.
-_UNITS_FOR_KIND: dict[str, tuple[Unit, ...]] = {
-    "percent": ("percent",),
-    "multiple": ("multiple",),
-    "money": ("money", "per_share"),
-    "per_share": ("per_share", "money"),
-    "number": ("number", "count"),
-}
+_UNITS_FOR_KIND = UNITS_FOR_KIND
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +137,9 @@ class FactIndex:
             sorted({c.removeprefix("label:") for c in self.by_concept if c.startswith("label:")})
         )
         self.names = _names(facts, raw)
+        self.fact_labels = tuple(
+            sorted({(k.label, k.unit) for k in everything if type(k) is Known and k.tag})
+        )
         self._ratios: dict[
             tuple[str, str, str | None], dict[tuple[str, int | None], tuple[float, Known, Known]]
         ] = {}
@@ -176,6 +176,10 @@ class FactIndex:
         found = self.candidates(units, low, high, fig)
 
         def states(k: Known) -> bool:
+            if claim.line:
+                return k.tag in concepts
+            if k.tag in concepts:  # its own label, which may name its company ("CRM Gross margin")
+                return claim.subject is None or _subject_fits(claim.subject, k)
             return k.concept in concepts and _subject_fits(claim.subject, k)
 
         best = _best((k for k in found if states(k) and compatible(period, k.period)), value)
@@ -423,7 +427,12 @@ def _units(concepts: tuple[str, ...], kind: str) -> tuple[Unit, ...]:
     """The units claimed concepts are stated in (a ratio of two lines, or a label the
     lexicon does not know, in the figure's)."""
     own: Unit = "percent" if kind == "percent" else "multiple" if kind == "multiple" else "number"
-    units = (own if c.startswith(("label:", "ratio:")) else concept_unit(c) for c in concepts)
+    units: list[Unit] = []
+    for c in concepts:
+        if c.startswith(FACT):
+            units.append(fact_unit(c))
+        else:
+            units.append(own if c.startswith(("label:", "ratio:")) else concept_unit(c))
     return tuple(dict.fromkeys(units))
 
 
@@ -472,7 +481,7 @@ def _stated(claim: Claim) -> str:
     price/sales". Never the words that led to it: in "trades at 77.7x sales" those are
     "trades at" (the price, the multiple's numerator), which name no metric of their own.
     A ratio of two lines is named only when no metric of the lexicon is."""
-    names = [concept_name(c) for c in claim.concepts if not c.startswith("ratio:")]
+    names = [concept_name(c) for c in claim.concepts if not c.startswith(("ratio:", FACT))]
     names = list(dict.fromkeys(names or map(concept_name, claim.concepts)))[:3]
     return " or ".join(names) if len(names) <= 2 else f"{names[0]}, {names[1]} or {names[2]}"
 

@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
+from vast_ai.grounding.extract import extract_figures
 from vast_ai.grounding.lexicon import (
     CAGR_WORDS,
     FALL_WORDS,
+    METRIC_SCAN,
     METRIC_WORDS,
     NEGATIVE_WORDS,
     OTHER_SUBJECT_WORDS,
@@ -23,9 +25,12 @@ from vast_ai.grounding.lexicon import (
     REFINERS,
     RISE_WORDS,
     MetricWords,
+    Unit,
+    fact_concept,
     lowered,
     normalise,
     trie_pattern,
+    words_pattern,
 )
 from vast_ai.grounding.periods import WORD_PERIODS, PeriodMention, digit_periods
 from vast_ai.grounding.tables import find_tables
@@ -87,6 +92,7 @@ class Vocabulary(NamedTuple):
 
     pattern: re.Pattern[str]
     entries: dict[str, tuple[tuple[str, object], ...]]
+    numbered: re.Pattern[str] | None  # the fact labels with digits ("cut in 7 days")
 
 
 Entries = dict[str, list[tuple[str, object]]]
@@ -131,18 +137,57 @@ def _lexicon_entries() -> Entries:
 _LEXICON_ENTRIES = _lexicon_entries()
 
 
+def _add_fact_label(entries: Entries, label: str, unit: Unit) -> None:
+    """A fact sheet label names its fact, and what the lexicon reads in its words
+    (so "Revenue FY2024 grew 2.0%" still states revenue growth)."""
+    key = _key(label)
+    listed = entries.setdefault(key, [])
+    metric = next((p for kind, p in listed if kind == "metric"), None)
+    if metric is None:
+        found = METRIC_SCAN.search(key)
+        metric = METRIC_WORDS[normalise(found.group())] if found else MetricWords((), 1)
+    else:
+        listed.remove(("metric", metric))
+    assert isinstance(metric, MetricWords)
+    concepts = (*metric.concepts, fact_concept(label, unit))  # the lexicon's first: it leads
+    listed.append(("metric", MetricWords(tuple(dict.fromkeys(concepts)), metric.polarity)))
+
+
 @lru_cache(maxsize=64)
-def vocabulary(names: Names, labels: tuple[str, ...]) -> Vocabulary:
+def vocabulary(
+    names: Names, labels: tuple[str, ...], fact_labels: tuple[tuple[str, Unit], ...] = ()
+) -> Vocabulary:
     entries = {phrase: list(listed) for phrase, listed in _LEXICON_ENTRIES.items()}
     for label in labels:
         _add(entries, label, "metric", MetricWords((f"label:{label}",), 1))
+    for label, unit in fact_labels:
+        _add_fact_label(entries, label, unit)
     for word in names.own:
         _add(entries, word, "subject", None)
     for ticker, peer_names in names.peers:
         for word in (ticker, *peer_names):
             _add(entries, word, "subject", ticker)
     pattern = re.compile(r"(?<![a-z0-9&])(?:" + trie_pattern(entries) + r")(?:'s)?(?![a-z0-9&])")
-    return Vocabulary(pattern, {k: tuple(v) for k, v in entries.items()})
+    numbered = [label for label, _ in fact_labels if _has_figure(label)]
+    return Vocabulary(
+        pattern,
+        {k: tuple(v) for k, v in entries.items()},
+        words_pattern(numbered) if numbered else None,
+    )
+
+
+def _has_figure(label: str) -> bool:
+    """Whether a label holds a number that would read as a figure ("in 7 days"; not
+    "FY2024")."""
+    return any(c.isdigit() for c in label) and bool(extract_figures(label))
+
+
+def in_labels(low: str, vocabulary: Vocabulary) -> list[tuple[int, int]]:
+    """The spans of fact labels with digits in `lowered` text: their numbers ("in 7
+    days", "forecast year 1", "(1 = highest)") are words of the label, not figures."""
+    if vocabulary.numbered is None:
+        return []
+    return [m.span() for m in vocabulary.numbered.finditer(low)]
 
 
 class Clause(NamedTuple):
@@ -195,12 +240,18 @@ def read_words(
 class TextIndex:
     """A section's text and the words it names, found clause by clause as figures ask."""
 
-    def __init__(self, text: str, names: Names, labels: tuple[str, ...]) -> None:
+    def __init__(
+        self,
+        text: str,
+        names: Names,
+        labels: tuple[str, ...],
+        fact_labels: tuple[tuple[str, Unit], ...] = (),
+    ) -> None:
         self.text = text
         self.low = lowered(text)
         self.bounds = [0, *(m.end() for m in _CLAUSE_END.finditer(text)), len(text)]
         self.tables = find_tables(text)
-        self.vocabulary = vocabulary(names, labels)
+        self.vocabulary = vocabulary(names, labels, fact_labels)
         self._clauses: dict[int, Clause] = {}
         self._cells: dict[str, tuple[list, list, list, list]] = {}  # type: ignore[type-arg]
 

@@ -124,7 +124,8 @@ def test_the_markdown_export_keeps_ordinary_markdown_and_footnote_labels() -> No
     out = markdown_with_footnotes(markdown, check_figures(markdown, FACTS))
     assert out == (
         "**Revenue** grew 12.5%[^u1] (see `https://sec.gov/x`).\n\n| a | b |\n|---|---|\n"
-        "| x | y |\n\n[^u1]: 12.5% — not found in the data (the data has no revenue growth)\n"
+        "| x | y |\n\n[^u1]: 12.5% — not found in the data "
+        "(the data has no revenue growth figure of 12.5%)\n"
     )
 
 
@@ -168,7 +169,7 @@ def test_footnotes_mark_figures_that_are_not_plainly_verified() -> None:
     assert out == (
         "Revenue $391.04B and 12.5%[^u1] growth.\n\n| x | 7.7x[^u2] |\n\n"
         "The operating margin was 46.2%[^u3].\n\n| y | 46.2%[^u4] |\n\n"
-        "[^u1]: 12.5% — not found in the data (the data has no revenue growth)\n"
+        "[^u1]: 12.5% — not found in the data (the data has no revenue growth figure of 12.5%)\n"
         "[^u2]: 7.7x — not found in the data (its sentence names no metric)\n"
         "[^u3]: 46.2% — 46.2% is gross margin, not the operating margin\n"
         "[^u4]: 46.2% — matches by value alone (its clause names no metric): "

@@ -18,7 +18,15 @@ from frontend_app import create_app
 from frontend_app.reports.render import MARKS, mark_counts
 from tests.frontend_app.conftest import BASE_ENV
 from tests.frontend_app.web.test_http import wait_for_report
-from vast_ai.schemas import ReportGrounding, ReportRequest, ReportResponse
+from vast_ai.grounding import check_figures, total_grounding
+from vast_ai.schemas import (
+    ErrorInfo,
+    ReportGrounding,
+    ReportRequest,
+    ReportResponse,
+    Section,
+    SectionReplacement,
+)
 from vast_ai.writer.rating import DEMO_MODEL
 
 # Named on the form: two bundled peers, one this server cannot fetch, one that is no ticker.
@@ -65,15 +73,61 @@ def _copy(app: Flask, report_id: str, **changes: Any) -> str:
 
 
 @pytest.fixture(scope="module")
-def demo_report_id(app: Flask, report_id: str) -> str:
-    """The same report as if a demo model had written it: its rating withheld."""
-    metadata = app.extensions["ert"].store.get(report_id).report["metadata"]
+def demo_report_id(app: Flask, checked_report_id: str) -> str:
+    """The checked report as if a demo model had written it: its rating withheld."""
+    metadata = app.extensions["ert"].store.get(checked_report_id).report["metadata"]
     return _copy(
         app,
-        report_id,
+        checked_report_id,
         metadata={**metadata, "demo_model": True},
         rating=DEMO_MODEL.model_dump(mode="json"),
     )
+
+
+# A model's valuation draft that failed the check: a figure verified by its metric, one
+# that is another metric's value, one not in the data and one matched by value alone.
+FAILED_DRAFT = (
+    "Apple trades at 38.8x trailing earnings. The DCF value per share of $126.62 sits far "
+    "below the price. The mean analyst target is $261.50. A buyer pays 15,022,100,480 for "
+    "the lot."
+)
+
+
+@pytest.fixture(scope="module")
+def checked_report_id(app: Flask, report_id: str) -> str:
+    """The report with its valuation written by a model whose draft failed the check (the
+    data-only writer's own text verifies in full), the data-only text in its place."""
+    stored = app.extensions["ert"].store.get(report_id)
+    request = ReportRequest.model_validate(stored.inputs)
+    raw = {
+        "company_data": request.company_data,
+        "financial_data": request.financial_data,
+        "market_data": request.market_data,
+    }
+    sections = {sid: Section.model_validate(s) for sid, s in stored.report["sections"].items()}
+    data_only = sections["valuation"]
+    sections["valuation"] = data_only.model_copy(
+        update={
+            "status": "failed_check",
+            "markdown": FAILED_DRAFT,
+            "error": ErrorInfo(code="failed_check", message="2 of its 4 figures fail the check."),
+            "grounding": check_figures(FAILED_DRAFT, request.fact_sheet, raw),
+            "replacement": SectionReplacement(markdown=data_only.markdown),
+        }
+    )
+    totals = total_grounding({sid: s.grounding for sid, s in sections.items()}, 0.2)
+    return _copy(
+        app,
+        report_id,
+        sections={sid: s.model_dump(mode="json") for sid, s in sections.items()},
+        grounding=totals.model_dump(mode="json"),
+    )
+
+
+def test_the_data_only_text_verifies_in_full(app, report_id) -> None:
+    counts = mark_counts(_grounding(app, report_id))
+    assert counts["verified"] > 100
+    assert counts["mismatch"] == counts["unverified"] == 0
 
 
 def _grounding(app: Flask, report_id: str) -> ReportGrounding:
@@ -154,10 +208,11 @@ def test_only_the_filings_from_the_data_are_links(app, report_id) -> None:
     assert "<a " not in sections  # the text's links stay text
 
 
-def test_every_checked_figure_is_marked_by_its_status_with_a_legend(app, report_id) -> None:
+def test_every_checked_figure_is_marked_by_its_status_with_a_legend(app, checked_report_id) -> None:
+    report_id = checked_report_id
     page = app.test_client().get(f"/reports/{report_id}").get_data(as_text=True)
     counts = mark_counts(_grounding(app, report_id))
-    # The data-only writer's long fact lists give every status but "derived".
+    # The failed draft gives every status but "derived".
     assert counts["verified"] and counts["mismatch"] and counts["unverified"]
     legend = page.split('id="legend"', 1)[1].split("</p>", 1)[0]
     for kind, mark in MARKS.items():
@@ -189,10 +244,13 @@ def test_the_rating_is_checked_against_the_price_target(app, report_id, rating, 
     assert f"- **Rating vs price target**: {verdict}" in markdown
 
 
-def test_a_section_that_failed_the_check_is_never_shown_as_clean_prose(app, report_id) -> None:
+def test_a_section_that_failed_the_check_is_never_shown_as_clean_prose(
+    app, checked_report_id
+) -> None:
+    report_id = checked_report_id
     full = app.test_client().get(f"/reports/{report_id}.json").json
     failed = [s for s in full["report"]["sections"].values() if s["status"] == "failed_check"]
-    assert failed  # the data-only writer's fact lists fail the check in places
+    assert failed
     page = app.test_client().get(f"/reports/{report_id}").get_data(as_text=True)
     for section in failed:
         shown = page.split(f'id="{section["id"]}"', 1)[1].split("</section>", 1)[0]
@@ -202,7 +260,8 @@ def test_a_section_that_failed_the_check_is_never_shown_as_clean_prose(app, repo
             assert "In its place, the data-only writer" in shown
 
 
-def test_the_exports_carry_the_valuation_charts_marks_and_tables(app, report_id) -> None:
+def test_the_exports_carry_the_valuation_charts_marks_and_tables(app, checked_report_id) -> None:
+    report_id = checked_report_id
     http = app.test_client()
     page = http.get(f"/reports/{report_id}").get_data(as_text=True)
     standalone = http.get(f"/reports/{report_id}.html").get_data(as_text=True)
