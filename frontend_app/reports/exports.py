@@ -88,9 +88,9 @@ def to_markdown(view: ReportView) -> str:
         + "); footnotes explain each figure that is not plainly verified",
         "",
     ]
-    if report.rating.withheld:
+    if view.withheld_reason:
         lines += [f"> {inert_markdown(view.withheld_reason)}", ""]
-    elif report.rating.summary:
+    elif report.rating.summary and not report.rating.withheld:
         lines += [f"> {inert_markdown(report.rating.summary)}", ""]
     if view.valuation_lines:
         lines += ["## Valuation computed by ERT", ""]
@@ -256,7 +256,7 @@ def to_pdf(view: ReportView) -> bytes:
         f"Model: {report.model} ({report.metadata.engine}{demo}), "
         f"{report.metadata.generation_time:.1f} s    Figures: {view.grounding_headline}",
     ]
-    if report.rating.withheld:
+    if view.withheld_reason:
         header.insert(1, view.withheld_reason)
     for line in header:
         pdf.multi_cell(0, 5, line, **_NEXT_LINE)

@@ -168,9 +168,10 @@ class ReportView:
 
     @property
     def withheld_reason(self) -> str:
-        """Why the rating was withheld, as "Not rated: ..." ("" for a rating given)."""
+        """Why the rating was withheld, as "Not rated: ..." ("" for a rating given, or when
+        the demo model's banner already says it)."""
         rating = self.report.rating
-        if rating.withheld is None:
+        if rating.withheld is None or (rating.withheld == "demo_model" and self.demo_banner):
             return ""
         summary = rating.summary or rating.withheld.replace("_", " ")
         return summary if summary.startswith("Not rated") else f"Not rated: {summary}"

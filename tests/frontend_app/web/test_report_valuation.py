@@ -300,10 +300,10 @@ def test_a_demo_model_report_says_so_and_is_not_rated_everywhere(app, demo_repor
     banner = "A small demo model (data-only) wrote this text: its claims are unreliable"
     page = http.get(f"/reports/{demo_report_id}").get_data(as_text=True)
     assert banner in page and "NOT RATED" in page
-    assert "Not rated: a small demo model wrote this text" in page
+    assert "the rating is withheld" in page and 'class="withheld"' not in page  # said once
     assert "not checked: not rated" in page  # the rating check has no rating to check
     markdown = http.get(f"/reports/{demo_report_id}.md").get_data(as_text=True)
-    assert f"> **{banner}" in markdown and "> Not rated: a small demo model" in markdown
+    assert f"> **{banner}" in markdown and "> Not rated: a small demo model" not in markdown
     assert banner in http.get(f"/reports/{demo_report_id}.html").get_data(as_text=True)
 
 
@@ -319,7 +319,7 @@ def test_the_pdf_reads_as_the_page(app, demo_report_id, tmp_path: Path) -> None:
     flat = " ".join(text.split())
     for expected in (
         "A small demo model (data-only) wrote this text",
-        "Not rated: a small demo model",
+        "the rating is withheld",
         "Figures in the text: verified",
         "in the data as another metric",
         "DCF value per share $109.84",
@@ -330,6 +330,7 @@ def test_the_pdf_reads_as_the_page(app, demo_report_id, tmp_path: Path) -> None:
         *AAPL_FIGURES[2:],
     ):
         assert expected in flat, expected
+    assert "Not rated: a small demo model" not in flat  # the banner says it once
 
 
 @pytest.mark.parametrize(
