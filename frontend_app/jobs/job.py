@@ -13,22 +13,36 @@ Tokens are merged once, into the log: a run of one section's text is one logged
 2,000 sends a second instead of 10,000, for at most `token_interval` of extra
 delay, and a replay needs no merging. Any other event of the job sends the text
 not sent yet first, so the order of the log is the order things happened.
+
+Every event sent is also handed to the JobLog (jobs/log.py), which writes it to the
+database in batches. A job this process let go at shutdown (`released`) sends nothing
+more: the process that takes it over writes its log from then on.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import ErtError
 from ..market import Ticker
 
-JobState = Literal["queued", "running", "completed", "failed", "cancelled"]
-TERMINAL_STATES: frozenset[str] = frozenset({"completed", "failed", "cancelled"})
+if TYPE_CHECKING:
+    from .log import JobLog
+
+JobState = Literal["queued", "running", "completed", "failed", "cancelled", "interrupted"]
+TERMINAL_STATES: frozenset[str] = frozenset({"completed", "failed", "cancelled", "interrupted"})
+ACTIVE_STATES: tuple[str, ...] = ("queued", "running")
+
+log = logging.getLogger(__name__)
 
 
 class Emit(Protocol):
@@ -68,6 +82,7 @@ class Job:
     spec: JobSpec
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     state: JobState = "queued"
+    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     started_monotonic: float = field(default_factory=time.monotonic)
     ended_monotonic: float | None = None
     events: list[JobEvent] = field(default_factory=list)
@@ -78,6 +93,10 @@ class Job:
     cancel: threading.Event = field(default_factory=threading.Event, repr=False)
     stage: str = "queued"
     percent: float = 0.0
+    # Times a process took the job up again after the one running it stopped.
+    restarts: int = 0
+    # Let go by this process at shutdown: another one carries it on.
+    released: bool = False
     # Keeps numbering, logging and sending of this job's events in one order.
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -98,6 +117,8 @@ class Job:
     @property
     def error(self) -> dict[str, Any] | None:
         """What the `failed` event said (code, message, suggestions...), if the job failed."""
+        if self.state not in ("failed", "cancelled", "interrupted"):
+            return None
         for event in reversed(self.events):
             if event.name == "failed":
                 return {k: v for k, v in event.payload.items() if k not in ("job_id", "seq")}
@@ -134,8 +155,15 @@ class JobEvents:
     """Sends the events of every job of one JobManager; owns the one token flusher."""
 
     def __init__(
-        self, *, emit: Emit, start_task: StartTask, sleep: Sleep, token_interval: float
+        self,
+        *,
+        emit: Emit,
+        start_task: StartTask,
+        sleep: Sleep,
+        token_interval: float,
+        log: JobLog | None,
     ) -> None:
+        self._log = log
         self._emit = emit
         self._start_task = start_task
         self._sleep = sleep
@@ -147,6 +175,8 @@ class JobEvents:
     def send(self, job: Job, name: str, payload: dict[str, Any]) -> None:
         """Number, log and emit one event (after the job's text not sent yet)."""
         with job.lock:
+            if job.released:
+                return
             self._send_text(job)
             job.last_seq += 1
             payload = {"job_id": job.id, **payload, "seq": job.last_seq}
@@ -154,10 +184,24 @@ class JobEvents:
                 payload.setdefault("elapsed", job.elapsed)
             job.events.append(JobEvent(job.last_seq, name, payload))
             self._emit(name, payload, to=job.id)
+            if self._log is not None:
+                self._log.record(job, job.last_seq, name, payload)
+
+    def end(self, job: Job, state: JobState) -> None:
+        """The job ended: its row and whole log are written at once."""
+        job.end(state)
+        if self._log is not None and not job.released:
+            self._log.changed(job)
+            try:
+                self._log.flush()
+            except SQLAlchemyError as exc:  # the JobManager's next flush tries again
+                log.warning("The end of job %s is not written yet (%s)", job.id, exc)
 
     def send_text(self, job: Job, section: str, text: str) -> None:
         """Add `text` to the section's run in the log; the flusher sends it soon."""
         with job.lock:
+            if job.released:
+                return
             last = job.events[-1] if job.events else None
             if last is not None and last.name == "token" and last.payload["section"] == section:
                 last.payload["text"] += text
@@ -203,7 +247,10 @@ class JobEvents:
                 job.last_seq += 1
                 run.seq = run.payload["seq"] = job.last_seq
                 piece = {"section": run.payload["section"], "text": text[run.sent_chars :]}
-                self._emit("token", {"job_id": job.id, **piece, "seq": run.seq}, to=job.id)
+                event = {"job_id": job.id, **piece, "seq": run.seq}
+                self._emit("token", event, to=job.id)
+                if self._log is not None:
+                    self._log.record(job, run.seq, "token", event)
                 run.sent_chars = len(text)
         # Only the last run can still grow.
         job.unsent_from = max(0, len(job.events) - 1)
@@ -236,10 +283,14 @@ class JobReporter:
         self.job.report_id = report_id
         self.progress("completed", 100, "Report ready")
         self._events.send(self.job, "completed", {"report_id": report_id, "url": url})
-        self.job.end("completed")
+        self._events.end(self.job, "completed")
 
     def failed(self, error: ErtError) -> None:
-        cancelled = error.code == "cancelled"
-        self.progress("cancelled" if cancelled else "failed", self.job.percent, error.message)
+        state: JobState = "failed"
+        if error.code == "cancelled":
+            state = "cancelled"
+        elif error.code == "interrupted":
+            state = "interrupted"
+        self.progress(state, self.job.percent, error.message)
         self._events.send(self.job, "failed", error.fields())
-        self.job.end("cancelled" if cancelled else "failed")
+        self._events.end(self.job, state)
