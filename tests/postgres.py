@@ -38,7 +38,9 @@ def _as_server_user() -> list[str]:
     try:
         subprocess.run(["id", "postgres"], check=True, capture_output=True)
     except subprocess.CalledProcessError:
-        raise Unavailable("no `postgres` user to run PostgreSQL as (reinstall `postgresql`)") from None
+        raise Unavailable(
+            "no `postgres` user to run PostgreSQL as (reinstall `postgresql`)"
+        ) from None
     return ["runuser", "-u", "postgres", "--"]
 
 

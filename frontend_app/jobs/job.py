@@ -188,9 +188,12 @@ class JobEvents:
                 self._log.record(job, job.last_seq, name, payload)
 
     def end(self, job: Job, state: JobState) -> None:
-        """The job ended: its row and whole log are written at once."""
+        """The job ended: its row and whole log are written at once. (A job let go
+        carries on elsewhere: here it ends unrecorded, as it stops.)"""
+        if job.released:
+            return
         job.end(state)
-        if self._log is not None and not job.released:
+        if self._log is not None:
             self._log.changed(job)
             try:
                 self._log.flush()
