@@ -163,3 +163,28 @@ def test_finished_jobs_are_pruned_after_the_retention_time(engine: Engine) -> No
     assert log.prune(datetime.now(UTC) - timedelta(hours=1)) == 0
     assert log.prune(datetime.now(UTC) + timedelta(seconds=1)) == 1
     assert log.load(old.id) is None
+
+
+def test_an_interrupted_job_is_retried_over_http_and_socketio(
+    make_app: Callable[..., Any],
+) -> None:
+    app = make_app()
+    jobs: JobManager = app.extensions["ert"].jobs
+    job = jobs.submit(spec("AAPL"))
+    wait_until(lambda: job.finished, 30)
+    job.state = "running"  # as if it were still running: no retry yet
+    http = app.test_client()
+    assert http.post(f"/api/jobs/{job.id}/retry").status_code == 409
+    job.state = "interrupted"
+    answer = http.post(f"/api/jobs/{job.id}/retry")
+    assert answer.status_code == 202
+    new = jobs.get(answer.get_json()["job_id"])
+    assert new is not None and new.id != job.id and new.spec.ticker == "AAPL"
+    wait_until(lambda: new.state == "completed", 30)
+    socket = app.extensions["socketio"].test_client(app)
+    ack = socket.emit("retry", {"job_id": job.id}, callback=True)
+    assert ack["job_id"] not in (job.id, new.id)
+    assert socket.emit("retry", {"job_id": "nope"}, callback=True)["error"]["code"] == (
+        "not_retryable"
+    )
+    assert http.post("/api/jobs/nope/retry").status_code == 404
