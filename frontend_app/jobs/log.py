@@ -3,9 +3,9 @@ log, in the dashboard's database, so a job id stays valid after a restart.
 
 Writes are batched: events are kept in a list and written by `flush` (the JobManager
 calls it every FLUSH_INTERVAL, and at once when a job ends), one transaction for all
-jobs. Consecutive pieces of one section's text in a batch become one row, carrying the
-`seq` of the last piece; a job loaded back merges consecutive rows the same way, as the
-in-memory log does, so a replay after a restart looks like one before it.
+jobs. A batch's text is merged as the job's log merges it (job.EventLog: one row per
+section between two other events, with the `seq` of its last part), and so is a job
+read back, so a replay after a restart looks like one before it.
 
 Each process is an `instance`: it stamps the jobs it runs and refreshes their
 `heartbeat_at`. Unfinished jobs whose instance let them go (`release`, at shutdown) or
@@ -29,6 +29,7 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     String,
+    bindparam,
     delete,
     insert,
     or_,
@@ -40,7 +41,7 @@ from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 
 from ..database import Base
 from ..market import Ticker
-from .job import ACTIVE_STATES, TERMINAL_STATES, Job, JobEvent, JobSpec, JobState
+from .job import ACTIVE_STATES, TERMINAL_STATES, EventLog, Job, JobSpec, JobState
 
 
 class JobRow(Base):
@@ -64,6 +65,19 @@ class JobRow(Base):
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+# The columns of a job's row that change as it runs.
+_STATE_COLUMNS = (
+    "state",
+    "stage",
+    "percent",
+    "report_id",
+    "error",
+    "last_seq",
+    "restarts",
+    "ended_at",
+)
+
+
 class JobEventRow(Base):
     __tablename__ = "job_events"
 
@@ -71,6 +85,15 @@ class JobEventRow(Base):
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     name: Mapped[str] = mapped_column(String(20))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+_EVENTS = Base.metadata.tables[JobEventRow.__tablename__]
+_JOBS = Base.metadata.tables[JobRow.__tablename__]
+_UPDATE_STATE = (
+    update(_JOBS)
+    .where(_JOBS.c.id == bindparam("job"))
+    .values({name: bindparam(name) for name in _STATE_COLUMNS})
+)
 
 
 @dataclass
@@ -94,6 +117,7 @@ def _now() -> datetime:
 
 class JobLog:
     def __init__(self, engine: Engine, *, instance: str | None = None) -> None:
+        self._engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self.instance = instance or uuid.uuid4().hex
         self._lock = threading.Lock()
@@ -120,10 +144,11 @@ class JobLog:
             )
 
     def record(self, job: Job, seq: int, name: str, payload: dict[str, Any]) -> None:
-        """Keep one sent event for the next flush."""
+        """Keep one sent event for the next flush (text leaves the job's row as it is)."""
         with self._lock:
             self._pending.append(_Pending(job, seq, name, payload))
-            self._changed[job.id] = job
+            if name != "token":
+                self._changed[job.id] = job
 
     def changed(self, job: Job) -> None:
         """The job's state changed without an event: write its row at the next flush."""
@@ -139,13 +164,14 @@ class JobLog:
             if not pending and not changed:
                 return
             try:
-                with self._sessions.begin() as session:
+                # Core statements, each run once for all its rows (executemany).
+                with self._engine.begin() as connection:
                     rows = _merge_text(pending)
                     if rows:
-                        session.execute(insert(JobEventRow), rows)
-                    for job in changed.values():
-                        values = self._state(job)
-                        session.execute(update(JobRow).where(JobRow.id == job.id).values(**values))
+                        connection.execute(insert(_EVENTS), rows)
+                    states = [{"job": job.id, **self._state(job)} for job in changed.values()]
+                    if states:
+                        connection.execute(_UPDATE_STATE, states)
             except SQLAlchemyError:
                 with self._lock:  # nothing is lost: the next flush writes it all
                     self._pending[:0] = pending
@@ -154,6 +180,7 @@ class JobLog:
 
     @staticmethod
     def _state(job: Job) -> dict[str, Any]:
+        """The values of _STATE_COLUMNS for the job as it is now."""
         ended = None
         if job.ended_monotonic is not None:
             ended = job.created_at + timedelta(seconds=job.elapsed)
@@ -175,8 +202,10 @@ class JobLog:
             if row is None:
                 return None
             query = select(JobEventRow).where(JobEventRow.job_id == job_id)
-            events = session.scalars(query.order_by(JobEventRow.seq)).all()
-            return _job(row, [JobEvent(e.seq, e.name, e.payload) for e in events])
+            events = EventLog()
+            for event in session.scalars(query.order_by(JobEventRow.seq)):
+                events.add(event.seq, event.name, event.payload)
+            return _job(row, events)
 
     def heartbeat(self) -> None:
         """This process is alive: its unfinished jobs are not to be taken over."""
@@ -230,29 +259,18 @@ class JobLog:
 
 
 def _merge_text(pending: list[_Pending]) -> list[dict[str, Any]]:
-    """The rows to insert: consecutive text pieces of one job's section become one row."""
-    rows: list[dict[str, Any]] = []
-    last: dict[str, dict[str, Any]] = {}  # job id -> its last row in this batch
+    """The rows to insert: each job's events of the batch, text merged as its log merges it."""
+    logs: dict[str, EventLog] = {}
     for event in pending:
-        job_id = event.job.id
-        previous = last.get(job_id)
-        if (
-            event.name == "token"
-            and previous is not None
-            and previous["name"] == "token"
-            and previous["payload"]["section"] == event.payload["section"]
-        ):
-            payload = previous["payload"]
-            previous["payload"] = {**payload, "text": payload["text"] + event.payload["text"]}
-            previous["seq"] = previous["payload"]["seq"] = event.seq
-            continue
-        row = {"job_id": job_id, "seq": event.seq, "name": event.name, "payload": event.payload}
-        rows.append(row)
-        last[job_id] = row
-    return rows
+        logs.setdefault(event.job.id, EventLog()).add(event.seq, event.name, event.payload)
+    return [
+        {"job_id": job_id, "seq": e.seq, "name": e.name, "payload": e.payload}
+        for job_id, log in logs.items()
+        for e in log.events
+    ]
 
 
-def _job(row: JobRow, events: list[JobEvent]) -> Job:
+def _job(row: JobRow, events: EventLog) -> Job:
     created = _utc(row.created_at) or _now()
     ended = _utc(row.ended_at)
     state: JobState = row.state  # type: ignore[assignment]
@@ -264,39 +282,18 @@ def _job(row: JobRow, events: list[JobEvent]) -> Job:
     )
     age = ((ended or _now()) - created).total_seconds()
     now = time.monotonic()
-    job = Job(
+    return Job(
         spec=spec,
         id=row.id,
         state=state,
         created_at=created,
         started_monotonic=now - age,
         ended_monotonic=now if state in TERMINAL_STATES else None,
-        events=_merge_runs(events),
-        last_seq=row.last_seq,
+        log=events,
+        # The row is written with each event but text: text may have come after.
+        last_seq=max([row.last_seq, *(e.seq for e in events.events)]),
         report_id=row.report_id,
         stage=row.stage,
         percent=row.percent,
         restarts=row.restarts,
     )
-    job.unsent_from = len(job.events)
-    return job
-
-
-def _merge_runs(events: list[JobEvent]) -> list[JobEvent]:
-    """Consecutive text of one section as one run, as Job keeps it in memory (all sent)."""
-    merged: list[JobEvent] = []
-    for event in events:
-        last = merged[-1] if merged else None
-        if (
-            event.name == "token"
-            and last is not None
-            and last.name == "token"
-            and last.payload["section"] == event.payload["section"]
-        ):
-            last.payload = {**last.payload, "text": last.payload["text"] + event.payload["text"]}
-            last.seq = last.payload["seq"] = event.seq
-        else:
-            merged.append(JobEvent(event.seq, event.name, dict(event.payload)))
-        if merged[-1].name == "token":
-            merged[-1].sent_chars = len(merged[-1].payload["text"])
-    return merged
