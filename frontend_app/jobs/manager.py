@@ -110,9 +110,14 @@ class JobManager:
             self._prune()
             if len(self._running) >= self._slots():
                 self._admit(spec)
-            self._jobs[job.id] = job
             if self._log is not None:
-                self._log.add(job)
+                try:
+                    self._log.add(job)
+                except SQLAlchemyError as exc:
+                    log.warning("No job could be written to the database (%s)", exc)
+                    reason = "ERT cannot reach its database"
+                    raise TryLater("database_unavailable", reason, TYPICAL_REPORT_SECONDS) from None
+            self._jobs[job.id] = job
         self._enqueue(job)
         return job
 

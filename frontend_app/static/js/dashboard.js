@@ -253,7 +253,7 @@
     var written = [].some.call(document.querySelectorAll(".live-section pre"), function (p) { return p.textContent; });
     $("live-sections").hidden = !written;
     // Refused before any text: the message and the choices belong by the input, alone.
-    if (!written && d.code !== "cancelled") jobCard.hidden = true;
+    if (!written && d.code !== "cancelled" && d.code !== "interrupted") jobCard.hidden = true;
     showChoices(d.suggestions, d.alternatives);
     setHint(d.message, d.code !== "cancelled");
     if (d.code === "interrupted") retryBtn(job.id);

@@ -11,7 +11,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from frontend_app import migrations
 from frontend_app.errors import TryLater
@@ -188,3 +189,49 @@ def test_an_interrupted_job_is_retried_over_http_and_socketio(
         "not_retryable"
     )
     assert http.post("/api/jobs/nope/retry").status_code == 404
+
+
+def test_without_its_database_a_job_is_refused_clearly_and_nothing_is_kept(tmp_path: Any) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'gone.sqlite3'}")  # never migrated: no tables
+    gate = threading.Event()
+    manager = process(engine, streaming_runner(gate))
+    with pytest.raises(TryLater, match="cannot reach its database") as refused:
+        manager.submit(spec("AAPL"))
+    assert refused.value.code == "database_unavailable"
+    assert manager.counts()["active"] == 0 and manager.counts()["waiting"] == 0
+    engine.dispose()
+
+
+def test_a_write_that_fails_is_written_by_the_next_flush(engine: Engine) -> None:
+    log = JobLog(engine)
+    gate = threading.Event()
+    job = process(engine, streaming_runner(gate)).submit(spec("AAPL"))
+    gate.set()
+    wait_until(lambda: (j := log.load(job.id)) is not None and j.finished)
+    with engine.begin() as connection:  # the database goes away for a moment
+        connection.execute(text("ALTER TABLE job_events RENAME TO job_events_away"))
+    log.record(job, 1000, "progress", {"job_id": job.id, "stage": "x", "seq": 1000})
+    with pytest.raises(SQLAlchemyError):
+        log.flush()
+    with engine.begin() as connection:
+        connection.execute(text("ALTER TABLE job_events_away RENAME TO job_events"))
+    log.flush()
+    loaded = log.load(job.id)
+    assert loaded is not None and loaded.events[-1].seq == 1000
+
+
+def test_on_sigterm_a_report_that_finishes_within_the_grace_period_completes(
+    engine: Engine,
+) -> None:
+    gate = threading.Event()
+    manager = process(engine, streaming_runner(gate), max_waiting=5)
+    running = manager.submit(spec("AAPL"))
+    waiting = [manager.submit(spec(t)) for t in ("MSFT", "IBM")]  # limit 2: IBM waits
+    wait_until(lambda: running.state == "running" and waiting[0].state == "running")
+    threading.Timer(0.3, gate.set).start()
+    manager.close(grace=30)
+    assert running.state == waiting[0].state == "completed"
+    assert waiting[1].state == "queued" and waiting[1].released  # never started: handed over
+    log = JobLog(engine)
+    wait_until(lambda: (j := log.load(running.id)) is not None and j.state == "completed")
+    assert [j.id for j in log.adopt(lease=60)] == [waiting[1].id]
