@@ -1,8 +1,9 @@
 """Nothing lost (issue 11): the dashboard under gunicorn's eventlet worker, as Render runs
-it, on PostgreSQL, writing a report through the GPU tier while the model streams slowly,
-is stopped mid-report (SIGTERM, then SIGKILL) and started again. A Socket.IO client that
-subscribes again with the same job id gets the whole log so far, then the report
-written again from its inputs ("Restarted after a server restart") to the end."""
+it, on PostgreSQL and on SQLite (the blueprint's file on a disk), writing a report through
+the GPU tier while the model streams slowly, is stopped mid-report (SIGTERM, SIGKILL) and
+started again. A Socket.IO client that subscribes again with the same job id gets the
+whole log so far, then the report written again from its inputs ("Restarted after a
+server restart") to the end; a report cut twice ends `interrupted`, and Retry writes it."""
 
 from __future__ import annotations
 
@@ -57,18 +58,22 @@ class Browser:
         self.client.disconnect()
 
 
-@pytest.fixture
+@pytest.fixture(params=["postgresql", "sqlite"])
 def dashboard(
-    tmp_path: Path, postgres: str, gpu_tier: str, ollama: FakeOllama
+    request: pytest.FixtureRequest, tmp_path: Path, gpu_tier: str, ollama: FakeOllama
 ) -> Iterator[Callable[[], Tier]]:
-    """`start()`: the dashboard as Render starts it, on one PostgreSQL database, against
-    the GPU tier whose model writes each section slowly."""
+    """`start()`: the dashboard as Render starts it, on one database (PostgreSQL, or a
+    SQLite file), against the GPU tier whose model writes each section slowly."""
+    if request.param == "sqlite":
+        database = f"sqlite:///{tmp_path / 'ert.sqlite3'}"
+    else:
+        database = new_database(request.getfixturevalue("postgres"))
     slow = Reply(text=SLOW_TEXT, tokens_per_second=40)
     ollama.responder = lambda body: default_responder(body) if body.get("format") else slow
     env = {
         **os.environ,
         **BASE_ENV,
-        "DATABASE_URL": new_database(postgres),
+        "DATABASE_URL": database,
         "REMOTE_LLM_INTEGRATION": "true",
         "ERT_LLM_BACKEND_URL": gpu_tier,
         "ERT_LLM_API_KEY": API_KEY,
@@ -157,26 +162,17 @@ def _report_opens(tier: Tier, job_id: str) -> None:
     assert httpx.get(f"{tier.url}{body['url']}", timeout=30).status_code == 200
 
 
-def test_a_report_cut_by_sigterm_is_finished_by_the_next_process(
-    dashboard: Callable[[], Tier],
+@pytest.mark.parametrize("stop", [_terminate, _kill], ids=["sigterm", "sigkill"])
+def test_a_report_cut_by_a_stop_is_finished_by_the_next_process(
+    dashboard: Callable[[], Tier], stop: Callable[[Tier], None]
 ) -> None:
     tier, job_id, seen = _mid_report(dashboard)
-    _terminate(tier)  # the grace period (1 s) is too short for the report
+    stop(tier)  # SIGTERM: the grace period (1 s) is too short for the report
     again = dashboard()
-    after = _watch_to_the_end(again, job_id, timeout=120)
-    _check_whole(seen, after)
-    _report_opens(again, job_id)
-
-
-def test_a_report_cut_by_sigkill_is_finished_by_the_next_process(
-    dashboard: Callable[[], Tier],
-) -> None:
-    tier, job_id, seen = _mid_report(dashboard)
-    _kill(tier)
-    again = dashboard()
-    # Until the dead process's lease runs out, the job is replayed as it was left.
-    body = httpx.get(f"{again.url}/api/jobs/{job_id}", timeout=10).json()
-    assert body["state"] == "running", body
+    if stop is _kill:
+        # Until the dead process's lease runs out, the job is replayed as it was left.
+        body = httpx.get(f"{again.url}/api/jobs/{job_id}", timeout=10).json()
+        assert body["state"] == "running", body
     after = _watch_to_the_end(again, job_id, timeout=180)
     _check_whole(seen, after)
     _report_opens(again, job_id)
