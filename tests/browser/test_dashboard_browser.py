@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine
 
 from ert_run import dashboard_env, free_port, start_dashboard, wait_healthy
 from frontend_app.reports.store import ReportStore
@@ -111,7 +112,7 @@ def test_hostile_model_output_runs_nothing_live_or_stored(servers, page, ollama)
     page.wait_for_url("**/reports/*", timeout=60_000)
     assert page.evaluate("() => window.__pwned") is None
 
-    store = ReportStore(servers["database"])
+    store = ReportStore(create_engine(servers["database"]))  # the dashboard migrated it
     stored_id = store_hostile_report(store, HOSTILE, HOSTILE)
     store.dispose()
     page.goto(f"{servers['url']}/reports/{stored_id}")
