@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 PIP_PROGRESS := $(PY) scripts/pip_progress.py
 REQS := requirements.txt vast_ai/requirements.txt requirements-dev.txt
 
-.PHONY: run test test-fast check install llama chromium postgresql bench clean plan
+.PHONY: run test test-fast check install llama chromium postgresql poppler bench clean plan
 
 # What a first `make run` or `make test` installs, said before it starts (times: 2 cores).
 plan:
@@ -49,11 +49,19 @@ postgresql:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql; }
 
+# Debian's poppler-utils: the PDF export's test reads its text with pdftotext (and
+# pdftoppm renders its pages to look at: pdftoppm -r 80 -png report.pdf page).
+poppler:
+	@command -v pdftotext >/dev/null 2>&1 || { \
+	  echo "ERT setup: Debian's poppler-utils for the PDF test (apt-get; seconds)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq poppler-utils; }
+
 run: plan install llama
 	@$(PY) -m ert_run
 
 # The whole suite, as CI runs it: the real model and the real browser too.
-test: plan install llama chromium postgresql
+test: plan install llama chromium postgresql poppler
 	$(PY) -m pytest
 
 # Everything but the tests marked slow (real model, real browser); the embedded

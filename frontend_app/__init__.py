@@ -21,7 +21,7 @@ from .jobs import JobManager, ReportPipeline
 from .jobs.log import JobLog
 from .llm.factory import build_chain
 from .logs import ErrorsToLog
-from .market import MarketDataService
+from .market import MarketDataService, PeerFinder
 from .reports.store import ReportStore
 from .settings import Settings
 from .version import __version__
@@ -62,7 +62,11 @@ def create_app(
     )
     market = MarketDataService(source=settings.ert_data_source)
     pipeline = ReportPipeline(
-        store=store, market=market, chain=chain, report_url=web.report_url(app)
+        store=store,
+        peers=PeerFinder(market),
+        chain=chain,
+        report_url=web.report_url(app),
+        valuation=settings.valuation,
     )
     jobs = JobManager(
         emit=socketio.emit,

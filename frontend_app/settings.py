@@ -9,8 +9,10 @@ counts as unset.
 from __future__ import annotations
 
 import ipaddress
+import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
@@ -20,6 +22,12 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from vast_ai.tls import parse_fingerprint
 
+from .analysis.assumptions import (
+    DEFAULT_SETTINGS,
+    VALUATION_WEIGHTS,
+    Rate,
+    ValuationSettings,
+)
 from .market import DataSource
 
 # How a person is told what is wrong, by pydantic's error type (never the value itself).
@@ -29,7 +37,13 @@ _PROBLEMS = {
     "int_parsing": "must be a whole number",
     "int_from_float": "must be a whole number",
     "greater_than_equal": "must be at least {ge}",
+    "less_than_equal": "must be at most {le}",
+    "date_from_datetime_parsing": "must be a date such as 2025-02-14",
+    "date_parsing": "must be a date such as 2025-02-14",
 }
+# A rate a person sets: "4.3%" or the fraction 0.043; a bare number above this is a
+# percentage missing its sign (a 45% risk-free rate is a typo), refused.
+_MAX_BARE_FRACTION = 0.3
 
 
 # ERT_SHUTDOWN_GRACE's default; gunicorn.conf.py, which imports nothing of the app, repeats it.
@@ -90,6 +104,18 @@ class Settings(BaseSettings):
     # Hours a finished job (its progress and text as they streamed) is kept; reports stay.
     ert_job_retention_hours: float = Field(default=24.0, ge=0)
 
+    # The valuation's market rates and choices (README: "Settings"); unset: the dated
+    # defaults of analysis/assumptions.py. A rate set here needs its date.
+    # "USD=4.3%,EUR=2.6%": these currencies' risk-free rates (the others keep the defaults).
+    ert_risk_free_rates: Annotated[dict[str, float] | None, NoDecode] = None
+    ert_risk_free_rates_as_of: date | None = Field(default=None, validate_default=True)
+    ert_equity_risk_premium: Annotated[float | None, NoDecode] = None
+    ert_equity_risk_premium_as_of: date | None = Field(default=None, validate_default=True)
+    ert_terminal_growth: Annotated[float | None, NoDecode] = None
+    ert_forecast_years: int | None = Field(default=None, ge=2, le=15)
+    # "dcf=50,peers=30,history=20" (any scale: normalised).
+    ert_valuation_weights: Annotated[dict[str, float] | None, NoDecode] = None
+
     @field_validator("ert_llm_backend_url", "ollama_host", "openai_base_url")
     @classmethod
     def _no_trailing_slash(cls, url: str) -> str:
@@ -140,6 +166,87 @@ class Settings(BaseSettings):
             raise ValueError("and ERT_ADMIN_EMAIL go together: set both or neither")
         return password
 
+    @field_validator("ert_equity_risk_premium", "ert_terminal_growth", mode="before")
+    @classmethod
+    def _one_rate(cls, value: object) -> object:
+        return _rate(value) if isinstance(value, str) else value
+
+    @field_validator("ert_terminal_growth")
+    @classmethod
+    def _terminal_growth(cls, value: float | None) -> float | None:
+        if value is not None and not 0 <= value < 0.1:
+            raise ValueError("must be between 0% and 10% (for example 2.5%)")
+        return value
+
+    @field_validator("ert_risk_free_rates", mode="before")
+    @classmethod
+    def _rates_by_currency(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        rates: dict[str, float] = {}
+        for currency, rate, item in _pairs(value):
+            if not re.fullmatch(r"[A-Z]{3}", currency.upper()) or not rate:
+                raise ValueError(f"must list CURRENCY=RATE pairs such as USD=4.3%, not {item!r}")
+            rates[currency.upper()] = _rate(rate)
+        if not rates:
+            raise ValueError("must list CURRENCY=RATE pairs such as USD=4.3%,EUR=2.6%")
+        return rates
+
+    @field_validator("ert_valuation_weights", mode="before")
+    @classmethod
+    def _weights(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        weights: dict[str, float] = {}
+        for group, weight, item in _pairs(value):
+            try:
+                weights[group.lower()] = float(weight)
+            except ValueError:
+                raise ValueError(f"must be numbers such as dcf=50, not {item!r}") from None
+        groups = ", ".join(VALUATION_WEIGHTS)
+        if set(weights) != set(VALUATION_WEIGHTS):
+            raise ValueError(f"must give a weight to each of {groups} (dcf=50,peers=30,history=20)")
+        if min(weights.values()) < 0 or not sum(weights.values()) > 0:
+            raise ValueError("must be weights of 0 or more, not all 0")
+        return weights
+
+    @field_validator("ert_risk_free_rates_as_of", "ert_equity_risk_premium_as_of")
+    @classmethod
+    def _dated(cls, as_of: date | None, info: ValidationInfo) -> date | None:
+        """A market rate is shown with its date: set both or neither."""
+        rate = str(info.field_name).removesuffix("_as_of")
+        if (as_of is None) != (info.data.get(rate) is None):
+            raise ValueError(f"and {rate.upper()} go together: a rate is shown with its date")
+        return as_of
+
+    @property
+    def valuation(self) -> ValuationSettings:
+        """The valuation's settings: these variables over analysis/assumptions.py's defaults."""
+        base = DEFAULT_SETTINGS
+        rates = dict(base.risk_free_rates)
+        if self.ert_risk_free_rates is not None:
+            source = "ERT_RISK_FREE_RATES setting"
+            for currency, value in self.ert_risk_free_rates.items():
+                rates[currency] = Rate(value, source, self.ert_risk_free_rates_as_of)
+        premium = base.equity_risk_premium
+        if self.ert_equity_risk_premium is not None:
+            premium = Rate(
+                self.ert_equity_risk_premium,
+                "ERT_EQUITY_RISK_PREMIUM setting",
+                self.ert_equity_risk_premium_as_of,
+            )
+        return ValuationSettings(
+            risk_free_rates=rates,
+            equity_risk_premium=premium,
+            terminal_growth=(
+                base.terminal_growth
+                if self.ert_terminal_growth is None
+                else self.ert_terminal_growth
+            ),
+            forecast_years=self.ert_forecast_years or base.forecast_years,
+            weights=self.ert_valuation_weights or base.weights,
+        )
+
     @property
     def reachable(self) -> bool:
         """Whether other machines can reach the dashboard: on Render, or listening on any
@@ -180,6 +287,25 @@ class Settings(BaseSettings):
         except ValidationError as exc:
             problems = [_problem(error) for error in exc.errors(include_input=False)]
             raise ConfigError("; ".join(problems)) from None
+
+
+def _pairs(text: str) -> Iterator[tuple[str, str, str]]:
+    """ "USD=4.3%, EUR=2.6%" as (name, value, item) for each comma-separated item."""
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, _, value = item.partition("=")
+        yield name.strip(), value.strip(), item
+
+
+def _rate(text: str) -> float:
+    """ "4.3%" or "0.043" as the fraction 0.043."""
+    raw = text.strip()
+    try:
+        value = float(raw.removesuffix("%")) / (100 if raw.endswith("%") else 1)
+    except ValueError:
+        raise ValueError(f"must be a rate such as 4.3% or 0.043, not {raw[:20]!r}") from None
+    if not raw.endswith("%") and abs(value) > _MAX_BARE_FRACTION:
+        raise ValueError(f"must be a rate such as 4.3% or 0.043: write {raw}% if you mean it")
+    return value
 
 
 def is_loopback(host: str) -> bool:

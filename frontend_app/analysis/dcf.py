@@ -203,7 +203,21 @@ class Dcf(Result):
                 f"{money(self.high, self.currency, compact=False)} with the discount rate and "
                 f"terminal growth {percent(SENSITIVITY_STEP)} either way)"
             ),
-            source="; ".join(f"{a.label}: {a.display} ({a.source})" for a in self.assumptions),
+            source="the assumptions in 'DCF assumptions'",
+        )
+
+    def assumptions_table(self) -> Table:
+        """Every input of the DCF with its period or date ("ERT default" where undated)
+        and where it comes from."""
+        return Table(
+            key="dcf_assumptions",
+            title="DCF assumptions",
+            label_heading="Assumption",
+            columns=["Value", "Period or date", "Source"],
+            rows=[
+                TableRow(label=a.label, cells=[a.display, a.period, a.source])
+                for a in self.assumptions
+            ],
         )
 
 

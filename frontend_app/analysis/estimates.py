@@ -364,11 +364,16 @@ def _rating_changes(company: CompanyData) -> tuple[list[Fact], Table]:
     return facts, table
 
 
-def _insiders_and_owners(company: CompanyData) -> tuple[list[Fact], list[Table]]:
+def _insiders_and_owners(
+    company: CompanyData,
+) -> tuple[list[Fact], list[Table], dict[str, Any]]:
+    """Facts, tables and the ownership chart: {"holders": {label: share}, "insider_trades":
+    {"period", "buys", "sales"}} (each part only where Yahoo has it)."""
     research = company.research
     as_of = f"as of {company.as_of.isoformat()}"
     facts: list[Fact] = []
     tables: list[Table] = []
+    chart: dict[str, Any] = {}
     activity = research.insider_activity
     if activity is not None:
         period = f"{_spelled_period(activity.period)} to {company.as_of.isoformat()}"
@@ -383,6 +388,11 @@ def _insiders_and_owners(company: CompanyData) -> tuple[list[Fact], list[Table]]
         ):
             if value is not None:
                 facts.append(fact(f"{name}_{activity.period}", text, float(value), "count", period))
+        chart["insider_trades"] = {
+            "period": f"last {_spelled_period(activity.period)}",
+            "buys": activity.buy_count or 0,
+            "sales": activity.sell_count or 0,
+        }
     owners = research.ownership
     if owners is not None:
         for name, text, value, unit in (
@@ -408,6 +418,8 @@ def _insiders_and_owners(company: CompanyData) -> tuple[list[Fact], list[Table]]
         ):
             if value is not None:
                 facts.append(fact(name, text, float(value), unit, as_of))  # type: ignore[arg-type]
+        holders = {"Insiders": owners.insiders, "Institutions": owners.institutions}
+        chart["holders"] = {label: share for label, share in holders.items() if share is not None}
         tables.append(
             Table(
                 key="ownership",
@@ -458,7 +470,7 @@ def _insiders_and_owners(company: CompanyData) -> tuple[list[Fact], list[Table]]
                 source="Yahoo Finance insiderTransactions, netSharePurchaseActivity",
             )
         )
-    return facts, tables
+    return facts, tables, chart
 
 
 def next_earnings(company: CompanyData) -> str | None:
@@ -499,9 +511,11 @@ def estimates_view(company: CompanyData) -> EstimatesView:
         rating_facts, table = _rating_changes(company)
         facts += rating_facts
         tables.append(table)
-    owner_facts, owner_tables = _insiders_and_owners(company)
+    owner_facts, owner_tables, owner_chart = _insiders_and_owners(company)
     facts += owner_facts
     tables += owner_tables
+    if owner_chart:
+        charts["ownership"] = owner_chart
     coming = next_earnings(company)
     if coming is not None:
         facts.append(

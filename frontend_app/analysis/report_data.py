@@ -121,6 +121,7 @@ class ReportData:
             },
             "sources": [s.model_dump(mode="json") for s in self.sources],
             "filings": [f.model_dump(mode="json") for f in self.filings],
+            "next_earnings": self.estimates.next_earnings,
             "notes": self.notes,
         }
 

@@ -287,7 +287,7 @@ class Valuation(Result):
     def tables(self) -> list[Table]:
         tables = []
         if isinstance(self.dcf, Dcf):
-            tables.append(self.dcf.table())
+            tables += [self.dcf.assumptions_table(), self.dcf.table()]
         if self.sensitivity is not None:
             tables.append(self.sensitivity.table())
         methods = [m for m in (*self.peers, *self.history) if isinstance(m, ImpliedValue)]

@@ -63,10 +63,12 @@ Sleep = Callable[[float], Any]
 @dataclass(frozen=True)
 class JobSpec:
     """What to write: a ticker (fresh data) or a stored report to write again; `owner`:
-    who asked (an account, or an address when sign-in is off), for the waiting cap."""
+    who asked (an account, or an address when sign-in is off), for the waiting cap;
+    `peers`: the tickers named to compare with (empty: ERT chooses)."""
 
     ticker: Ticker
     model: str | None = None
+    peers: tuple[str, ...] = ()
     regenerate_from: str | None = None
     owner: str | None = None
 

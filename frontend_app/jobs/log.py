@@ -50,6 +50,7 @@ class JobRow(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     ticker: Mapped[str] = mapped_column(String(12))
     model: Mapped[str | None] = mapped_column(String(100))
+    peers: Mapped[list[str]] = mapped_column(JSON)
     regenerate_from: Mapped[str | None] = mapped_column(String(32))
     owner: Mapped[str | None] = mapped_column(String(300))
     state: Mapped[str] = mapped_column(String(20), index=True)
@@ -134,6 +135,7 @@ class JobLog:
                     id=job.id,
                     ticker=job.spec.ticker,
                     model=job.spec.model,
+                    peers=list(job.spec.peers),
                     regenerate_from=job.spec.regenerate_from,
                     owner=job.spec.owner,
                     created_at=job.created_at,
@@ -277,6 +279,7 @@ def _job(row: JobRow, events: EventLog) -> Job:
     spec = JobSpec(
         ticker=Ticker(row.ticker),
         model=row.model,
+        peers=tuple(row.peers),
         regenerate_from=row.regenerate_from,
         owner=row.owner,
     )

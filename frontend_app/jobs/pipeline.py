@@ -14,11 +14,11 @@ from typing import Any
 
 from vast_ai.schemas import ReportRequest
 
-from ..analysis import build_fact_sheet, build_report_inputs, chart_series, compute_metrics
+from ..analysis import ValuationSettings, build_report_data
 from ..errors import ErtError
 from ..llm.base import GenerationCancelled
 from ..llm.chain import FallbackChain
-from ..market import MarketDataService
+from ..market import PeerFinder
 from ..reports.render import grounding_headline
 from ..reports.store import ReportStore
 from .job import JobReporter, JobSpec
@@ -37,9 +37,10 @@ class ReportPipeline:
     """The job runner given to the JobManager: ends every job with completed or failed."""
 
     store: ReportStore
-    market: MarketDataService
+    peers: PeerFinder
     chain: FallbackChain
     report_url: Callable[[str], str]
+    valuation: ValuationSettings
 
     def run(self, reporter: JobReporter) -> None:
         spec = reporter.job.spec
@@ -81,28 +82,34 @@ class ReportPipeline:
         reporter.progress("validating", 2, f"Checking the ticker {ticker!r}")
         _check_cancel(reporter)
         reporter.progress("fetching_data", 5, f"Fetching market data for {ticker}")
-        company = self.market.get_company(ticker)
+        fetched = self.peers.fetch(ticker, spec.peers)
+        company = fetched.company
+        for left_out in fetched.peers.left_out:  # told now; the page lists them too
+            reporter.progress(
+                "fetching_data", 12, f"Peer {left_out.ticker} left out: {left_out.reason}"
+            )
         _check_cancel(reporter)
         reporter.progress("computing_metrics", 15, f"Computing metrics ({company.source_label})")
-        metrics = compute_metrics(company)
-        company_data, financial_data, market_data = build_report_inputs(company, metrics)
+        data = build_report_data(company, fetched.peers, self.valuation)
+        company_data, financial_data, market_data = data.report_inputs()
         request = ReportRequest(
             ticker=ticker,
             company_data=company_data,
             financial_data=financial_data,
             market_data=market_data,
-            fact_sheet=build_fact_sheet(company, metrics),
+            fact_sheet=data.facts,
             model=spec.model,
         )
-        profile = company.profile.model_dump(mode="json")
+        analysis = data.to_dict()
         context = {
             "company_name": company.profile.name or ticker,
-            "profile": profile,
+            "profile": company.profile.model_dump(mode="json"),
             "quote": company.quote.model_dump(mode="json"),
             "data_source": company.source,
             "source_label": company.source_label,
             "as_of": str(company.as_of),
-            "charts": chart_series(company),
+            "charts": analysis.pop("charts"),
+            "analysis": analysis,
         }
         return request, context
 

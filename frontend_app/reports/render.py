@@ -1,5 +1,10 @@
 """How a report's sections and their grounding are shown: safe HTML with each figure
-marked verified or not, the Markdown export with footnotes, and the headline count.
+marked by its status, the Markdown export with footnotes, and the headline count.
+
+Marks (`mark_kind`): verified (to the metric its clause names), verified by value
+alone, derived (recomputed from two facts), mismatch (the value is another fact's:
+the mark says which) and unverified; `MARKS` gives each its CSS class, legend text and
+colour, so the page, the HTML and PDF exports and their legends agree.
 
 Model output is untrusted. Markdown is rendered with raw HTML disabled and then
 sanitised with nh3; the figure marks are added only after that, at the offsets the
@@ -17,6 +22,8 @@ import html
 import re
 import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
 
 import nh3
 from markdown_it import MarkdownIt
@@ -24,6 +31,32 @@ from markdown_it import MarkdownIt
 from vast_ai.schemas import FigureCheck, ReportGrounding, SectionGrounding
 
 UNVERIFIED_TITLE = "not found in the data"
+
+MarkKind = Literal["verified", "value_only", "derived", "mismatch", "unverified"]
+
+
+@dataclass(frozen=True)
+class Mark:
+    kind: MarkKind
+    css: str  # the span's classes
+    legend: str
+    colour: str  # the PDF's colour for the figure; the CSS has the page's
+    passed: bool
+
+
+MARKS: dict[MarkKind, Mark] = {
+    "verified": Mark("verified", "fig fig-verified", "verified", "#1a7f37", True),
+    "value_only": Mark(
+        "value_only", "fig fig-verified fig-value-only", "verified by value alone", "#2f6f8f", True
+    ),
+    "derived": Mark(
+        "derived", "fig fig-verified fig-derived", "derived from two facts", "#6f42c1", True
+    ),
+    "mismatch": Mark(
+        "mismatch", "fig fig-mismatch", "in the data as another metric", "#b35900", False
+    ),
+    "unverified": Mark("unverified", "fig fig-unverified", UNVERIFIED_TITLE, "#b42318", False),
+}
 
 # No link, autolink, image or link reference syntax: the model's "[text](url)" stays text.
 _MARKDOWN = (
@@ -81,11 +114,36 @@ def _figures_in(markdown: str, grounding: SectionGrounding | None) -> list[Figur
     return figures
 
 
-def _open_tag(fig: FigureCheck) -> str:
+def mark_kind(fig: FigureCheck) -> MarkKind:
     if fig.status == "verified":
-        shown = " — ".join(p for p in (fig.fact_label, fig.fact_display) if p) or "the data"
-        return f'<span class="fig fig-verified" title="{html.escape("matches: " + shown)}">'
-    return f'<span class="fig fig-unverified" title="{UNVERIFIED_TITLE}">'
+        return (
+            "value_only"
+            if fig.basis == "value_only"
+            else "derived"
+            if fig.basis == "derived"
+            else "verified"
+        )
+    return fig.status
+
+
+def mark_title(fig: FigureCheck) -> str:
+    """What the mark says about the figure, for a tooltip or a footnote."""
+    kind = mark_kind(fig)
+    shown = " — ".join(p for p in (fig.fact_label, fig.fact_display) if p) or "the data"
+    if kind == "verified":
+        return f"matches: {shown}"
+    if kind == "value_only":
+        return f"matches by value alone (its clause names no metric): {shown}"
+    if kind == "derived":
+        return f"derived: {fig.note}" if fig.note else f"derived from the data: {shown}"
+    if kind == "mismatch":
+        return fig.note or f"in the data as {shown}, not as the text states"
+    return f"{UNVERIFIED_TITLE} ({fig.note})" if fig.note else UNVERIFIED_TITLE
+
+
+def _open_tag(fig: FigureCheck) -> str:
+    mark = MARKS[mark_kind(fig)]
+    return f'<span class="{mark.css}" title="{html.escape(mark_title(fig))}">'
 
 
 def _with_placeholders(markdown: str, figures: Iterable[FigureCheck], nonce: str) -> str:
@@ -147,10 +205,11 @@ def markdown_with_footnotes(
     markdown: str, grounding: SectionGrounding | None, label_prefix: str = "u"
 ) -> str:
     """The Markdown export of a section: the model's text made inert (`inert_markdown`),
-    each unverified figure with a footnote reference, and the footnotes ("[^u1]: 12.5% —
-    not found in the data") after the text. A document of several sections gives each
-    its own `label_prefix` so the labels stay unique."""
-    unverified = [f for f in _figures_in(markdown, grounding) if f.status == "unverified"]
+    each figure that is not plainly verified (mismatch, unverified, by value alone,
+    derived) with a footnote reference, and the footnotes ("[^u1]: 12.5% — not found in
+    the data") after the text. A document of several sections gives each its own
+    `label_prefix` so the labels stay unique."""
+    unverified = [f for f in _figures_in(markdown, grounding) if mark_kind(f) != "verified"]
     # The references go in as placeholders the model cannot guess, so that escaping the
     # text leaves them alone, then become the footnote labels.
     nonce = "ERT" + secrets.token_hex(8)
@@ -163,7 +222,7 @@ def markdown_with_footnotes(
         placeholder = f"{nonce}n{n}n"
         labels[placeholder] = label
         parts += [markdown[cursor : fig.end], placeholder]
-        notes.append(f"{label}: {inert_markdown(fig.text)} — {UNVERIFIED_TITLE}")
+        notes.append(f"{label}: {inert_markdown(fig.text)} — {inert_markdown(mark_title(fig))}")
         cursor = fig.end
     parts.append(markdown[cursor:])
     text = re.sub(rf"{nonce}n\d+n", lambda m: labels[m[0]], inert_markdown("".join(parts)))
@@ -172,9 +231,22 @@ def markdown_with_footnotes(
     return text.rstrip("\n") + "\n\n" + "\n".join(notes) + "\n"
 
 
+def mark_counts(g: ReportGrounding | SectionGrounding) -> dict[MarkKind, int]:
+    """How many figures carry each mark (value-only and derived counted apart)."""
+    return {
+        "verified": g.verified - g.value_only - g.derived,
+        "value_only": g.value_only,
+        "derived": g.derived,
+        "mismatch": g.mismatch,
+        "unverified": g.unverified,
+    }
+
+
 def grounding_headline(g: ReportGrounding) -> str:
-    """ "41 of 43 figures verified"."""
+    """ "41 of 43 figures verified"; a match by value alone (no metric named) is not counted
+    as verified here, so the headline never reads better than the marks below it."""
     if g.found == 0:
         return "No figures to verify"
     noun = "figure" if g.found == 1 else "figures"
-    return f"{g.verified} of {g.found} {noun} verified"
+    headline = f"{g.verified - g.value_only} of {g.found} {noun} verified"
+    return headline + (f" ({g.value_only} more by value alone)" if g.value_only else "")

@@ -34,9 +34,7 @@ def index() -> ResponseReturnValue:
 
 @bp.get("/reports/<report_id>")
 def report(report_id: str) -> ResponseReturnValue:
-    return render_template(
-        "report.html", view=_view(report_id), disclaimer=DISCLAIMER, show_charts=True
-    )
+    return render_template("report.html", view=_view(report_id), disclaimer=DISCLAIMER)
 
 
 @bp.get("/reports/<report_id>.<any(md,html,pdf,json):fmt>")

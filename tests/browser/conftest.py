@@ -77,6 +77,15 @@ def ollama() -> Iterator[FakeOllama]:
 
 
 @pytest.fixture(scope="module")
+def servers(
+    ollama: FakeOllama, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Any]]:
+    """Both tiers of a test module, market data from the bundled snapshots only."""
+    with both_tiers(ollama, tmp_path_factory.mktemp("browser"), ERT_DATA_SOURCE="snapshot") as urls:
+        yield urls
+
+
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         pytest.fail("Debian's chromium is needed at /usr/bin/chromium (make chromium)")

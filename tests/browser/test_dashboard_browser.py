@@ -17,7 +17,7 @@ from frontend_app.jobs import Job, JobSpec
 from frontend_app.jobs.log import JobLog
 from frontend_app.market import validate_ticker
 from frontend_app.reports.store import ReportStore
-from tests.browser.conftest import both_tiers, shot
+from tests.browser.conftest import shot
 from tests.fakes.ollama import FakeOllama, Reply, default_responder
 from tests.fakes.reports import store_hostile_report
 from tests.fakes.tls import TlsRecorder, tls_files
@@ -33,28 +33,15 @@ TEXT_SHOWN = "() => [...document.querySelectorAll('.live-section pre')].some(p =
 HOSTILE = '<script>window.__pwned = 1</script> <img src=x onerror="window.__pwned = 2"> text'
 
 
-@pytest.fixture(scope="module")
-def servers(
-    ollama: FakeOllama, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[dict[str, Any]]:
-    """Both tiers, market data from the bundled snapshots only."""
-    with both_tiers(ollama, tmp_path_factory.mktemp("browser"), ERT_DATA_SOURCE="snapshot") as urls:
-        yield urls
-
-
 def slow_replies(ollama: FakeOllama, text: str = SECTION_TEXT, delay: float = 0.12) -> None:
     reply = Reply(text=text, chunk_delay=delay)
     ollama.responder = lambda body: default_responder(body) if body.get("format") else reply
 
 
-def canvas_has_pixels(page: Any, canvas_id: str) -> bool:
-    return page.evaluate(
-        """id => { const c = document.getElementById(id);
-                   const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-                   for (let i = 3; i < d.length; i += 4) if (d[i] !== 0) return true;
-                   return false; }""",
-        canvas_id,
-    )
+def chart_is_drawn(page: Any, key: str) -> bool:
+    """The server-drawn chart is in the page, laid out with a size."""
+    box = page.locator(f"#chart-{key} svg").bounding_box()
+    return box is not None and box["width"] > 300 and box["height"] > 100
 
 
 def test_type_generate_watch_it_stream_reload_and_land_on_the_report(servers, page, ollama) -> None:
@@ -86,10 +73,9 @@ def test_type_generate_watch_it_stream_reload_and_land_on_the_report(servers, pa
     shot(page, "02-dashboard-after-reload.png")
 
     page.wait_for_url("**/reports/*", timeout=60_000)
-    page.wait_for_selector("#chart-price")
-    page.wait_for_timeout(500)
-    for canvas in ("chart-price", "chart-income", "chart-margins"):
-        assert canvas_has_pixels(page, canvas), canvas
+    page.wait_for_selector("#chart-prices svg")
+    for chart in ("prices", "annual", "margins", "football_field"):
+        assert chart_is_drawn(page, chart), chart
     assert "figures verified" in page.text_content(".grounding")
     assert "Not investment advice" in page.text_content(".disclaimer")
     shot(page, "03-report.png")

@@ -8,9 +8,11 @@ from frontend_app.reports.store import ReportStore
 from vast_ai.schemas import ReportRequest, ReportResponse
 
 
-def store_hostile_report(store: ReportStore, markdown: str, rating_summary: str) -> str:
-    """Save a report whose risks section is `markdown` and rating says `rating_summary`;
-    return its id."""
+def store_hostile_report(
+    store: ReportStore, markdown: str, rating_summary: str, **metadata: object
+) -> str:
+    """Save a report whose risks section is `markdown` and rating says `rating_summary`
+    (its metadata updated with `metadata`); return its id."""
     now = datetime.now(UTC).isoformat()
     section = {"id": "risks", "title": "Risks", "status": "ok", "markdown": markdown}
     report = {
@@ -29,6 +31,7 @@ def store_hostile_report(store: ReportStore, markdown: str, rating_summary: str)
             "engine": "ollama",
             "prompt_hash": "h",
             "options": {},
+            **metadata,
         },
     }
     stored = store.save(

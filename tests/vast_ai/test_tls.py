@@ -240,7 +240,7 @@ def test_a_client_pinning_the_certificate_talks_to_the_tls_server(
     assert url.startswith("https://")
 
     context = pinned_context(url, pin, timeout=5)
-    with httpx.Client(base_url=url, verify=context, headers=AUTH) as client:
+    with httpx.Client(base_url=url, verify=context, headers=AUTH, timeout=30) as client:
         assert client.get("/models").status_code == 200
         assert client.get("/health").json()["status"] == "healthy"
     assert _requests_seen(app) == 2
@@ -270,7 +270,7 @@ def test_a_server_with_another_certificate_later_is_refused_in_the_handshake(
     impostor_url, _, impostor = tls_server()
     context = pinned_context(url, pin, timeout=5)
 
-    with httpx.Client(verify=context, headers=AUTH) as client:
+    with httpx.Client(verify=context, headers=AUTH, timeout=30) as client:
         with pytest.raises(httpx.ConnectError, match="certificate verify failed"):
             client.get(f"{impostor_url}/models")
         assert client.get(f"{url}/models").status_code == 200

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, Callable
+from typing import Any
 
 import pytest
 
@@ -16,6 +17,7 @@ from vast_ai.engines.base import (
     FinishReason,
     ModelNotPulled,
 )
+from vast_ai.grounding import match
 from vast_ai.schemas import ErrorEvent, ReportRequest, ReportResponse
 from vast_ai.writer import ReportWriter
 
@@ -439,3 +441,22 @@ async def test_an_unexpected_error_ends_the_stream_with_an_error_event() -> None
     events = [e async for e in ReportWriter(Broken(), concurrency_limit=2).events(request(), "m")]
     assert isinstance(events[-1], ErrorEvent) and events[-1].code == "internal_error"
     assert "a bug" not in events[-1].message
+
+
+async def test_a_report_indexes_its_data_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every section, the summary and the rating are checked against one index of the
+    fact sheet and raw data, also when the request has no market data."""
+    built: list[object] = []
+
+    class CountedIndex(match.FactIndex):
+        def __init__(self, *args: Any) -> None:
+            built.append(self)
+            super().__init__(*args)
+
+    monkeypatch.setattr(match, "FactIndex", CountedIndex)
+    writer = ReportWriter(ScriptedEngine(), concurrency_limit=4)
+
+    report = await writer.write(request(company_data={"name": "Indexed Once Inc."}), "m")
+
+    assert report.success and report.grounding.found >= 6
+    assert len(built) == 1

@@ -50,7 +50,10 @@ THINKING_BUDGET: dict[Literal["low", "medium", "high"], int] = {
 }
 # Seconds between two reads of a stream that had to wait for its data in the GPU tier
 # (see above), and the wait that tells a read from the wire from a line already buffered.
-READ_WINDOW = 0.1
+# Each wake-up of a stream costs far more CPU than the tokens it reads: with four streams
+# at 150 tokens/s, a window of 0.1 s cost ~105 us of CPU per token in the GPU tier, 0.25 s
+# ~70 us (bench/bench_gpu_overhead.py). A section's text still arrives four times a second.
+READ_WINDOW = 0.25
 _FROM_THE_WIRE = 0.001
 
 

@@ -260,7 +260,8 @@ class FactIndex:
             if _subject_fits(claim.subject, k)
         ]
         if not same:
-            return Verdict("unverified", note=f"the data has no {_stated(claim)}")
+            note = f"the data has no {_stated(claim)} figure of {claim.figure.text}"
+            return Verdict("unverified", note=note)
         listed = "; ".join(f"{k.described} is {k.display}" for k in same[:3])
         return Verdict("unverified", note=f"not in the data: {listed}")
 
@@ -467,10 +468,13 @@ def _best(found: Iterable[Known], target: float) -> Known | None:
 
 
 def _stated(claim: Claim) -> str:
-    """The metric as the text states it: "operating margin", or its own words."""
-    if len(claim.concepts) == 1:
-        return concept_name(claim.concepts[0])
-    return f'"{claim.named}"' if claim.named else "the metric stated"
+    """The metric a claim states, as a reader names it: "operating margin", "P/E or
+    price/sales". Never the words that led to it: in "trades at 77.7x sales" those are
+    "trades at" (the price, the multiple's numerator), which name no metric of their own.
+    A ratio of two lines is named only when no metric of the lexicon is."""
+    names = [concept_name(c) for c in claim.concepts if not c.startswith("ratio:")]
+    names = list(dict.fromkeys(names or map(concept_name, claim.concepts)))[:3]
+    return " or ".join(names) if len(names) <= 2 else f"{names[0]}, {names[1]} or {names[2]}"
 
 
 def _period_words(period: Period | None) -> str:

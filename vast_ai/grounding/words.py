@@ -43,11 +43,12 @@ CUE_KINDS: dict[str, str] = {
 }
 # Nouns and adjectives after a figure that make it a change: "a 2.1% decline", "5% higher".
 _CLAUSE_END = re.compile(
-    r"""[.!?]["”’)*_]*[ \t]+(?=[A-Z"“(\[*_])           # end of a sentence
+    r"""(?=[.!?;\n \t,])(?:                              # one cheap test at most positions
+        [.!?]["”’)*_]*[ \t]+(?=[A-Z"“(\[*_])           # end of a sentence
       | ;[ \t]+                                          # semicolon
       | [ \t,]+(?=(?:while|whereas|but|although|though|however)\b)  # contrast
       | \n[ \t]*(?=\n|[-*+>|\#]|\d{1,3}[.)][ \t])        # blank line, list item, table, heading
-    """,
+    )""",
     re.VERBOSE,
 )
 

@@ -78,9 +78,21 @@ def company_profile(request: ReportRequest) -> dict[str, str]:
     profile = {key: data[key] for key in _PROFILE_FIELDS if isinstance(data.get(key), str)}
     for key in _DESCRIPTION_KEYS:
         if isinstance(data.get(key), str) and data[key].strip():
-            profile["description"] = data[key].strip()[:_DESCRIPTION_LIMIT]
+            profile["description"] = _clipped(data[key].strip(), _DESCRIPTION_LIMIT)
             break
     return profile
+
+
+def _clipped(text: str, limit: int) -> str:
+    """`text` within `limit` characters, cut after its last whole sentence (or word, with an
+    ellipsis) rather than mid-word."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    sentence_end = head.rfind(". ")
+    if sentence_end > limit // 2:
+        return head[: sentence_end + 1]
+    return head.rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
 def build_task(

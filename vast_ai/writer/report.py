@@ -33,6 +33,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from contextlib import aclosing, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 from vast_ai import __version__
@@ -136,8 +137,10 @@ class _Run:
     def check(self, text: str) -> SectionGrounding:
         return check_figures(text, self.facts, self.raw_data)
 
-    @property
+    @cached_property
     def raw_data(self) -> dict[str, Any]:
+        """Built once: the check reuses its index of the raw data only for the same
+        objects, and a new `{}` for absent market data made every check index it anew."""
         return {
             "company_data": self.request.company_data,
             "financial_data": self.request.financial_data,

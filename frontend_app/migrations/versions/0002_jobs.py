@@ -18,6 +18,7 @@ def upgrade() -> None:
         sa.Column("id", sa.String(32), primary_key=True),
         sa.Column("ticker", sa.String(12), nullable=False),
         sa.Column("model", sa.String(100), nullable=True),
+        sa.Column("peers", sa.JSON(), nullable=False),
         sa.Column("regenerate_from", sa.String(32), nullable=True),
         sa.Column("owner", sa.String(300), nullable=True),
         sa.Column("state", sa.String(20), nullable=False),

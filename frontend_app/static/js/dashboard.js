@@ -228,7 +228,14 @@
     box.classList.remove("writing"); box.classList.add("done");
     var pre = box.querySelector("pre");
     if (s.status === "ok") pre.textContent = s.markdown;
-    else pre.textContent = "This section could not be written" + (s.error ? ": " + s.error.message : ".");
+    else {
+      // The report page words it the same way (ReportView.notice) and adds the failed draft.
+      var lead = s.status === "failed_check" ? "This section failed the figure check"
+                                             : "This section could not be written";
+      var why = s.error ? ": " + s.error.message.replace(/[. ]+$/, "") : "";
+      var data = s.replacement ? "\n\nIn its place, the data-only writer's text:\n" + s.replacement.markdown : "";
+      pre.textContent = lead + why + "." + data;
+    }
   });
   socket.on("completed", function (d) {
     if (!fresh(d)) return;
@@ -290,7 +297,9 @@
     if (!ticker) { setHint(DEFAULT_HINT, true); input.focus(); return; }
     clearTimeout(checkTimer);
     generateBtn.disabled = true;
-    socket.emit("generate", { ticker: ticker, model: modelSelect.value || null }, function (ack) {
+    var peers = $("peers").value.trim();
+    var payload = { ticker: ticker, model: modelSelect.value || null, peers: peers || null };
+    socket.emit("generate", payload, function (ack) {
       generateBtn.disabled = false;
       if (!ack || ack.error) { setHint(ack ? ack.error.message : "No answer from the server", true); return; }
       showChoices([]);

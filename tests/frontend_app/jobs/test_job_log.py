@@ -16,9 +16,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from frontend_app import migrations
 from frontend_app.errors import TryLater
-from frontend_app.jobs import JobManager, JobReporter
+from frontend_app.jobs import JobManager, JobReporter, JobSpec
 from frontend_app.jobs.log import JobLog
 from frontend_app.llm.base import GenerationCancelled
+from frontend_app.market import validate_ticker
 from tests.frontend_app.jobs.test_manager import Recorder, spec, start_thread, wait_until
 
 
@@ -92,7 +93,7 @@ def test_a_running_job_let_go_at_shutdown_is_written_again_by_the_next_process(
 ) -> None:
     gate = threading.Event()
     first = process(engine, streaming_runner(gate))
-    job = first.submit(spec("AAPL"))
+    job = first.submit(JobSpec(validate_ticker("AAPL"), model="m:1b", peers=("MSFT", "IBM")))
     wait_until(lambda: job.events and job.events[-1].payload.get("text") == "Cheap.")
     first.close(grace=0.2)  # SIGTERM: the job does not finish within the grace period
     assert job.released
@@ -110,7 +111,7 @@ def test_a_running_job_let_go_at_shutdown_is_written_again_by_the_next_process(
     assert ("token", "Rates rise and fall.") in log[restart:]
     assert log[-1] == ("completed", None)
     resumed = later.get(job.id)
-    assert resumed is not None
+    assert resumed is not None and resumed.spec == job.spec  # written from the same inputs
     notice = resumed.events[[e.name for e in resumed.events].index("progress", 1) + 0]
     assert any(
         e.payload.get("reset") and "Restarted after a server restart" in e.payload["message"]

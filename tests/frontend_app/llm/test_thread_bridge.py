@@ -59,7 +59,7 @@ def test_stopping_cancels_an_iterator_that_waits_and_runs_its_cleanup() -> None:
     for item in bridge(endless):
         assert item == 1
         break
-    assert cleaned.wait(2), "the async iterator was not cancelled"
+    assert cleaned.wait(10), "the async iterator was not cancelled"
 
 
 def test_stop_when_ends_the_wait_for_an_iterator_that_is_silent() -> None:
@@ -82,4 +82,4 @@ def test_stop_when_ends_the_wait_for_an_iterator_that_is_silent() -> None:
     )
     threading.Timer(0.05, asked_to_stop.set).start()
     assert list(stream) == []
-    assert cleaned.wait(2)
+    assert cleaned.wait(10)

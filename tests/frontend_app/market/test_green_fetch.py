@@ -16,8 +16,8 @@ from tests.fakes.green_probe import run_probe
 # Each upstream call answers after CALL_DELAY seconds. A fetch that blocked the hub for
 # a call would freeze every green thread that long; the parsing of all the answers
 # (one OS thread runs all the Python) freezes them for less, and for longer on a busy
-# machine: one second keeps the two apart.
-CALL_DELAY = 1.0
+# machine: two seconds keep the two apart, even with other suites running.
+CALL_DELAY = 2.0
 
 # Replays Yahoo with CALL_DELAY per call through yfinance's `requests` fallback and counts,
 # in the replay's own callback, how many upstream calls are in flight at once, while

@@ -11,11 +11,12 @@ from markdown_it import MarkdownIt
 from frontend_app.reports.render import (
     grounding_headline,
     inert_markdown,
+    mark_counts,
     markdown_with_footnotes,
     render_markdown_html,
 )
 from vast_ai.grounding import check_figures
-from vast_ai.schemas import Fact, ReportGrounding
+from vast_ai.schemas import Fact, FigureCheck, ReportGrounding, SectionGrounding
 
 FACTS = [
     Fact(
@@ -29,9 +30,10 @@ FACTS = [
     Fact(key="gross_margin", label="Gross margin", value=0.462, display="46.2%", unit="percent"),
 ]
 
-VERIFIED = re.compile(r'<span class="fig fig-verified" title="([^"]*)">([^<]*)</span>')
+# Verified to its metric, by value alone or derived: all are verified marks.
+VERIFIED = re.compile(r'<span class="fig fig-verified[^"]*" title="([^"]*)">([^<]*)</span>')
 UNVERIFIED = re.compile(
-    r'<span class="fig fig-unverified" title="not found in the data">([^<]*)</span>'
+    r'<span class="fig fig-unverified" title="not found in the data[^"]*">([^<]*)</span>'
 )
 
 
@@ -69,7 +71,7 @@ def test_marks_figures_in_tables_lists_and_headings() -> None:
     html = render("## Margin 46.2%\n\n- grew 9.9%\n\n| a | b |\n|---|--:|\n| x | $391.04B |\n")
     assert [t for _, t in VERIFIED.findall(html)] == ["46.2%", "$391.04B"]
     assert UNVERIFIED.findall(html) == ["9.9%"]
-    assert '<td style="text-align:right"><span class="fig fig-verified"' in html
+    assert '<td style="text-align:right"><span class="fig fig-verified fig-value-only"' in html
 
 
 @pytest.mark.parametrize(
@@ -122,7 +124,7 @@ def test_the_markdown_export_keeps_ordinary_markdown_and_footnote_labels() -> No
     out = markdown_with_footnotes(markdown, check_figures(markdown, FACTS))
     assert out == (
         "**Revenue** grew 12.5%[^u1] (see `https://sec.gov/x`).\n\n| a | b |\n|---|---|\n"
-        "| x | y |\n\n[^u1]: 12.5% — not found in the data\n"
+        "| x | y |\n\n[^u1]: 12.5% — not found in the data (the data has no revenue growth)\n"
     )
 
 
@@ -157,14 +159,29 @@ def test_without_grounding_renders_plain_html() -> None:
     assert html == "<p>Margin <strong>46.2%</strong></p>\n"
 
 
-def test_footnotes_mark_unverified_figures_only() -> None:
-    markdown = "Revenue $391.04B and 12.5% growth.\n\n| x | 7.7x |\n"
+def test_footnotes_mark_figures_that_are_not_plainly_verified() -> None:
+    markdown = (
+        "Revenue $391.04B and 12.5% growth.\n\n| x | 7.7x |\n\n"
+        "The operating margin was 46.2%.\n\n| y | 46.2% |\n"
+    )
     out = markdown_with_footnotes(markdown, check_figures(markdown, FACTS))
     assert out == (
         "Revenue $391.04B and 12.5%[^u1] growth.\n\n| x | 7.7x[^u2] |\n\n"
-        "[^u1]: 12.5% — not found in the data\n"
-        "[^u2]: 7.7x — not found in the data\n"
+        "The operating margin was 46.2%[^u3].\n\n| y | 46.2%[^u4] |\n\n"
+        "[^u1]: 12.5% — not found in the data (the data has no revenue growth)\n"
+        "[^u2]: 7.7x — not found in the data (its sentence names no metric)\n"
+        "[^u3]: 46.2% — 46.2% is gross margin, not the operating margin\n"
+        "[^u4]: 46.2% — matches by value alone (its clause names no metric): "
+        "Gross margin — 46.2%\n"
     )
+
+
+def test_each_status_has_its_mark_and_explanation() -> None:
+    markdown = "The operating margin was 46.2%. Revenue was $391.04B, up 12.5%."
+    html = render(markdown)
+    assert '<span class="fig fig-mismatch" title="46.2% is gross margin, not the operating ' in html
+    assert re.search(r'fig-unverified" title="not found in the data \(.+?\)">12.5%', html)
+    assert VERIFIED.findall(html) == [("matches: Revenue (TTM) — $391.04B", "$391.04B")]
 
 
 def test_footnotes_leave_fully_verified_text_alone() -> None:
@@ -174,13 +191,46 @@ def test_footnotes_leave_fully_verified_text_alone() -> None:
 
 
 @pytest.mark.parametrize(
-    ("found", "verified", "headline"),
+    ("found", "verified", "value_only", "headline"),
     [
-        (43, 41, "41 of 43 figures verified"),
-        (1, 1, "1 of 1 figure verified"),
-        (0, 0, "No figures to verify"),
+        (43, 41, 0, "41 of 43 figures verified"),
+        (1, 1, 0, "1 of 1 figure verified"),
+        (0, 0, 0, "No figures to verify"),
+        (41, 2, 2, "0 of 41 figures verified (2 more by value alone)"),
     ],
 )
-def test_headline(found: int, verified: int, headline: str) -> None:
-    g = ReportGrounding(found=found, verified=verified, unverified=found - verified)
+def test_headline(found: int, verified: int, value_only: int, headline: str) -> None:
+    g = ReportGrounding(
+        found=found, verified=verified, value_only=value_only, unverified=found - verified
+    )
     assert grounding_headline(g) == headline
+
+
+def test_a_derived_figure_is_marked_apart_with_how_it_was_recomputed() -> None:
+    markdown = "Revenue grew 10.0% to $110B."
+    derived = FigureCheck(
+        text="10.0%",
+        start=13,
+        end=18,
+        value=0.1,
+        kind="percent",
+        status="verified",
+        basis="derived",
+        note="growth from revenue FY2023 $100B to FY2024 $110B",
+    )
+    grounding = SectionGrounding(found=1, verified=1, derived=1, figures=[derived])
+    html = render_markdown_html(markdown, grounding)
+    assert (
+        '<span class="fig fig-verified fig-derived" title="derived: growth from revenue FY2023 '
+        '$100B to FY2024 $110B">10.0%</span>' in html
+    )
+    assert mark_counts(grounding) == {
+        "verified": 0,
+        "value_only": 0,
+        "derived": 1,
+        "mismatch": 0,
+        "unverified": 0,
+    }
+    assert markdown_with_footnotes(markdown, grounding).endswith(
+        "[^u1]: 10.0% — derived: growth from revenue FY2023 $100B to FY2024 $110B\n"
+    )

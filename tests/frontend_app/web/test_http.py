@@ -198,9 +198,11 @@ def test_the_report_page_shows_everything_the_issue_lists(remote_app, report_id)
         "Not investment advice",
         "Usage and cost",
         "figures verified",
-        'id="chart-price"',
-        'id="chart-income"',
+        'id="chart-football_field"',
+        'id="chart-prices"',
+        'id="chart-annual"',
         'id="chart-margins"',
+        "Valuation computed by ERT",
         "fig fig-verified",
         "fig fig-unverified",
         "Regenerate",
@@ -311,3 +313,42 @@ def test_pages_send_the_security_headers_and_connect_only_to_their_own_origin(ma
     assert policy["connect-src"] == "'self'"
     assert policy["default-src"] == "'self'" and policy["frame-ancestors"] == "'none'"
     assert page.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_section_that_failed_the_check_shows_why_the_data_and_the_rejected_text(
+    remote_app, ollama
+) -> None:
+    invented = Reply(text="Sales were $777.7B and it trades at 88.8x earnings.")
+    ollama.responder = lambda body: default_responder(body) if body.get("format") else invented
+    http = remote_app.test_client()
+    report_id = wait_for_report(
+        remote_app, http.post("/api/reports", json={"ticker": "AAPL"}).json["job_id"]
+    )
+
+    page = http.get(f"/reports/{report_id}").get_data(as_text=True)
+    section = page.split('id="valuation"', 1)[1].split("</section>", 1)[0]
+    notice = section.split('class="failed">', 1)[1].split("</p>", 1)[0]
+    assert notice.startswith("This section failed the figure check: 2 of 2 figures failed")
+    assert ".." not in notice  # one full stop, not two
+    data_only = section.split('class="replacement"', 1)[1].split("</div>", 1)[0]
+    assert "no language model" in data_only and "$244.60" in data_only
+    draft = section.split('class="failed-draft"', 1)[1]
+    assert "fig-unverified" in draft and "777.7" in draft  # shown, marked, folded away
+
+    markdown = http.get(f"/reports/{report_id}.md").get_data(as_text=True)
+    valuation = markdown.split("## Valuation\n", 1)[1].split("\n## ", 1)[0]
+    assert "*This section failed the figure check: 2 of 2 figures failed" in valuation
+    assert "The model's draft, which failed the check:" in valuation
+    assert "[^valuation-u1]: $777.7B" in valuation
+    assert http.get(f"/reports/{report_id}.pdf").status_code == 200
+
+
+def test_a_report_written_on_a_cpu_bills_no_gpu_time(make_app) -> None:
+    app = make_app()
+    on_cpu = store_hostile_report(app.extensions["ert"].store, "Fine.", "Fine.", processor="cpu")
+    on_gpu = store_hostile_report(app.extensions["ert"].store, "Fine.", "Fine.", processor="gpu")
+    http = app.test_client()
+    cpu_page = http.get(f"/reports/{on_cpu}").get_data(as_text=True)
+    assert "Model time on a CPU" in cpu_page and "no GPU was rented" in cpu_page
+    assert "GPU time" not in cpu_page
+    assert "GPU time" in http.get(f"/reports/{on_gpu}").get_data(as_text=True)

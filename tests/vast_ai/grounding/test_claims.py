@@ -474,3 +474,31 @@ def test_the_fact_sheet_listed_as_labels_and_displays_verifies_in_full(ticker: s
     g = check_figures(text, facts, raw)
     assert (g.found, g.verified) == (len(facts), len(facts))
     assert [c.fact_key for c in g.figures] == [f.key for f in facts]
+
+
+@pytest.mark.parametrize(
+    ("text", "figure", "note"),
+    [
+        # the price words before a multiple are its numerator, not the metric stated
+        (
+            "The stock trades at 77.7x sales.",
+            "77.7x",
+            "the data has no price/sales figure of 77.7x",
+        ),
+        (
+            "The stock, at 77.7x sales, is dear.",
+            "77.7x",
+            "the data has no price/sales figure of 77.7x",
+        ),
+        ("Apple trades at 77.7x EBIT.", "77.7x", "the data has no EV/EBIT figure of 77.7x"),
+        # several metrics the words may name: each by its name
+        ("The dividend was $9.99.", "$9.99", "the data has no dividend per share figure of $9.99"),
+    ],
+)
+def test_a_note_names_a_missing_metric_as_a_reader_would(text: str, figure: str, note: str) -> None:
+    facts, raw = company_data("AAPL")
+    missing = ("price_to_sales", "ev_to_revenue", "ev_to_ebit", "dps", "dividends_paid")
+    kept = [f for f in facts if f.key not in missing and "dividend" not in f.key]
+    checks = [c for c in check_figures(text, kept, {"company_data": raw["company_data"]}).figures]
+    check = next(c for c in checks if c.text == figure)
+    assert (check.status, check.note) == ("unverified", note)
