@@ -123,7 +123,7 @@ def _mid_report(start: Callable[[], Tier]) -> tuple[Tier, str, list[tuple[str, d
     ack = browser.client.call("generate", {"ticker": "AAPL"}, timeout=30)
     assert "job_id" in ack, ack
     browser.wait_for("token", timeout=60)
-    time.sleep(0.5)  # some more text, and the job log written (every 0.25 s)
+    time.sleep(1.5)  # more text, and the job log written meanwhile (every 0.25 s)
     seen = list(browser.events)
     browser.close()
     return tier, ack["job_id"], seen
@@ -148,21 +148,23 @@ def _texts(events: list[tuple[str, Any]]) -> dict[str, str]:
     return texts
 
 
-def _check_whole(seen: list[tuple[str, Any]], after: list[tuple[str, Any]]) -> None:
-    """The log replayed after the restart holds what was seen before it, then the report
-    written again from the start, to the end."""
+def _check_whole(
+    seen: list[tuple[str, Any]], after: list[tuple[str, Any]], *, killed: bool
+) -> None:
+    """The log replayed after the restart holds what was seen before it (after a kill, all
+    but what came since the last write: a quarter second, a little more on a busy machine;
+    the browser watched for a second and a half), then the report written again from the
+    start, to the end."""
     restart = next(i for i, (n, d) in enumerate(after) if n == "progress" and d.get("reset"))
     replayed = _texts(after[:restart])
     for section, text in _texts(seen).items():
-        # A kill loses at most the last quarter second: the browser saw half a second more.
-        half = len(text) // 2
-        assert replayed.get(section, "")[:half] == text[:half], (section, text, replayed)
-    stages_before = [d["stage"] for n, d in seen if n == "progress"]
-    stages_after = [d["stage"] for n, d in after if n == "progress"]
-    assert stages_after[: len(stages_before)] == stages_before
-    restarts = [d for n, d in after if n == "progress" and d.get("reset")]
-    assert restarts, after
-    assert "Restarted after a server restart" in restarts[0]["message"]
+        kept = text[: len(text) // 2] if killed else text
+        assert replayed.get(section, "").startswith(kept), (section, text, replayed)
+    stages_seen = [d["stage"] for n, d in seen if n == "progress"]
+    stages_replayed = [d["stage"] for n, d in after[:restart] if n == "progress"]
+    shorter = min(len(stages_seen), len(stages_replayed)) if killed else len(stages_seen)
+    assert stages_replayed[:shorter] == stages_seen[:shorter]
+    assert "Restarted after a server restart" in after[restart][1]["message"]
     assert after[-1][0] == "completed", after[-1]
     seqs = [d["seq"] for _, d in after]
     assert seqs == sorted(seqs)
@@ -186,7 +188,7 @@ def test_a_report_cut_by_a_stop_is_finished_by_the_next_process(
         body = httpx.get(f"{again.url}/api/jobs/{job_id}", timeout=10).json()
         assert body["state"] == "running", body
     after = _watch_to_the_end(again, job_id, timeout=180)
-    _check_whole(seen, after)
+    _check_whole(seen, after, killed=stop is _kill)
     _report_opens(again, job_id)
 
 
