@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 PIP_PROGRESS := $(PY) scripts/pip_progress.py
 REQS := requirements.txt vast_ai/requirements.txt requirements-dev.txt
 
-.PHONY: run test test-fast check install llama chromium poppler redis bench clean plan
+.PHONY: run test test-fast check install llama chromium postgresql poppler redis bench clean plan
 
 # What a first `make run` or `make test` installs, said before it starts (times: 2 cores).
 plan:
@@ -41,6 +41,14 @@ chromium:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-dejavu-core; }
 
+# Debian's PostgreSQL for the tests of the store and the job log (each test starts its own
+# throwaway server; nothing is started here).
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  echo "ERT setup: Debian's PostgreSQL for the database tests (apt-get; about 1 minute)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql; }
+
 # Debian's poppler-utils: the PDF export's test reads its text with pdftotext (and
 # pdftoppm renders its pages to look at: pdftoppm -r 80 -png report.pdf page).
 poppler:
@@ -60,12 +68,12 @@ run: plan install llama
 	@$(PY) -m ert_run
 
 # The whole suite, as CI runs it: the real model and the real browser too.
-test: plan install llama chromium poppler redis
+test: plan install llama chromium postgresql poppler redis
 	$(PY) -m pytest
 
 # Everything but the tests marked slow (real model, real browser); the embedded
 # engine's other tests skip themselves when llama.cpp is not installed.
-test-fast: install redis
+test-fast: install postgresql redis
 	$(PY) -m pytest -m "not slow"
 
 check: install

@@ -11,14 +11,26 @@ the app: the worker monkey-patches first.
   are dropped here, once. gunicorn's control socket (for `gunicornc`, unused by ERT) is
   off: it would be one shared path in $HOME for every gunicorn of the user, and logs its
   path at each stop.
+- SIGTERM (Render stops or redeploys the service): the worker first lets its running
+  reports finish, for up to ERT_SHUTDOWN_GRACE seconds, and hands the rest to the next
+  process (frontend_app/jobs/manager.py); only then does gunicorn's own graceful stop
+  begin, with a few seconds for the open connections (browsers reconnect to the next
+  process). The master waits that long before it kills the worker (graceful_timeout).
 """
 
 import logging
 import os
+import signal
 import warnings
 from typing import Any
 
 control_socket_disable = True
+
+# frontend_app.settings.SHUTDOWN_GRACE: ERT_SHUTDOWN_GRACE's default.
+SHUTDOWN_GRACE = float(os.environ.get("ERT_SHUTDOWN_GRACE") or 100)
+# Seconds the open connections get once the reports are settled.
+CONNECTIONS_GRACE = 5
+graceful_timeout = int(SHUTDOWN_GRACE) + 2 * CONNECTIONS_GRACE
 
 # eventlet's own notice, raised when gunicorn imports its eventlet worker.
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
@@ -38,3 +50,20 @@ def on_starting(server: Any) -> None:
 def post_fork(server: Any, worker: Any) -> None:
     """Before the worker starts (and logs its deprecation notice)."""
     worker.log.error_log.addFilter(_DropEventletNotice())
+
+
+def post_worker_init(worker: Any) -> None:
+    """Once the app is loaded: SIGTERM settles the reports first (see above)."""
+    jobs = worker.wsgi.extensions["ert"].jobs
+    grace = worker.wsgi.extensions["ert"].settings.ert_shutdown_grace
+    exit_worker = worker.handle_exit
+
+    def settled(sig: int, frame: Any) -> None:
+        worker.cfg.set("graceful_timeout", CONNECTIONS_GRACE)
+        exit_worker(sig, frame)
+
+    def on_sigterm(sig: int, frame: Any) -> None:
+        worker.log.info("Stopping: running reports get up to %.0f s to finish", grace)
+        jobs.close_then(grace, lambda: settled(sig, frame))
+
+    signal.signal(signal.SIGTERM, on_sigterm)

@@ -14,9 +14,10 @@ from pathlib import Path
 from flask import Flask
 from flask_socketio import SocketIO
 
-from . import web
+from . import database, migrations, web
 from .green import green_library
 from .jobs import JobManager, ReportPipeline
+from .jobs.log import JobLog
 from .llm.factory import build_chain
 from .logs import ErrorsToLog
 from .market import MarketDataService, PeerFinder
@@ -60,8 +61,9 @@ def create_app(
     )
     app.wsgi_app = ErrorsToLog(app.wsgi_app)  # type: ignore[method-assign]
 
-    database_url = settings.database_url or f"sqlite:///{Path(app.instance_path) / 'ert.sqlite3'}"
-    store = ReportStore(database_url)
+    engine = database.connect(settings)
+    migrations.upgrade(engine)
+    store = ReportStore(engine)
     accounts = Accounts(store.engine)
     sign_in_required = signin.prepare(settings, accounts, serving=serving)
     chain, remote = build_chain(
@@ -84,6 +86,8 @@ def create_app(
         max_waiting=settings.ert_max_queue,
         max_waiting_per_owner=settings.ert_max_waiting_per_user,
         gpu_slots=(lambda: remote.slots) if remote is not None else (lambda: None),
+        log=JobLog(engine),
+        retention=settings.ert_job_retention_hours * 3600,
     )
     dashboard = Dashboard(
         settings=settings,
@@ -99,6 +103,7 @@ def create_app(
     )
     atexit.register(dashboard.close)
     web.register(app, socketio, dashboard)
+    jobs.start_keeping()
     log.info(
         "ERT dashboard ready: integrations %s, data source %s",
         [i.name for i in chain.integrations],

@@ -48,6 +48,9 @@ _MAX_BARE_FRACTION = 0.3
 
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
+# ERT_SHUTDOWN_GRACE's default; gunicorn.conf.py, which imports nothing of the app, repeats it.
+SHUTDOWN_GRACE = 100.0
+
 
 class ConfigError(ValueError):
     """A setting has a value the dashboard cannot use; the message names it."""
@@ -99,6 +102,11 @@ class Settings(BaseSettings):
     ert_max_queue: int = Field(default=20, ge=0)
     # Where the rate limits count; None: REDIS_URL when set, else memory:// (one process).
     ert_ratelimit_storage_uri: str | None = None
+    # Seconds running reports may take to finish after SIGTERM (below Render's
+    # maxShutdownDelaySeconds; gunicorn.conf.py reads it too, for gunicorn's own timeout).
+    ert_shutdown_grace: float = Field(default=SHUTDOWN_GRACE, ge=0)
+    # Hours a finished job (its progress and text as they streamed) is kept; reports stay.
+    ert_job_retention_hours: float = Field(default=24.0, ge=0)
 
     # The valuation's market rates and choices (README: "Settings"); unset: the dated
     # defaults of analysis/assumptions.py. A rate set here needs its date.

@@ -6,6 +6,7 @@ recorded Yahoo answers: the switch is read when yfinance is imported, hence here
 
 import os
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ import pytest
 os.environ["YF_DISABLE_CURL_CFFI"] = "1"
 
 from tests.fakes.ollama import FakeOllama
+from tests.postgres import Unavailable, new_database, postgres_server
 from tests.redis_server import RedisServer
 
 
@@ -54,3 +56,23 @@ def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[str]:
+    """A throwaway PostgreSQL server for the session (tests/postgres.py): its URL."""
+    with ExitStack() as stack:
+        try:
+            url = stack.enter_context(postgres_server())
+        except Unavailable as exc:
+            pytest.skip(f"PostgreSQL tests skipped: {exc}")
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database, once SQLite and once PostgreSQL: its SQLAlchemy URL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'ert.sqlite3'}"
+    server: str = request.getfixturevalue("postgres")
+    return new_database(server).replace("postgresql://", "postgresql+psycopg://")

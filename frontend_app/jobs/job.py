@@ -7,28 +7,47 @@ gets the log replayed (`Job.replay`), then the live events; it drops any event w
 `seq` it has already seen, so a subscribe racing with a live event neither loses
 nor doubles it.
 
-Tokens are merged once, into the log: a run of one section's text is one logged
-`token` event that grows. One flusher task sends what each run gained every
-`token_interval` seconds. A hundred reports at 100 tokens/s then cost the worker
-2,000 sends a second instead of 10,000, for at most `token_interval` of extra
-delay, and a replay needs no merging. Any other event of the job sends the text
-not sent yet first, so the order of the log is the order things happened.
+Tokens are merged per section, as sections are written at once (the GPU tier runs
+several model slots): a job keeps each section's text not sent yet, and one flusher
+task sends it every `token_interval` seconds (the coalescing window), one `token`
+event per section that gained text. A report whose four sections stream at 150
+tokens/s each then costs the worker 80 sends a second instead of 600, for at most
+`token_interval` of extra delay. Any other event of the job sends the text not sent
+yet first, so the order of the log is the order things happened.
+
+The log (`EventLog`) merges the same way: between two other events, a section's text
+is one `token` event that grows and carries the `seq` of its last part, so a replay
+needs no merging and stays short.
+
+Every event sent is also handed to the JobLog (jobs/log.py), which writes it to the
+database in batches. A job this process let go at shutdown (`released`) sends nothing
+more: the process that takes it over writes its log from then on.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import ErtError
 from ..market import Ticker
 
-JobState = Literal["queued", "running", "completed", "failed", "cancelled"]
-TERMINAL_STATES: frozenset[str] = frozenset({"completed", "failed", "cancelled"})
+if TYPE_CHECKING:
+    from .log import JobLog
+
+JobState = Literal["queued", "running", "completed", "failed", "cancelled", "interrupted"]
+TERMINAL_STATES: frozenset[str] = frozenset({"completed", "failed", "cancelled", "interrupted"})
+ACTIVE_STATES: tuple[str, ...] = ("queued", "running")
+
+log = logging.getLogger(__name__)
 
 
 class Emit(Protocol):
@@ -62,7 +81,39 @@ class JobEvent:
     seq: int
     name: str
     payload: dict[str, Any]
-    sent_chars: int = 0  # of a token run's text, how much has been sent live
+
+
+@dataclass
+class EventLog:
+    """A job's events as sent, with each section's text merged into one run between two
+    other events (the runs of that stretch: `_runs`). Used for the job in memory, for a
+    batch written to the database and for a job read back from it: one rule."""
+
+    events: list[JobEvent] = field(default_factory=list)
+    _runs: dict[str, JobEvent] = field(default_factory=dict)
+
+    def add(self, seq: int, name: str, payload: dict[str, Any]) -> None:
+        if name != "token":
+            self._runs.clear()
+            self.events.append(JobEvent(seq, name, payload))
+            return
+        run = self._runs.get(payload["section"])
+        if run is None:
+            run = JobEvent(seq, name, {**payload})
+            self._runs[payload["section"]] = run
+            self.events.append(run)
+        else:
+            run.payload = {**run.payload, "text": run.payload["text"] + payload["text"]}
+        run.seq = run.payload["seq"] = seq
+
+    def in_order(self) -> list[JobEvent]:
+        """Copies, by `seq`: runs of one stretch may end in another order than they began,
+        never past the other event that ends the stretch."""
+        return sorted((JobEvent(e.seq, e.name, e.payload) for e in self.events), key=_seq)
+
+
+def _seq(event: JobEvent) -> int:
+    return event.seq
 
 
 @dataclass(eq=False)
@@ -70,16 +121,21 @@ class Job:
     spec: JobSpec
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     state: JobState = "queued"
+    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     started_monotonic: float = field(default_factory=time.monotonic)
     ended_monotonic: float | None = None
-    events: list[JobEvent] = field(default_factory=list)
+    log: EventLog = field(default_factory=EventLog)
     last_seq: int = 0  # the number of events sent
-    # The first logged token run whose text is not all sent yet.
-    unsent_from: int = 0
+    # Each section's text not sent yet, in the order the sections began.
+    unsent: dict[str, str] = field(default_factory=dict)
     report_id: str | None = None
     cancel: threading.Event = field(default_factory=threading.Event, repr=False)
     stage: str = "queued"
     percent: float = 0.0
+    # Times a process took the job up again after the one running it stopped.
+    restarts: int = 0
+    # Let go by this process at shutdown: another one carries it on.
+    released: bool = False
     # Keeps numbering, logging and sending of this job's events in one order.
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -94,28 +150,28 @@ class Job:
         self.state = state
 
     @property
+    def events(self) -> list[JobEvent]:
+        return self.log.events
+
+    @property
     def finished(self) -> bool:
         return self.state in TERMINAL_STATES
 
     @property
     def error(self) -> dict[str, Any] | None:
         """What the `failed` event said (code, message, suggestions...), if the job failed."""
+        if self.state not in ("failed", "cancelled", "interrupted"):
+            return None
         for event in reversed(self.events):
             if event.name == "failed":
                 return {k: v for k, v in event.payload.items() if k not in ("job_id", "seq")}
         return None
 
     def replay(self) -> list[JobEvent]:
-        """The log as sent so far, for a browser that subscribes late: each run of one
-        section's text is one event (its text not sent yet will come live)."""
+        """The log as sent so far, for a browser that subscribes late (the text not sent
+        yet will come live)."""
         with self.lock:
-            return [
-                JobEvent(e.seq, e.name, {**e.payload, "text": e.payload["text"][: e.sent_chars]})
-                if e.name == "token"
-                else e
-                for e in self.events
-                if e.name != "token" or e.sent_chars
-            ]
+            return self.log.in_order()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -136,8 +192,15 @@ class JobEvents:
     """Sends the events of every job of one JobManager; owns the one token flusher."""
 
     def __init__(
-        self, *, emit: Emit, start_task: StartTask, sleep: Sleep, token_interval: float
+        self,
+        *,
+        emit: Emit,
+        start_task: StartTask,
+        sleep: Sleep,
+        token_interval: float,
+        log: JobLog | None,
     ) -> None:
+        self._log = log
         self._emit = emit
         self._start_task = start_task
         self._sleep = sleep
@@ -149,23 +212,37 @@ class JobEvents:
     def send(self, job: Job, name: str, payload: dict[str, Any]) -> None:
         """Number, log and emit one event (after the job's text not sent yet)."""
         with job.lock:
+            if job.released:
+                return
             self._send_text(job)
             job.last_seq += 1
             payload = {"job_id": job.id, **payload, "seq": job.last_seq}
             if name == "progress":
                 payload.setdefault("elapsed", job.elapsed)
-            job.events.append(JobEvent(job.last_seq, name, payload))
+            job.log.add(job.last_seq, name, payload)
             self._emit(name, payload, to=job.id)
+            if self._log is not None:
+                self._log.record(job, job.last_seq, name, payload)
+
+    def end(self, job: Job, state: JobState) -> None:
+        """The job ended: its row and whole log are written at once. (A job let go
+        carries on elsewhere: here it ends unrecorded, as it stops.)"""
+        if job.released:
+            return
+        job.end(state)
+        if self._log is not None:
+            self._log.changed(job)
+            try:
+                self._log.flush()
+            except SQLAlchemyError as exc:  # the JobManager's next flush tries again
+                log.warning("The end of job %s is not written yet (%s)", job.id, exc)
 
     def send_text(self, job: Job, section: str, text: str) -> None:
-        """Add `text` to the section's run in the log; the flusher sends it soon."""
+        """Add `text` to the section's text not sent yet; the flusher sends it soon."""
         with job.lock:
-            last = job.events[-1] if job.events else None
-            if last is not None and last.name == "token" and last.payload["section"] == section:
-                last.payload["text"] += text
-            else:
-                run = {"job_id": job.id, "section": section, "text": text}
-                job.events.append(JobEvent(0, "token", run))
+            if job.released:
+                return
+            job.unsent[section] = job.unsent.get(section, "") + text
         with self._lock:
             self._buffering.add(job)
             start_flusher = not self._flusher_running
@@ -198,17 +275,16 @@ class JobEvents:
                     self._buffering |= busy
 
     def _send_text(self, job: Job) -> None:
-        """Emit what the job's token runs gained since last sent; the caller holds `job.lock`."""
-        for run in job.events[job.unsent_from :]:
-            text = run.payload["text"] if run.name == "token" else ""
-            if len(text) > run.sent_chars:
-                job.last_seq += 1
-                run.seq = run.payload["seq"] = job.last_seq
-                piece = {"section": run.payload["section"], "text": text[run.sent_chars :]}
-                self._emit("token", {"job_id": job.id, **piece, "seq": run.seq}, to=job.id)
-                run.sent_chars = len(text)
-        # Only the last run can still grow.
-        job.unsent_from = max(0, len(job.events) - 1)
+        """Emit each section's text not sent yet, one event per section; the caller
+        holds `job.lock`."""
+        for section, text in job.unsent.items():
+            job.last_seq += 1
+            event = {"job_id": job.id, "section": section, "text": text, "seq": job.last_seq}
+            job.log.add(job.last_seq, "token", event)
+            self._emit("token", event, to=job.id)
+            if self._log is not None:
+                self._log.record(job, job.last_seq, "token", event)
+        job.unsent.clear()
 
 
 class JobReporter:
@@ -238,10 +314,14 @@ class JobReporter:
         self.job.report_id = report_id
         self.progress("completed", 100, "Report ready")
         self._events.send(self.job, "completed", {"report_id": report_id, "url": url})
-        self.job.end("completed")
+        self._events.end(self.job, "completed")
 
     def failed(self, error: ErtError) -> None:
-        cancelled = error.code == "cancelled"
-        self.progress("cancelled" if cancelled else "failed", self.job.percent, error.message)
+        state: JobState = "failed"
+        if error.code == "cancelled":
+            state = "cancelled"
+        elif error.code == "interrupted":
+            state = "interrupted"
+        self.progress(state, self.job.percent, error.message)
         self._events.send(self.job, "failed", error.fields())
-        self.job.end("cancelled" if cancelled else "failed")
+        self._events.end(self.job, state)

@@ -6,20 +6,49 @@ position whenever it changes. Admission: at most `max_waiting` jobs wait in all 
 `max_waiting_per_owner` per owner; past that a job is refused with TryLater ("try
 again in N minutes") and nothing is queued. Finished jobs are kept (the newest
 `keep_finished`) so a browser that comes back can replay them.
+
+With a JobLog (jobs/log.py) every job is also in the database, so it outlives the process:
+- `get` finds a job this process does not hold (the one before it ran it) in the log;
+- `start_keeping` starts the one background task that writes the log every
+  FLUSH_INTERVAL, marks this process's jobs alive, takes over orphaned ones and forgets
+  finished jobs older than `retention` seconds (their reports stay);
+- `close` (SIGTERM) stops taking jobs, lets the running ones finish within a grace
+  period, and lets the rest go for the next process (`release`).
+
+A job taken over is written again from its stored inputs (ticker, model, or the stored
+report it rewrites), announced as "Restarted after a server restart" with `reset` (the
+page clears the text so far). Once only: a job whose process dies a second time ends
+`interrupted`, with Retry, so a report that kills the dashboard (memory) cannot do it
+again and again.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import ErtError, TryLater
 from .job import Emit, Job, JobEvents, JobReporter, JobSpec, Sleep, StartTask
+from .log import JobLog
+
+log = logging.getLogger(__name__)
 
 # Seconds a report takes until the manager has seen some finish.
 TYPICAL_REPORT_SECONDS = 60.0
+# Seconds between writes of the job log (a job's end is written at once).
+FLUSH_INTERVAL = 0.25
+# Seconds between heartbeats (and looks for orphaned jobs, and pruning).
+UPKEEP_INTERVAL = 5.0
+# Seconds without a heartbeat after which a process counts as dead and its jobs are taken over.
+LEASE_SECONDS = 15.0
+# Times a job is taken up again after its process died.
+MAX_RESTARTS = 1
 
 
 class JobManager:
@@ -36,10 +65,17 @@ class JobManager:
         gpu_slots: Callable[[], int | None] = lambda: None,
         token_interval: float = 0.05,
         keep_finished: int = 200,
+        log: JobLog | None = None,
+        retention: float = 24 * 3600.0,
     ) -> None:
         self._events = JobEvents(
-            emit=emit, start_task=start_task, sleep=sleep, token_interval=token_interval
+            emit=emit, start_task=start_task, sleep=sleep, token_interval=token_interval, log=log
         )
+        self._log = log
+        self._retention = retention
+        self._sleep = sleep
+        self._closing = False  # no new jobs, no more starts from the queue
+        self._stopped = False  # jobs let go, the keeper ends
         self._start_task = start_task
         self._run = run
         self.limit = limit
@@ -55,17 +91,40 @@ class JobManager:
         self._waiting: deque[Job] = deque()
 
     def get(self, job_id: str) -> Job | None:
-        return self._jobs.get(job_id)
+        """The job, from memory or, if this process does not hold it, from the log."""
+        job = self._jobs.get(job_id)
+        if job is not None or self._log is None:
+            return job
+        job = self._log.load(job_id)
+        if job is not None and job.finished:
+            with self._lock:  # an unfinished one is another process's: read it afresh each time
+                job = self._jobs.setdefault(job.id, job)
+        return job
 
     def submit(self, spec: JobSpec) -> Job:
         """The job, running or waiting; TryLater (and nothing queued) past the bounds."""
         job = Job(spec=spec)
         with self._lock:
+            if self._closing:
+                raise TryLater("restarting", "ERT is restarting", TYPICAL_REPORT_SECONDS)
             self._prune()
-            start_now = len(self._running) < self._slots()
-            if not start_now:
+            if len(self._running) >= self._slots():
                 self._admit(spec)
+            if self._log is not None:
+                try:
+                    self._log.add(job)
+                except SQLAlchemyError as exc:
+                    log.warning("No job could be written to the database (%s)", exc)
+                    reason = "ERT cannot reach its database"
+                    raise TryLater("database_unavailable", reason, TYPICAL_REPORT_SECONDS) from None
             self._jobs[job.id] = job
+        self._enqueue(job)
+        return job
+
+    def _enqueue(self, job: Job) -> None:
+        """Start the job if a slot is free, else queue it and tell it its place."""
+        with self._lock:
+            start_now = len(self._running) < self._slots() and not self._closing
             if start_now:
                 self._running.add(job.id)
             else:
@@ -75,7 +134,94 @@ class JobManager:
             self._start(job)
         else:
             self._announce_position(job, position)
-        return job
+
+    def start_keeping(self) -> None:
+        """Start the task that keeps the job log (see the module's docstring); once, when
+        the app serves."""
+        if self._log is not None:
+            self._start_task(self._keep, self._log)
+
+    def _keep(self, job_log: JobLog) -> None:
+        next_upkeep = 0.0
+        failing = False
+        while not self._stopped:
+            try:
+                job_log.flush()
+                if time.monotonic() >= next_upkeep:
+                    next_upkeep = time.monotonic() + UPKEEP_INTERVAL
+                    job_log.heartbeat()
+                    if not self._closing:
+                        self._take_over(job_log.adopt(LEASE_SECONDS))
+                    job_log.prune(datetime.now(UTC) - timedelta(seconds=self._retention))
+                if failing:
+                    log.warning("The job log is written again")
+                failing = False
+            except SQLAlchemyError as exc:
+                if not failing:
+                    log.warning(
+                        "The job log cannot be written (%s); trying again", type(exc).__name__
+                    )
+                failing = True
+            self._sleep(FLUSH_INTERVAL)
+
+    def _take_over(self, jobs: list[Job]) -> None:
+        """Carry on the jobs of a process that stopped (see the module's docstring)."""
+        for job in jobs:
+            with self._lock:
+                self._jobs[job.id] = job
+            reporter = JobReporter(self._events, job)
+            if job.state == "running" and job.restarts >= MAX_RESTARTS:
+                reporter.failed(
+                    ErtError(
+                        "interrupted",
+                        "The server restarted twice while this report was being written; "
+                        "Retry to write it again",
+                        retryable=True,
+                    )
+                )
+                continue
+            again = "writing the report again from the start"
+            if job.state == "running":
+                job.restarts += 1
+            else:
+                again = "waiting for a free slot"
+            job.state = "queued"
+            message = f"Restarted after a server restart: {again}"
+            reporter.progress("queued", 0, message, reset=True)
+            self._enqueue(job)
+
+    def close_then(self, grace: float, then: Callable[[], object]) -> None:
+        """`close(grace)` in a background task, then `then()`: for a signal handler."""
+
+        def closing() -> None:
+            self.close(grace)
+            then()
+
+        self._start_task(closing)
+
+    def close(self, grace: float) -> None:
+        """SIGTERM: take no new jobs and start none from the queue; wait up to `grace`
+        seconds for the running ones to finish, then let the rest go (`release`)."""
+        with self._lock:
+            self._closing = True
+        deadline = time.monotonic() + grace
+        while self.counts()["active"] and time.monotonic() < deadline:
+            self._sleep(0.2)
+        self.release()
+
+    def release(self) -> None:
+        """Let every unfinished job go, stopped here, for the next process to take over."""
+        with self._lock:
+            if self._stopped:
+                return
+            self._closing = self._stopped = True
+            unfinished = [job for job in self._jobs.values() if not job.finished]
+        for job in unfinished:
+            with job.lock:
+                job.released = True
+            job.cancel.set()
+        if self._log is not None:
+            self._log.release()
 
     def cancel(self, job_id: str) -> bool:
         """Ask a job to stop; False if there is no such job or it already ended."""
@@ -132,6 +278,8 @@ class JobManager:
 
     def _start(self, job: Job) -> None:
         job.state = "running"
+        if self._log is not None:
+            self._log.changed(job)
         self._start_task(self._run_job, job)
 
     def _run_job(self, job: Job) -> None:
@@ -148,7 +296,7 @@ class JobManager:
                     self._report_seconds = 0.8 * self._report_seconds + 0.2 * took
                 self._running.discard(job.id)
                 next_jobs = []
-                while self._waiting and len(self._running) < self._slots():
+                while self._waiting and len(self._running) < self._slots() and not self._closing:
                     next_jobs.append(self._waiting.popleft())
                     self._running.add(next_jobs[-1].id)
                 waiting = list(self._waiting)

@@ -94,7 +94,8 @@ class WritingProgress:
         self._reporter.token(section_id, text)
         self._chars[section_id] = self._chars.get(section_id, 0) + len(text)
         before, now = self._shown, time.monotonic()
-        if int(self._percent()) > int(before) and now - self._last_update >= 1.0:
+        # The clock first: the percent costs more, and a token needs it once a second at most.
+        if now - self._last_update >= 1.0 and int(self._percent()) > int(before):
             self._last_update = now
             self._reporter.progress("generating", self._shown, f"Writing: {self._written()}")
 

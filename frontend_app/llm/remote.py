@@ -44,6 +44,15 @@ MAX_RETRY_AFTER = 10.0
 # How often a report being written looks whether it was cancelled (the model may be silent).
 CANCEL_POLL = 0.1
 KEY_REFUSED = "The GPU tier refused the API key (check ERT_LLM_API_KEY)"
+# The GPU tier writes each token on its own, several sections at once. When a read of a
+# report's stream had to wait for the network, the next waits READ_WINDOW seconds first,
+# so that it takes all that came meanwhile at once: one wake-up of the worker per window
+# instead of one per token (issue 13: most of the dashboard's CPU per token). Pauses start
+# READ_WINDOW apart at least, and each is followed by reading all that is there, so a
+# busy worker does not fall behind the stream; the job sends text every 50 ms anyway.
+READ_WINDOW = 0.03
+# A read that took longer than this waited for the network (data already there takes µs).
+WAITED = 0.001
 
 _STATUS_MEANING = {
     401: "refused the API key (check ERT_LLM_API_KEY)",
@@ -250,7 +259,8 @@ class RemoteGpuTier:
                         raise _Retry(error, _retry_after(response, self.backoff))
                     raise error
                 with self._hang_up_on_cancel(response, cancelled):
-                    report = yield from writer_events(_events(response, cancelled), self.label)
+                    lines = _events(response, cancelled, self._sleep)
+                    report = yield from writer_events(lines, self.label)
                 if report is not None:
                     return report
         # A hang-up on cancel ends the read in whatever way the socket layer reports it.
@@ -305,17 +315,29 @@ def _hang_up(response: httpx.Response) -> None:
             sock.shutdown(socket.SHUT_RDWR)
 
 
-def _events(response: httpx.Response, cancelled: Cancelled) -> Iterator[BaseModel]:
-    """The stream's events, one per NDJSON line, as the network brings them. (The job
-    merges a section's tokens and sends them every 50 ms, whatever the reads.)"""
+def _events(
+    response: httpx.Response, cancelled: Cancelled, sleep: Callable[[float], object]
+) -> Iterator[BaseModel]:
+    """The stream's events, one per NDJSON line, read in batches (READ_WINDOW). The job
+    merges each section's tokens and sends them every 50 ms."""
     pending = b""
-    for chunk in response.iter_bytes():
+    chunks = response.iter_bytes()
+    paused = 0.0
+    while True:
+        asked = time.monotonic()
+        chunk = next(chunks, None)
+        waited = time.monotonic() - asked > WAITED
+        if chunk is None:
+            break
         *lines, pending = (pending + chunk).split(b"\n")
         for line in lines:
             if cancelled():
                 raise GenerationCancelled()
             if line.strip():
                 yield _parse(line)
+        if waited and time.monotonic() - paused >= READ_WINDOW:
+            paused = time.monotonic()
+            sleep(READ_WINDOW)
     if cancelled():  # the hang-up may end the read as if the server had finished
         raise GenerationCancelled()
     if pending.strip():

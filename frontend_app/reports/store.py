@@ -1,4 +1,4 @@
-"""Finished reports, stored with SQLAlchemy: a SQLite file by default, any DATABASE_URL else.
+"""Finished reports, stored with SQLAlchemy in the dashboard's database (frontend_app.database).
 
 A stored report keeps everything needed to show it and to write it again: the
 GPU tier's `ReportResponse`, the exact `ReportRequest` it was written from (inputs,
@@ -12,14 +12,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Engine, Float, String, create_engine, select
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+from sqlalchemy import JSON, DateTime, Engine, Float, String, select
+from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 
 from vast_ai.schemas import ReportRequest, ReportResponse
 
-
-class Base(DeclarativeBase):
-    pass
+from ..database import Base
 
 
 class ReportRow(Base):
@@ -86,10 +84,8 @@ def _stored(row: ReportRow) -> StoredReport:
 
 
 class ReportStore:
-    def __init__(self, database_url: str) -> None:
-        connect_args = {"check_same_thread": False} if database_url.startswith("sqlite") else {}
-        self._engine = create_engine(database_url, connect_args=connect_args, pool_pre_ping=True)
-        Base.metadata.create_all(self._engine)
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
 
     def save(
@@ -130,7 +126,7 @@ class ReportStore:
 
     @property
     def engine(self) -> Engine:
-        """The database, for the dashboard's other tables (the accounts)."""
+        """The database, for the dashboard's other tables (accounts, jobs)."""
         return self._engine
 
     def dispose(self) -> None:

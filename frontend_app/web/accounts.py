@@ -17,9 +17,9 @@ from sqlalchemy import DateTime, Engine, Integer, String, func, select
 from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from ..database import Base
 from ..errors import ErtError
 from ..green import run_blocking
-from ..reports.store import Base
 
 MIN_PASSWORD = 12
 MAX_PASSWORD = 1024  # hashing a megabyte "password" would cost the worker for nothing
@@ -76,7 +76,6 @@ def _nobody() -> str:
 
 class Accounts:
     def __init__(self, engine: Engine) -> None:
-        Base.metadata.create_all(engine, tables=[Base.metadata.tables[AccountRow.__tablename__]])
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
     def add(self, email: str, password: str) -> Account:

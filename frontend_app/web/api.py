@@ -122,6 +122,19 @@ def cancel_job(job_id: str) -> ResponseReturnValue:
     return jsonify(_job_body(job)), 202
 
 
+@bp.post("/api/jobs/<job_id>/retry")
+def retry_job(job_id: str) -> ResponseReturnValue:
+    """Write an ended job's report again, as it was asked for (202, a new job); 409 while
+    the job still runs."""
+    job = _job(job_id)
+    if not job.finished:
+        return error_response(
+            409, ErtError("not_ended", f"That report job has not ended ({job.state})")
+        )
+    new = dashboard().start(job.spec, *asker())
+    return jsonify(job_id=new.id, url=url_for("pages.index", job=new.id)), 202
+
+
 @bp.get("/api/reports")
 def history() -> ResponseReturnValue:
     """Newest first."""

@@ -89,7 +89,9 @@ class Dashboard:
         return self.jobs.submit(replace(spec, owner=account or f"address:{address}"))
 
     def close(self) -> None:
-        """Close the GPU tier client and the database pool (when the process ends)."""
+        """Let unfinished jobs go for the next process, close the GPU tier client and the
+        database pool (when the process ends)."""
+        self.jobs.release()
         if self.remote is not None:
             self.remote.close()
         if self.redis is not None:

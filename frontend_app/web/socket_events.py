@@ -1,4 +1,4 @@
-"""Socket.IO events (default namespace): generate, subscribe, cancel.
+"""Socket.IO events (default namespace): generate, subscribe, cancel, retry.
 
 A socket only watches a job: the job lives in the JobManager, so closing the
 tab, reloading or opening a second browser never stops or forks it.
@@ -51,6 +51,21 @@ def register(socketio: SocketIO, dashboard: Dashboard) -> None:
             )
         attach(job)
         return {"job_id": job.id, "state": job.state}
+
+    @socketio.on("retry")
+    @signed_in
+    def on_retry(data: Any = None) -> dict[str, Any]:
+        """Write an ended job's report again, as it was asked for: a new job, watched."""
+        job_id = data.get("job_id") if isinstance(data, dict) else None
+        job = dashboard.jobs.get(job_id) if isinstance(job_id, str) else None
+        if job is None or not job.finished:
+            return error_body(ErtError("not_retryable", "No ended job with that id"))
+        try:
+            new = dashboard.start(job.spec, *asker())
+        except ErtError as exc:
+            return error_body(exc)
+        attach(new)
+        return {"job_id": new.id}
 
     @socketio.on_error_default
     def on_error(exc: Exception) -> dict[str, Any]:

@@ -10,8 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine
 
 from ert_run import dashboard_env, free_port, start_dashboard, wait_healthy
+from frontend_app.jobs import Job, JobSpec
+from frontend_app.jobs.log import JobLog
+from frontend_app.market import validate_ticker
 from frontend_app.reports.store import ReportStore
 from tests.browser.conftest import shot
 from tests.fakes.ollama import FakeOllama, Reply, default_responder
@@ -97,7 +101,7 @@ def test_hostile_model_output_runs_nothing_live_or_stored(servers, page, ollama)
     page.wait_for_url("**/reports/*", timeout=60_000)
     assert page.evaluate("() => window.__pwned") is None
 
-    store = ReportStore(servers["database"])
+    store = ReportStore(create_engine(servers["database"]))  # the dashboard migrated it
     stored_id = store_hostile_report(store, HOSTILE, HOSTILE)
     store.dispose()
     page.goto(f"{servers['url']}/reports/{stored_id}")
@@ -223,3 +227,43 @@ def test_an_impostor_in_place_of_the_pinned_gpu_tier_turns_the_light_red(
     assert "ERT_LLM_TLS_FINGERPRINT" in light.text_content()
     assert "presented a certificate with fingerprint" in light.get_attribute("title")
     shot(page, "09-certificate-refused.png")
+
+
+def test_an_interrupted_report_is_written_again_with_one_click_on_retry(
+    servers, page, ollama
+) -> None:
+    slow_replies(ollama, delay=0.01)
+    engine = create_engine(servers["database"])  # the dashboard migrated it
+    job = Job(spec=JobSpec(validate_ticker("AAPL")))
+    job_log = JobLog(engine)
+    job_log.add(job)
+    stopped = "The server restarted twice while this report was being written; Retry"
+    for seq, (name, payload) in enumerate(
+        [
+            (
+                "progress",
+                {"stage": "generating", "percent": 40, "message": "Writing", "elapsed": 9},
+            ),
+            ("token", {"section": "risks", "text": "Rates rise."}),
+            (
+                "progress",
+                {"stage": "interrupted", "percent": 40, "message": stopped, "elapsed": 12},
+            ),
+            ("failed", {"code": "interrupted", "message": stopped}),
+        ],
+        start=1,
+    ):
+        job_log.record(job, seq, name, {"job_id": job.id, **payload, "seq": seq})
+    job.last_seq, job.state, job.ended_monotonic = 4, "interrupted", job.started_monotonic
+    job_log.changed(job)
+    job_log.flush()
+    engine.dispose()
+
+    page.goto(f"{servers['url']}/?job={job.id}")  # as the page a person left open reloads
+    page.wait_for_selector("#retry", timeout=20_000)
+    assert "restarted twice" in page.text_content("#message")
+    assert "Rates rise." in page.text_content(".live-section[data-section='risks'] pre")
+    shot(page, "06-interrupted-retry.png")
+    page.click("#retry")
+    page.wait_for_url("**/reports/*", timeout=60_000)
+    assert "Apple Inc." in page.text_content("h1")

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import importlib.util
+import runpy
 import shlex
 from pathlib import Path
 
 import pytest
 import yaml
 
-from frontend_app.settings import ConfigError, Settings
+from frontend_app.settings import SHUTDOWN_GRACE, ConfigError, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 DESIGN_START = "gunicorn --worker-class eventlet -w 1 --bind 0.0.0.0:$PORT wsgi:app"
@@ -140,6 +141,23 @@ def test_render_yaml_is_a_web_service_started_as_design_md_says(blueprint) -> No
     assert service["buildCommand"] == "pip install -r requirements.txt"
     assert service["startCommand"] == DESIGN_START
     assert service["healthCheckPath"] == "/health"
+
+
+def test_render_keeps_reports_and_jobs_across_deploys_and_stops_gracefully(blueprint) -> None:
+    (service,) = blueprint["services"]
+    assert "autoDeploy" not in service and service["autoDeployTrigger"] == "commit"
+    by_key = {v["key"]: v.get("value") for v in service["envVars"]}
+    # The database is a file on the persistent disk, not on the ephemeral one.
+    database = by_key["DATABASE_URL"]
+    assert database.startswith(f"sqlite:///{service['disk']['mountPath']}/")
+    assert service["disk"]["sizeGB"] >= 1
+    # The reports' grace period and gunicorn's stop fit before Render's SIGKILL.
+    grace = float(by_key["ERT_SHUTDOWN_GRACE"])
+    conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    stop = grace + 2 * conf["CONNECTIONS_GRACE"]
+    assert stop <= service["maxShutdownDelaySeconds"] <= 300
+    # gunicorn.conf.py, which imports nothing of the app, repeats the settings' default.
+    assert conf["SHUTDOWN_GRACE"] == SHUTDOWN_GRACE == Settings().ert_shutdown_grace
 
 
 def test_render_start_command_names_a_module_and_app_that_exist(blueprint) -> None:

@@ -261,10 +261,25 @@
     var written = [].some.call(document.querySelectorAll(".live-section pre"), function (p) { return p.textContent; });
     $("live-sections").hidden = !written;
     // Refused before any text: the message and the choices belong by the input, alone.
-    if (!written && d.code !== "cancelled") jobCard.hidden = true;
+    if (!written && d.code !== "cancelled" && d.code !== "interrupted") jobCard.hidden = true;
     showChoices(d.suggestions, d.alternatives);
     setHint(d.message, d.code !== "cancelled");
+    if (d.code === "interrupted") retryBtn(job.id);
   });
+  // One click writes the report of an interrupted job again, as it was asked for.
+  function retryBtn(jobId) {
+    var btn = document.createElement("button");
+    btn.type = "button"; btn.id = "retry"; btn.textContent = "Retry";
+    btn.addEventListener("click", function () {
+      btn.disabled = true;
+      socket.emit("retry", { job_id: jobId }, function (ack) {
+        if (!ack || ack.error) { btn.disabled = false; setHint(ack ? ack.error.message : "No answer from the server", true); return; }
+        btn.remove();
+        watch(ack.job_id);
+      });
+    });
+    $("message").append(" ", btn);
+  }
   // A session that ended (signed out elsewhere, account removed): sign in again, then come back.
   socket.on("connect_error", function (err) {
     if (err && err.data && err.data.code === "sign_in_required") {

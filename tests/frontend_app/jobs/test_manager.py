@@ -137,7 +137,8 @@ def test_jobs_over_the_limit_wait_and_are_told_their_position() -> None:
     gates["A"].set()
     wait_until(lambda: "B" in gates)
     assert second.state == "running"
-    assert third.events[-1].payload["queue_position"] == 1
+    # Told once B has started (B's runner may get there first).
+    wait_until(lambda: third.events[-1].payload.get("queue_position") == 1)
     assert "position 1" in third.events[-1].payload["message"]
     gates["B"].set()
     gates.setdefault("C", threading.Event()).set()
@@ -271,3 +272,64 @@ def test_never_more_running_than_the_gpu_tier_holds() -> None:
     for gate in ("MSFT", "NVDA"):
         gates.setdefault(gate, threading.Event()).set()
     wait_until(lambda: second.finished and third.finished)
+
+
+def test_sections_streaming_at_once_are_merged_per_section() -> None:
+    """Four model slots write four sections at once: their tokens take turns, and each
+    window sends one event per section, never one per token (issue 13)."""
+    emit = Recorder()
+    sections = ("risks", "valuation", "business_overview", "financial_analysis")
+
+    def run(reporter: JobReporter) -> None:
+        for word in ("a ", "b ", "c "):
+            for section in sections:
+                reporter.token(section, section[0] + word)
+        reporter.section({"id": "risks"})
+        for section in sections[1:]:
+            reporter.token(section, "end")
+        reporter.completed("r1", "/reports/r1")
+
+    manager = JobManager(
+        emit=emit, start_task=start_thread, sleep=time.sleep, run=run, limit=1, token_interval=10
+    )
+    job = manager.submit(spec("A"))
+    wait_until(lambda: job.finished)
+    tokens = [(p["section"], p["text"]) for n, p, _ in emit.emitted if n == "token"]
+    assert tokens[:4] == [(s, f"{s[0]}a {s[0]}b {s[0]}c ") for s in sections]
+    assert tokens[4:] == [(s, "end") for s in sections[1:]]
+    replay = job.replay()
+    assert [e.seq for e in replay] == sorted(e.seq for e in replay)
+    assert [e.name for e in replay][:5] == ["token"] * 4 + ["section"]
+    # Replayed text is what was sent, each section whole in order.
+    for section in sections:
+        text = "".join(e.payload["text"] for e in replay if e.payload.get("section") == section)
+        sent = "".join(t for s, t in tokens if s == section)
+        assert text == sent
+
+
+def test_a_late_subscriber_gets_each_sections_text_as_one_growing_event() -> None:
+    emit = Recorder()
+    gate, written = threading.Event(), threading.Event()
+
+    def run(reporter: JobReporter) -> None:
+        for i in range(6):
+            reporter.token("risks" if i % 2 else "valuation", f"{i} ")
+            time.sleep(0.02)
+        written.set()
+        gate.wait(5)
+        reporter.completed("r1", "/reports/r1")
+
+    manager = JobManager(
+        emit=emit, start_task=start_thread, sleep=time.sleep, run=run, limit=1, token_interval=0.01
+    )
+    job = manager.submit(spec("A"))
+    wait_until(written.is_set)
+    wait_until(lambda: not job.unsent)
+    replay = job.replay()
+    assert sorted((e.payload["section"], e.payload["text"]) for e in replay) == [
+        ("risks", "1 3 5 "),
+        ("valuation", "0 2 4 "),
+    ]
+    assert max(e.seq for e in replay) == job.last_seq
+    gate.set()
+    wait_until(lambda: job.finished)
