@@ -5,6 +5,7 @@ and the legend of the figure marks. Screenshots go to artifacts/screenshots/."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import create_engine
 
 from frontend_app.reports.store import ReportStore
 from tests.browser.conftest import SCREENSHOTS, shot
@@ -64,7 +65,7 @@ def test_the_football_field_and_the_legend_render(servers, page, ollama) -> None
 def test_a_demo_model_report_says_so_and_is_not_rated(servers, page) -> None:
     """The last report as if the embedded demo model had written it (as `make run` does
     without Ollama): the banner, NOT RATED and why."""
-    store = ReportStore(servers["database"])
+    store = ReportStore(create_engine(servers["database"]))
     try:
         latest = store.recent(1)[0]
         body = {**latest.report, "rating": DEMO_MODEL.model_dump(mode="json")}
