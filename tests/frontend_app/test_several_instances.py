@@ -4,6 +4,7 @@ one rate limit for all of them, and Redis missing at start or lost while running
 from __future__ import annotations
 
 import threading
+import time
 
 import httpx
 import pytest
@@ -11,7 +12,7 @@ import socketio
 
 from frontend_app.settings import ConfigError
 from frontend_app.shared_redis import MessageQueue
-from tests.fakes.ollama import refused_url
+from tests.fakes.ollama import Reply, default_responder, refused_url
 
 
 def test_without_redis_url_the_dashboard_stays_one_process(make_app) -> None:
@@ -116,3 +117,55 @@ def test_redis_lost_while_running_refuses_new_reports_then_recovers(make_app, ow
 
     own_redis.start()
     assert http.post("/api/reports", json={"ticker": "AAPL"}).status_code == 202
+
+
+def test_a_report_started_on_one_instance_is_watched_whole_from_another(
+    make_app, start_gunicorn, redis_url, remote_env, ollama, tmp_path
+) -> None:
+    """A browser's report starts on instance A; the browser comes back on instance B (same
+    database, same Redis), subscribes with the job id, and gets what happened so far from the
+    database, then the rest live from A through Redis, to the end."""
+    slow = Reply(text=" ".join(f"Word{n}" for n in range(150)), chunk_delay=0.04)
+    ollama.responder = lambda body: default_responder(body) if body.get("format") else slow
+    shared = {"REDIS_URL": redis_url, "DATABASE_URL": f"sqlite:///{tmp_path / 'shared.sqlite3'}"}
+    instance_a = make_app(**remote_env, **shared)
+    instance_b = start_gunicorn(**remote_env, **shared)
+    job_id = instance_a.test_client().post("/api/reports", json={"ticker": "AAPL"}).json["job_id"]
+
+    events: list[tuple[str, dict]] = []
+    arrivals: list[float] = []
+    ended = threading.Event()
+    browser = socketio.Client()
+    for name in ("progress", "token", "section", "completed", "failed"):
+
+        def keep(data: dict, name: str = name) -> None:
+            events.append((name, data))
+            arrivals.append(time.monotonic())
+            if name in ("completed", "failed"):
+                ended.set()
+
+        browser.on(name, keep)
+    browser.connect(instance_b.url, transports=["websocket"])
+    try:
+        answer = browser.call("subscribe", {"job_id": job_id}, timeout=30)
+        subscribed = time.monotonic()
+        assert "error" not in (answer or {}), answer
+        # A is still writing: the report is not over when the browser arrives on B.
+        assert httpx.get(f"{instance_b.url}/api/jobs/{job_id}", timeout=30).json()["state"] in (
+            "queued",
+            "running",
+        )
+        assert ended.wait(120), events[-3:]
+    finally:
+        browser.disconnect()
+
+    assert events[-1][0] == "completed", events[-1]
+    assert arrivals[-1] > subscribed  # the end came live, after the replay
+    assert events[0][0] == "progress" and events[0][1]["job_id"] == job_id  # from the start
+    seqs = [data["seq"] for _, data in events if "seq" in data]
+    assert seqs == sorted(set(seqs)), "events repeated or out of order"
+    assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), "events missing"
+    written = "".join(d["text"] for n, d in events if n == "token" and d["section"] == "risks")
+    assert written.startswith("Word0 Word1") and "Word149" in written
+    report = httpx.get(f"{instance_b.url}/api/reports/{events[-1][1]['report_id']}", timeout=30)
+    assert report.status_code == 200  # the report A wrote, read by B
