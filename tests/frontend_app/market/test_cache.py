@@ -93,8 +93,10 @@ def test_statements_outlive_the_quote(yahoo: YahooReplay, tmp_path: Path) -> Non
 
 def test_statements_with_a_transient_gap_are_not_kept(yahoo: YahooReplay, tmp_path: Path) -> None:
     # The six statements and info's PEG-ratio call answer too late, once each.
-    yahoo.fail("timeseries", delay=1.5, times=7)
-    service = MarketDataService(source="yfinance", quote_ttl=0, timeout=1.0, snapshot_dir=tmp_path)
+    # Late by three times the timeout, and a timeout that a busy machine still keeps when
+    # Yahoo answers at once.
+    yahoo.fail("timeseries", delay=9.0, times=7)
+    service = MarketDataService(source="yfinance", quote_ttl=0, timeout=3.0, snapshot_dir=tmp_path)
     with pytest.raises(DataSourceUnreachable):  # info's PEG-ratio call is slow too
         service.get_company(validate_ticker("AAPL"))
     asked = yahoo.count("timeseries")
