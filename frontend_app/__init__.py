@@ -16,12 +16,11 @@ from flask_socketio import SocketIO
 
 from . import database, migrations, web
 from .green import green_library
-from .jobs import JobManager, ReportPipeline
+from .jobs import JobManager
 from .jobs.log import JobLog
-from .llm.factory import build_chain
+from .jobs.queue import ReportQueue
 from .logs import ErrorsToLog
-from .market import MarketDataService, PeerFinder
-from .reports.store import ReportStore
+from .parts import build_parts
 from .settings import Settings
 from .shared_redis import MessageQueue, connect
 from .version import __version__
@@ -63,39 +62,38 @@ def create_app(
 
     engine = database.connect(settings)
     migrations.upgrade(engine)
-    store = ReportStore(engine)
-    accounts = Accounts(store.engine)
-    sign_in_required = signin.prepare(settings, accounts, serving=serving)
-    chain, remote = build_chain(
-        settings, start_task=socketio.start_background_task, sleep=socketio.sleep
-    )
-    market = MarketDataService(source=settings.ert_data_source, shared=shared)
-    pipeline = ReportPipeline(
-        store=store,
-        peers=PeerFinder(market),
-        chain=chain,
+    parts = build_parts(
+        settings,
+        engine,
+        shared,
+        start_task=socketio.start_background_task,
+        sleep=socketio.sleep,
         report_url=web.report_url(app),
-        valuation=settings.valuation,
     )
+    accounts = Accounts(engine)
+    sign_in_required = signin.prepare(settings, accounts, serving=serving)
+    # With report workers, this instance only puts the jobs on their queue.
+    queue = ReportQueue(shared) if shared is not None and settings.ert_report_workers else None
     jobs = JobManager(
         emit=socketio.emit,
         start_task=socketio.start_background_task,
         sleep=socketio.sleep,
-        run=pipeline.run,
+        run=parts.pipeline.run,
         limit=settings.ert_max_concurrent_reports,
         max_waiting=settings.ert_max_queue,
         max_waiting_per_owner=settings.ert_max_waiting_per_user,
-        gpu_slots=(lambda: remote.slots) if remote is not None else (lambda: None),
+        gpu_slots=(lambda: remote.slots) if (remote := parts.remote) is not None else lambda: None,
         log=JobLog(engine),
         retention=settings.ert_job_retention_hours * 3600,
+        queue=queue,
     )
     dashboard = Dashboard(
         settings=settings,
-        store=store,
+        store=parts.store,
         jobs=jobs,
-        chain=chain,
-        remote=remote,
-        market=market,
+        chain=parts.chain,
+        remote=parts.remote,
+        market=parts.market,
         accounts=accounts,
         limits=Limits(settings, shared),
         sign_in_required=sign_in_required,
@@ -106,7 +104,7 @@ def create_app(
     jobs.start_keeping()
     log.info(
         "ERT dashboard ready: integrations %s, data source %s",
-        [i.name for i in chain.integrations],
+        [i.name for i in parts.chain.integrations],
         settings.ert_data_source,
     )
     return app

@@ -123,6 +123,9 @@ class Settings(BaseSettings):
     # Past one machine (README: "Several instances"): the Redis the instances share for
     # Socket.IO, the market-data cache and the limits. None: one process, as `make run`.
     redis_url: SecretStr | None = None
+    # Report workers write the reports (README: "Report workers"): the instances put report
+    # jobs on a queue in REDIS_URL's Redis, `python -m frontend_app.worker` processes run them.
+    ert_report_workers: bool = False
 
     @field_validator("ollama_host", "openai_base_url")
     @classmethod
@@ -193,6 +196,13 @@ class Settings(BaseSettings):
         if url is not None and not url.get_secret_value().startswith(REDIS_SCHEMES):
             raise ValueError("must be a redis://, rediss:// or unix:// URL")
         return url
+
+    @field_validator("ert_report_workers")
+    @classmethod
+    def _workers_need_redis(cls, workers: bool, info: ValidationInfo) -> bool:
+        if workers and info.data.get("redis_url") is None:
+            raise ValueError("needs REDIS_URL: the report queue is in Redis")
+        return workers
 
     @property
     def ratelimit_storage_uri(self) -> str:

@@ -82,8 +82,9 @@ class MessageQueue(socketio.RedisManager):  # type: ignore[misc]  # python-socke
     pool where an emit waits for a connection (see POOL_SIZE). No socket timeout: the
     subscriber waits for the next event as long as it takes."""
 
-    def __init__(self, url: SecretStr) -> None:
-        super().__init__(url.get_secret_value(), channel=QUEUE_CHANNEL)
+    def __init__(self, url: SecretStr, *, write_only: bool = False) -> None:
+        """`write_only`: an external emitter (a report worker), which only sends."""
+        super().__init__(url.get_secret_value(), channel=QUEUE_CHANNEL, write_only=write_only)
 
     def _redis_connect(self) -> None:
         self.redis = redis.Redis(connection_pool=_pool(self.redis_url))

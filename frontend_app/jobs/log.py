@@ -29,8 +29,10 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     String,
+    and_,
     bindparam,
     delete,
+    func,
     insert,
     or_,
     select,
@@ -240,6 +242,58 @@ class JobLog:
                 if session.execute(claim).rowcount == 1:  # type: ignore[attr-defined]
                     adopted.append(job_id)
         return [job for job in map(self.load, adopted) if job is not None]
+
+    def claim(self, job_id: str, lease: float) -> Job | None:
+        """Take the job up here if nobody holds it: queued and let go (a report worker takes
+        it off the queue), or running but let go or not beaten for `lease` seconds (its
+        worker stopped). Claimed at most once: the update checks it in one step."""
+        stale = _now() - timedelta(seconds=lease)
+        claimable = (
+            JobRow.id == job_id,
+            or_(
+                and_(JobRow.state == "queued", JobRow.instance.is_(None)),
+                and_(
+                    JobRow.state == "running",
+                    or_(JobRow.instance.is_(None), JobRow.heartbeat_at < stale),
+                ),
+            ),
+        )
+        with self._sessions.begin() as session:
+            claim = (
+                update(JobRow).where(*claimable).values(instance=self.instance, heartbeat_at=_now())
+            )
+            claimed = session.execute(claim).rowcount == 1  # type: ignore[attr-defined]
+        return self.load(job_id) if claimed else None
+
+    def let_go(self, job: Job) -> None:
+        """Let one job go, after writing all it has: whoever claims it numbers on."""
+        self.flush()
+        with self._sessions.begin() as session:
+            session.execute(
+                update(JobRow)
+                .where(JobRow.id == job.id, JobRow.instance == self.instance)
+                .values(instance=None)
+            )
+
+    def state_of(self, job_id: str) -> str | None:
+        """The job's state as written, or None if there is no such job."""
+        with self._sessions() as session:
+            return session.scalar(select(JobRow.state).where(JobRow.id == job_id))
+
+    def waiting(self) -> list[tuple[str, str | None]]:
+        """The queued jobs of every instance, oldest first: (id, owner)."""
+        with self._sessions() as session:
+            query = select(JobRow.id, JobRow.owner).where(JobRow.state == "queued")
+            return [
+                (row.id, row.owner) for row in session.execute(query.order_by(JobRow.created_at))
+            ]
+
+    def counts(self) -> dict[str, int]:
+        """Jobs running and waiting, in every instance."""
+        with self._sessions() as session:
+            query = select(JobRow.state, func.count()).where(JobRow.state.in_(ACTIVE_STATES))
+            found = dict(session.execute(query.group_by(JobRow.state)).tuples().all())
+        return {"active": found.get("running", 0), "waiting": found.get("queued", 0)}
 
     def release(self) -> None:
         """Let this process's unfinished jobs go (it is stopping), after writing all it has."""

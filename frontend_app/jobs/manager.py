@@ -20,6 +20,13 @@ report it rewrites), announced as "Restarted after a server restart" with `reset
 page clears the text so far). Once only: a job whose process dies a second time ends
 `interrupted`, with Retry, so a report that kills the dashboard (memory) cannot do it
 again and again.
+
+With a ReportQueue (jobs/queue.py: report workers write the reports) the manager of a web
+instance runs nothing: `submit` writes the job and its place in the queue, lets it go and
+puts it on the queue, where the bounds count every instance's waiting jobs. A report
+worker's manager runs the jobs its threads take off the queue (`take`), and looks for the
+cancels asked on any instance. Nobody adopts jobs then: a dead worker's jobs come back
+through the queue, and the worker that takes one up again says so, as above.
 """
 
 from __future__ import annotations
@@ -30,12 +37,15 @@ import time
 from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
+import redis
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import ErtError, TryLater
-from .job import Emit, Job, JobEvents, JobReporter, JobSpec, Sleep, StartTask
+from .job import TERMINAL_STATES, Emit, Job, JobEvents, JobReporter, JobSpec, Sleep, StartTask
 from .log import JobLog
+from .queue import ReportQueue
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +59,13 @@ UPKEEP_INTERVAL = 5.0
 LEASE_SECONDS = 15.0
 # Times a job is taken up again after its process died.
 MAX_RESTARTS = 1
+# Seconds before a report worker looks again at a job that another process still holds.
+HELD_ELSEWHERE_DELAY = LEASE_SECONDS
+
+# What became of a job a report worker took off the queue (`take`): it ended here; or it
+# is to go back on the queue (let go at shutdown, or held by a live process); or it needs
+# nothing more (ended, or no such job).
+Taken = Literal["ended", "requeue", "later", "gone"]
 
 
 class JobManager:
@@ -67,11 +84,15 @@ class JobManager:
         keep_finished: int = 200,
         log: JobLog | None = None,
         retention: float = 24 * 3600.0,
+        queue: ReportQueue | None = None,
+        restarted: str = "Restarted after a server restart",
     ) -> None:
         self._events = JobEvents(
             emit=emit, start_task=start_task, sleep=sleep, token_interval=token_interval, log=log
         )
         self._log = log
+        self._queue = queue
+        self._restarted = restarted
         self._retention = retention
         self._sleep = sleep
         self._closing = False  # no new jobs, no more starts from the queue
@@ -108,18 +129,39 @@ class JobManager:
             if self._closing:
                 raise TryLater("restarting", "ERT is restarting", TYPICAL_REPORT_SECONDS)
             self._prune()
-            if len(self._running) >= self._slots():
-                self._admit(spec)
+            if self._queue is None and len(self._running) >= self._slots():
+                self._admit(spec, [job.spec.owner for job in self._waiting])
             if self._log is not None:
                 try:
+                    if self._queue is not None:  # the workers' queue, every instance's jobs
+                        self._admit(spec, [owner for _, owner in self._log.waiting()])
                     self._log.add(job)
                 except SQLAlchemyError as exc:
                     log.warning("No job could be written to the database (%s)", exc)
                     reason = "ERT cannot reach its database"
                     raise TryLater("database_unavailable", reason, TYPICAL_REPORT_SECONDS) from None
-            self._jobs[job.id] = job
-        self._enqueue(job)
+            if self._queue is None:
+                self._jobs[job.id] = job
+        if self._queue is not None and self._log is not None:
+            self._dispatch(job, self._queue, self._log)
+        else:
+            self._enqueue(job)
         return job
+
+    def _dispatch(self, job: Job, queue: ReportQueue, job_log: JobLog) -> None:
+        """Tell the job its place, write it, let it go and put it on the report queue."""
+        position = self.queue_position(job) or 1
+        self._announce_position(job, position, "Waiting for a report worker")
+        job_log.let_go(job)
+        try:
+            queue.send(job.id)
+        except TryLater:
+            claimed = job_log.claim(job.id, LEASE_SECONDS)  # not on the queue: end it
+            if claimed is not None:
+                JobReporter(self._events, claimed).failed(
+                    ErtError("temporarily_unavailable", "The report could not be queued")
+                )
+            raise
 
     def _enqueue(self, job: Job) -> None:
         """Start the job if a slot is free, else queue it and tell it its place."""
@@ -150,7 +192,7 @@ class JobManager:
                 if time.monotonic() >= next_upkeep:
                     next_upkeep = time.monotonic() + UPKEEP_INTERVAL
                     job_log.heartbeat()
-                    if not self._closing:
+                    if not self._closing and self._queue is None:
                         self._take_over(job_log.adopt(LEASE_SECONDS))
                     job_log.prune(datetime.now(UTC) - timedelta(seconds=self._retention))
                 if failing:
@@ -162,33 +204,70 @@ class JobManager:
                         "The job log cannot be written (%s); trying again", type(exc).__name__
                     )
                 failing = True
+            self._look_for_cancels()
             self._sleep(FLUSH_INTERVAL)
+
+    def _look_for_cancels(self) -> None:
+        """A report worker: cancel the running jobs someone asked to cancel on any instance."""
+        if self._queue is None:
+            return
+        with self._lock:
+            running = {job_id: self._jobs[job_id] for job_id in self._running}
+        try:
+            asked = self._queue.cancels_asked(running)
+        except redis.RedisError:
+            return  # looked for again at the next flush
+        for job_id in asked:
+            running[job_id].cancel.set()
 
     def _take_over(self, jobs: list[Job]) -> None:
         """Carry on the jobs of a process that stopped (see the module's docstring)."""
         for job in jobs:
             with self._lock:
                 self._jobs[job.id] = job
-            reporter = JobReporter(self._events, job)
-            if job.state == "running" and job.restarts >= MAX_RESTARTS:
-                reporter.failed(
-                    ErtError(
-                        "interrupted",
-                        "The server restarted twice while this report was being written; "
-                        "Retry to write it again",
-                        retryable=True,
-                    )
+            if self._resume(job, "waiting for a free slot"):
+                self._enqueue(job)
+
+    def _resume(self, job: Job, again: str) -> bool:
+        """Say that the job of a process that stopped carries on here (`again`: how, if it
+        had not started), or end it `interrupted` if it was cut off once already."""
+        reporter = JobReporter(self._events, job)
+        if job.state == "running" and job.restarts >= MAX_RESTARTS:
+            reporter.failed(
+                ErtError(
+                    "interrupted",
+                    "The server restarted twice while this report was being written; "
+                    "Retry to write it again",
+                    retryable=True,
                 )
-                continue
+            )
+            return False
+        if job.state == "running":
+            job.restarts += 1
             again = "writing the report again from the start"
-            if job.state == "running":
-                job.restarts += 1
-            else:
-                again = "waiting for a free slot"
-            job.state = "queued"
-            message = f"Restarted after a server restart: {again}"
-            reporter.progress("queued", 0, message, reset=True)
-            self._enqueue(job)
+        job.state = "queued"
+        reporter.progress("queued", 0, f"{self._restarted}: {again}", reset=True)
+        return True
+
+    def take(self, job_id: str) -> Taken:
+        """A report worker's thread took `job_id` off the queue: run it here, in this thread,
+        if nobody holds it (jobs/queue.py)."""
+        if self._closing:
+            return "requeue"
+        assert self._log is not None, "a report worker keeps a job log"
+        job = self._log.claim(job_id, LEASE_SECONDS)
+        if job is None:
+            state = self._log.state_of(job_id)
+            return "gone" if state is None or state in TERMINAL_STATES else "later"
+        with self._lock:
+            self._jobs[job.id] = job
+            self._running.add(job.id)
+        if job.state == "running" and not self._resume(job, ""):
+            with self._lock:
+                self._running.discard(job.id)
+            return "ended"
+        self._start(job, here=True)
+        return "requeue" if job.released else "ended"
 
     def close_then(self, grace: float, then: Callable[[], object]) -> None:
         """`close(grace)` in a background task, then `then()`: for a signal handler."""
@@ -205,7 +284,7 @@ class JobManager:
         with self._lock:
             self._closing = True
         deadline = time.monotonic() + grace
-        while self.counts()["active"] and time.monotonic() < deadline:
+        while self._running and time.monotonic() < deadline:
             self._sleep(0.2)
         self.release()
 
@@ -226,6 +305,8 @@ class JobManager:
     def cancel(self, job_id: str) -> bool:
         """Ask a job to stop; False if there is no such job or it already ended."""
         job = self._jobs.get(job_id)
+        if job is None and self._queue is not None and self._log is not None:
+            return self._cancel_elsewhere(job_id, self._queue, self._log)
         if job is None or job.finished:
             return False
         job.cancel.set()
@@ -241,7 +322,24 @@ class JobManager:
             self._announce_positions(waiting)
         return True
 
+    def _cancel_elsewhere(self, job_id: str, queue: ReportQueue, job_log: JobLog) -> bool:
+        """Cancel a job on the report queue: ended here if no worker holds it, else asked
+        of the worker that runs it."""
+        job = job_log.claim(job_id, LEASE_SECONDS)
+        if job is not None:
+            message = "Cancelled" if job.state == "running" else "Cancelled before it started"
+            JobReporter(self._events, job).failed(ErtError("cancelled", message))
+            return True
+        state = job_log.state_of(job_id)
+        if state is None or state in TERMINAL_STATES:
+            return False
+        queue.ask_cancel(job_id)
+        return True
+
     def queue_position(self, job: Job) -> int | None:
+        if self._queue is not None and self._log is not None:
+            waiting = [job_id for job_id, _ in self._log.waiting()]
+            return waiting.index(job.id) + 1 if job.id in waiting else None
         with self._lock:
             try:
                 return self._waiting.index(job) + 1
@@ -252,14 +350,14 @@ class JobManager:
         """Jobs that may run at once: the limit, and not more than the GPU tier can hold."""
         return min(self.limit, self._gpu_slots() or self.limit)
 
-    def _admit(self, spec: JobSpec) -> None:
-        """May `spec` wait for a slot? The caller holds the lock."""
-        waiting = len(self._waiting)
+    def _admit(self, spec: JobSpec, owners: list[str | None]) -> None:
+        """May `spec` wait for a slot, behind jobs of these `owners`? The caller holds the lock."""
+        waiting = len(owners)
         if self._max_waiting is not None and waiting >= self._max_waiting:
             reason = f"ERT is busy ({_reports(waiting)} waiting)"
             raise TryLater("busy", reason, self._wait_for(1))
         cap = self._max_waiting_per_owner
-        mine = [i for i, j in enumerate(self._waiting) if j.spec.owner == spec.owner]
+        mine = [i for i, owner in enumerate(owners) if owner == spec.owner]
         if cap is not None and spec.owner is not None and len(mine) >= cap:
             reason = f"You already have {_reports(len(mine))} waiting"
             raise TryLater("too_many_waiting", reason, self._wait_for(mine[0] + 1))
@@ -269,6 +367,8 @@ class JobManager:
         return position / self._slots() * self._report_seconds
 
     def counts(self) -> dict[str, int]:
+        if self._queue is not None and self._log is not None:
+            return {**self._log.counts(), "limit": self.limit}  # the report workers'
         with self._lock:
             return {
                 "active": len(self._running),
@@ -276,11 +376,15 @@ class JobManager:
                 "limit": self.limit,
             }
 
-    def _start(self, job: Job) -> None:
+    def _start(self, job: Job, *, here: bool = False) -> None:
+        """Run the job in a task of its own, or `here`, in the calling thread."""
         job.state = "running"
         if self._log is not None:
             self._log.changed(job)
-        self._start_task(self._run_job, job)
+        if here:
+            self._run_job(job)
+        else:
+            self._start_task(self._run_job, job)
 
     def _run_job(self, job: Job) -> None:
         reporter = JobReporter(self._events, job)
@@ -309,11 +413,13 @@ class JobManager:
         for position, job in enumerate(waiting, start=1):
             self._announce_position(job, position)
 
-    def _announce_position(self, job: Job, position: int) -> None:
+    def _announce_position(
+        self, job: Job, position: int, waiting: str = "Waiting for a free slot"
+    ) -> None:
         JobReporter(self._events, job).progress(
             "queued",
             0,
-            f"Waiting for a free slot: position {position} in the queue",
+            f"{waiting}: position {position} in the queue",
             queue_position=position,
         )
 
