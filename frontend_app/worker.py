@@ -35,7 +35,8 @@ from .settings import ConfigError, Settings
 from .shared_redis import MessageQueue, connect
 from .web import pages
 
-log = logging.getLogger(__name__)
+# By name: run as `python -m`, this module is `__main__`.
+log = logging.getLogger("frontend_app.worker")
 
 # The exit status when a setting stops the start (as a mistyped command line would).
 CONFIG_ERROR = 2
@@ -54,6 +55,8 @@ class ReportWorker:
         if not settings.ert_report_workers or settings.redis_url is None:
             raise ConfigError("ERT_REPORT_WORKERS must be on (with REDIS_URL) for a report worker")
         self.settings = settings
+        # Stamped on the jobs it runs (the database's `jobs.instance`).
+        self.instance = f"worker-{uuid.uuid4().hex[:12]}"
         shared = connect(settings.redis_url)
         engine = database.connect(settings)
         migrations.upgrade(engine)
@@ -75,7 +78,7 @@ class ReportWorker:
             sleep=time.sleep,
             run=parts.pipeline.run,
             limit=threads,
-            log=JobLog(engine, instance=f"worker-{uuid.uuid4().hex[:12]}"),
+            log=JobLog(engine, instance=self.instance),
             retention=settings.ert_job_retention_hours * 3600,
             queue=self.queue,
             restarted="Restarted after its report worker stopped",
@@ -99,7 +102,8 @@ class ReportWorker:
         self._worker.start()
         self.jobs.start_keeping()
         log.info(
-            "ERT report worker ready: %d threads, integrations %s",
+            "ERT report worker %s ready: %d threads, integrations %s",
+            self.instance,
             self._worker.worker_threads,
             self._integrations,
         )

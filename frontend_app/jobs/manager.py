@@ -59,6 +59,11 @@ UPKEEP_INTERVAL = 5.0
 LEASE_SECONDS = 15.0
 # Times a job is taken up again after its process died.
 MAX_RESTARTS = 1
+# How far a job's numbering jumps when it is taken up after its process stopped: the events
+# that process sent in its last moments never reached the database, yet a browser on another
+# instance saw them; new events must not reuse their numbers. (A report sends a few
+# thousand events; a browser that sees the jump watches the job again from its log.)
+SEQ_JUMP_AFTER_RESTART = 100_000
 # Seconds before a report worker looks again at a job that another process still holds.
 HELD_ELSEWHERE_DELAY = LEASE_SECONDS
 
@@ -231,6 +236,7 @@ class JobManager:
     def _resume(self, job: Job, again: str) -> bool:
         """Say that the job of a process that stopped carries on here (`again`: how, if it
         had not started), or end it `interrupted` if it was cut off once already."""
+        job.last_seq += SEQ_JUMP_AFTER_RESTART
         reporter = JobReporter(self._events, job)
         if job.state == "running" and job.restarts >= MAX_RESTARTS:
             reporter.failed(

@@ -24,10 +24,13 @@ log = logging.getLogger(__name__)
 
 def register(socketio: SocketIO, dashboard: Dashboard) -> None:
     def attach(job: Job) -> None:
-        """Join the job's room, then replay its log to this socket (the client drops repeats)."""
+        """Join the job's room, then replay its log to this socket, each event marked
+        `replay` (its text may be merged: the client drops repeats and holds live events
+        until the replay reaches them)."""
         join_room(job.id)
         for event in job.replay():
-            socketio.emit(event.name, event.payload, to=request.sid)  # type: ignore[attr-defined]
+            payload = {**event.payload, "replay": True}
+            socketio.emit(event.name, payload, to=request.sid)  # type: ignore[attr-defined]
 
     # Each event may come with no payload at all: `data` then stays None and is refused.
     @socketio.on("generate")

@@ -151,6 +151,7 @@
     });
   }
   function watch(jobId) {
+    held = {}; clearTimeout(holeTimer); holeTimer = null;
     job = { id: jobId, lastSeq: 0, elapsed: 0, elapsedAt: Date.now(), percent: 0, stage: "queued", finished: false };
     localStorage.setItem(STORAGE_KEY, jobId);
     var url = new URL(window.location.href);
@@ -174,11 +175,36 @@
     url.searchParams.delete("job");
     history.replaceState(null, "", url);
   }
-  // Events of another job, or ones already seen (replay overlapping live events), are dropped.
-  function fresh(data) {
-    if (!job || data.job_id !== job.id || data.seq <= job.lastSeq) return false;
-    job.lastSeq = data.seq;
-    return true;
+  // A job's events apply in `seq` order; those of another job, or seen already, are dropped.
+  // Replayed ones (`replay`: the log, each section's text merged) follow any earlier seq; a
+  // live one must follow the last seq exactly. A job written by another process (a report
+  // worker, another instance) is replayed as the database last had it, so a live event can
+  // come before the replay, or after a hole (sent between that write and this socket's
+  // joining): it is held, and a hole still open a second later is filled by watching the
+  // job again from the start (a replay, like the text, is not cut at an arbitrary seq).
+  var handlers = {}, held = {}, holeTimer = null;
+  function on(name, handle) {
+    handlers[name] = handle;
+    socket.on(name, function (d) { deliver(name, d); });
+  }
+  function deliver(name, d) {
+    if (!job || d.job_id !== job.id || d.seq <= job.lastSeq) return;
+    if (!d.replay && d.seq > job.lastSeq + 1) {
+      held[d.seq] = [name, d];
+      if (!holeTimer) holeTimer = setTimeout(refill, 1000);
+      return;
+    }
+    job.lastSeq = d.seq; handlers[name](d);
+    var next;
+    while (job && (next = held[job.lastSeq + 1])) {
+      delete held[job.lastSeq + 1];
+      job.lastSeq = next[1].seq; handlers[next[0]](next[1]);
+    }
+    Object.keys(held).forEach(function (seq) { if (!job || +seq <= job.lastSeq) delete held[seq]; });
+  }
+  function refill() {
+    holeTimer = null;
+    if (job && !job.finished && Object.keys(held).length) watch(job.id);
   }
   function fmtSeconds(s) {
     s = Math.max(0, Math.round(s));
@@ -195,8 +221,7 @@
   }
   setInterval(tick, 1000);
 
-  socket.on("progress", function (d) {
-    if (!fresh(d)) return;
+  on("progress", function (d) {
     job.stage = d.stage; job.percent = d.percent;
     job.elapsed = d.elapsed; job.elapsedAt = Date.now();
     $("stage").textContent = d.stage.replace("_", " ");
@@ -217,13 +242,11 @@
     }
     tick();
   });
-  socket.on("token", function (d) {
-    if (!fresh(d)) return;
+  on("token", function (d) {
     var box = sectionBox(d.section);
     if (box) box.querySelector("pre").append(d.text);
   });
-  socket.on("section", function (d) {
-    if (!fresh(d)) return;
+  on("section", function (d) {
     var s = d.section, box = sectionBox(s.id);
     if (!box) return;
     box.classList.remove("writing"); box.classList.add("done");
@@ -238,8 +261,7 @@
       pre.textContent = lead + why + "." + data;
     }
   });
-  socket.on("completed", function (d) {
-    if (!fresh(d)) return;
+  on("completed", function (d) {
     job.finished = true;
     forget();
     cancelBtn.disabled = true;
@@ -250,8 +272,7 @@
     loadHistory();
     setTimeout(function () { window.location.assign(d.url); }, 800);
   });
-  socket.on("failed", function (d) {
-    if (!fresh(d)) return;
+  on("failed", function (d) {
     job.finished = true;
     forget();
     cancelBtn.disabled = true;
@@ -287,10 +308,9 @@
     }
   });
   socket.on("connect", function () {
-    // After a reconnect, subscribing again replays what was missed.
-    if (job && !job.finished) {
-      socket.emit("subscribe", { job_id: job.id });
-    }
+    // After a reconnect, watching again from the start replays what was missed (a replay
+    // merges each section's text, so it is not laid over text shown already).
+    if (job && !job.finished) watch(job.id);
   });
 
   function generate() {

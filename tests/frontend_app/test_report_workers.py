@@ -1,0 +1,292 @@
+"""Report workers (ERT_REPORT_WORKERS), end to end with real parts: two dashboard instances
+(gunicorn, eventlet, as on Render), report workers (`python -m frontend_app.worker`) on
+Dramatiq over a real redis-server, a real PostgreSQL, and two GPU tiers (vast_ai on uvicorn
+in front of the fake Ollama). A browser-like client watches as dashboard.js does."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import socketio
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
+
+from ert_run import Tier, free_port, start_gpu_tier, wait_healthy
+from frontend_app.jobs.log import JobRow
+from tests.fakes.ollama import FakeOllama, Reply, default_responder
+from tests.frontend_app.conftest import API_KEY, BASE_ENV
+from tests.frontend_app.llm.test_gpu_tiers import tiers_env
+from tests.postgres import new_database
+
+EVENTS = ("progress", "token", "section", "completed", "failed")
+# Seconds to wait for something that takes a report's time on a loaded machine.
+PATIENCE = 180.0
+
+
+@dataclass
+class Worker:
+    process: subprocess.Popen[bytes]
+    log: Path
+    instance: str = ""
+
+    def wait_ready(self) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            found = re.search(r"report worker (worker-\w+) ready", self.log.read_text())
+            if found:
+                self.instance = found.group(1)
+                return
+            assert self.process.poll() is None, self.log.read_text()
+            time.sleep(0.2)
+        raise AssertionError(f"the worker did not start: {self.log.read_text()}")
+
+
+@pytest.fixture
+def start_worker(tmp_path: Path) -> Iterator[Any]:
+    """`start_worker(**env)`: `python -m frontend_app.worker`, BASE_ENV plus `env`, ready."""
+    started: list[Worker] = []
+
+    def start(wait: bool = True, **env: str) -> Worker:
+        log = tmp_path / f"worker-{len(started)}.log"
+        process = subprocess.Popen(
+            [sys.executable, "-m", "frontend_app.worker"],
+            env={**os.environ, **BASE_ENV, **env},
+            stdout=log.open("wb"),
+            stderr=subprocess.STDOUT,
+        )
+        worker = Worker(process, log)
+        started.append(worker)
+        if wait:
+            worker.wait_ready()
+        return worker
+
+    yield start
+    for worker in started:
+        if worker.process.poll() is None:
+            worker.process.kill()
+            worker.process.wait()
+        assert API_KEY not in worker.log.read_text(errors="replace")
+
+
+class Watcher:
+    """Watches one job as dashboard.js does: events apply in `seq` order; replayed ones
+    follow any earlier seq, a live one only the last; a live event after a hole is held, and
+    a hole still open a second later is filled by watching the job again from the start."""
+
+    def __init__(self, url: str) -> None:
+        self.client = socketio.Client()
+        self.applied: list[tuple[str, dict[str, Any]]] = []
+        self.ended = threading.Event()
+        self.refills = 0
+        self._lock = threading.RLock()
+        self._job_id = ""
+        self._last_seq = 0
+        self._held: dict[int, tuple[str, dict[str, Any]]] = {}
+        self._hole: threading.Timer | None = None
+        for name in EVENTS:
+            self.client.on(name, lambda data, name=name: self._deliver(name, data))
+        self.client.connect(url, transports=["websocket"])
+
+    def generate(self, ticker: str) -> str:
+        answer = self.client.call("generate", {"ticker": ticker}, timeout=30)
+        assert "job_id" in answer, answer
+        self.watch(answer["job_id"])
+        return str(answer["job_id"])
+
+    def watch(self, job_id: str) -> None:
+        with self._lock:
+            self._job_id, self._last_seq, self._held = job_id, 0, {}
+            self.applied = []
+            self.ended.clear()
+        answer = self.client.call("subscribe", {"job_id": job_id}, timeout=30)
+        assert "error" not in answer, answer
+
+    def text(self, section: str) -> str:
+        with self._lock:
+            return "".join(
+                d["text"] for n, d in self.applied if n == "token" and d["section"] == section
+            )
+
+    def messages(self) -> list[str]:
+        with self._lock:
+            return [d["message"] for n, d in self.applied if n == "progress"]
+
+    def close(self) -> None:
+        if self._hole is not None:
+            self._hole.cancel()
+        self.client.disconnect()
+
+    def _deliver(self, name: str, data: dict[str, Any]) -> None:
+        with self._lock:
+            if data.get("job_id") != self._job_id or data["seq"] <= self._last_seq:
+                return
+            if not data.get("replay") and data["seq"] > self._last_seq + 1:
+                self._held[data["seq"]] = (name, data)
+                if self._hole is None:
+                    self._hole = threading.Timer(1.0, self._refill)
+                    self._hole.start()
+                return
+            self._apply(name, data)
+            while (held := self._held.pop(self._last_seq + 1, None)) is not None:
+                self._apply(*held)
+            self._held = {seq: e for seq, e in self._held.items() if seq > self._last_seq}
+
+    def _apply(self, name: str, data: dict[str, Any]) -> None:
+        self._last_seq = data["seq"]
+        self.applied.append((name, data))
+        if name in ("completed", "failed"):
+            self.ended.set()
+
+    def _refill(self) -> None:
+        with self._lock:
+            self._hole = None
+            if not self._held or self.ended.is_set():
+                return
+            self.refills += 1
+        self.watch(self._job_id)
+
+
+def wait_for(condition: Any, what: str, watcher: Watcher) -> None:
+    deadline = time.monotonic() + PATIENCE
+    while not condition():
+        assert time.monotonic() < deadline, f"waited for {what}: {watcher.messages()[-4:]}"
+        time.sleep(0.1)
+
+
+def written_by(instance: Tier, completed: dict[str, Any]) -> str:
+    """Which integration wrote the report of a `completed` event, as instance says."""
+    report = httpx.get(f"{instance.url}/api/reports/{completed['report_id']}", timeout=30)
+    assert report.status_code == 200
+    return str(report.json()["integration"])
+
+
+def holder(database_url: str, job_id: str) -> str | None:
+    """The instance that holds the job, as the database says."""
+    engine = create_engine(database_url)
+    try:
+        with Session(engine) as session:
+            return session.scalar(select(JobRow.instance).where(JobRow.id == job_id))
+    finally:
+        engine.dispose()
+
+
+def start_tier(ollama: FakeOllama, slots: int, log: Path) -> Tier:
+    """A GPU tier process (uvicorn, vast_ai), in front of the fake Ollama, that can be killed."""
+    env = {
+        **os.environ,
+        "ERT_API_KEY": API_KEY,
+        "ERT_ENGINE": "ollama",
+        "OLLAMA_HOST": ollama.url,
+        "ERT_MAX_CONCURRENCY": str(slots),
+        "ERT_GENERATION_TIMEOUT": "300",  # one slot writes six sections one by one
+    }
+    tier = start_gpu_tier(env, port=free_port(), log=log)
+    wait_healthy(tier, timeout=60)
+    return tier
+
+
+@pytest.fixture
+def scaled(
+    start_gunicorn, start_worker, redis_url, postgres, ollama: FakeOllama, tmp_path: Path
+) -> Iterator[dict[str, Any]]:
+    """Two GPU tiers (2 slots and 1), a PostgreSQL database, two dashboard instances and two
+    report workers of one report each, all on one Redis. Each section streams 150 words
+    over about 6 s, so a report can be acted on while it is written."""
+    slow = Reply(text=" ".join(f"Word{n}" for n in range(150)), chunk_delay=0.04)
+    ollama.responder = lambda body: default_responder(body) if body.get("format") else slow
+    big = start_tier(ollama, 2, tmp_path / "tier-big.log")
+    small = start_tier(ollama, 1, tmp_path / "tier-small.log")
+    database = new_database(postgres).replace("postgresql://", "postgresql+psycopg://")
+    env = {
+        **tiers_env(big.url, small.url),
+        "REDIS_URL": redis_url,
+        "DATABASE_URL": database,
+        "ERT_REPORT_WORKERS": "true",
+        "ERT_MAX_CONCURRENT_REPORTS": "1",
+    }
+    instances = [start_gunicorn(**env), start_gunicorn(**env)]
+    workers = [start_worker(**env), start_worker(**env)]
+    yield {"instances": instances, "workers": workers, "tiers": (big, small), "db": database}
+    for tier in (big, small):
+        tier.stop()
+
+
+def test_reports_written_by_workers_survive_a_moved_browser_a_dead_tier_and_a_dead_worker(
+    scaled: dict[str, Any],
+) -> None:
+    instance_a, instance_b = scaled["instances"]
+    big, small = scaled["tiers"]
+
+    # 1. Started on instance A, watched whole from instance B.
+    on_a = Watcher(instance_a.url)
+    job_id = on_a.generate("AAPL")
+    wait_for(lambda: on_a.text("company_overview") or on_a.text("risks"), "text on A", on_a)
+    on_a.close()
+    on_b = Watcher(instance_b.url)
+    try:
+        on_b.watch(job_id)
+        assert not on_b.ended.is_set()  # the browser came back while the worker still writes
+        assert on_b.ended.wait(PATIENCE), on_b.messages()[-3:]
+    finally:
+        on_b.close()
+    name, done = on_b.applied[-1]
+    assert name == "completed", on_b.applied[-1]
+    assert on_b.applied[0][0] == "progress"
+    assert "Waiting for a report worker" in on_b.applied[0][1]["message"]  # from the start
+    seqs = [data["seq"] for _, data in on_b.applied]
+    assert seqs == sorted(set(seqs)), "events repeated or out of order"
+    risks = on_b.text("risks")
+    assert risks.startswith("Word0 Word1") and "Word149" in risks, risks[-200:]
+    assert risks.count("Word75 ") == 1  # nothing doubled by a replay laid over live text
+    assert written_by(instance_b, done) == "remote"
+
+    # 2. The GPU tier writing a report is killed: that report and the next go to the other.
+    watcher = Watcher(instance_b.url)
+    try:
+        watcher.generate("CRM")
+        wait_for(lambda: watcher.text("risks"), "CRM's text", watcher)
+        big.process.send_signal(signal.SIGKILL)  # the tier with the most free slots
+        big.process.wait()
+        assert watcher.ended.wait(PATIENCE), watcher.messages()[-3:]
+        assert watcher.applied[-1][0] == "completed", watcher.messages()[-3:]
+        switch = f"GPU tier 1 ({big.url})"
+        assert any(
+            m.startswith(switch) and f"Trying GPU tier 2 ({small.url})" in m
+            for m in watcher.messages()
+        ), watcher.messages()
+        assert written_by(instance_b, watcher.applied[-1][1]) == "remote", "\n".join(
+            watcher.messages()
+        )
+        watcher.generate("ABBV")
+        assert watcher.ended.wait(PATIENCE), watcher.messages()[-3:]
+        assert watcher.applied[-1][0] == "completed", watcher.messages()[-3:]
+        assert written_by(instance_b, watcher.applied[-1][1]) == "remote"  # by tier 2 alone
+
+        # 3. A worker is killed mid-report: the other one writes the report again.
+        job_id = watcher.generate("SPOT")
+        wait_for(lambda: watcher.text("risks"), "SPOT's text", watcher)
+        running_on = holder(scaled["db"], job_id)
+        victim = next(w for w in scaled["workers"] if w.instance == running_on)
+        victim.process.send_signal(signal.SIGKILL)
+        victim.process.wait()
+        assert watcher.ended.wait(PATIENCE), watcher.messages()[-3:]
+    finally:
+        watcher.close()
+    assert watcher.applied[-1][0] == "completed", watcher.messages()[-3:]
+    assert any(
+        m.startswith("Restarted after its report worker stopped") for m in watcher.messages()
+    ), "\n".join(watcher.messages())
+    survivor = next(w for w in scaled["workers"] if w is not victim)
+    assert holder(scaled["db"], job_id) == survivor.instance
