@@ -290,3 +290,104 @@ def test_reports_written_by_workers_survive_a_moved_browser_a_dead_tier_and_a_de
     ), "\n".join(watcher.messages())
     survivor = next(w for w in scaled["workers"] if w is not victim)
     assert holder(scaled["db"], job_id) == survivor.instance
+
+
+@pytest.fixture
+def on_workers(redis_url: str, remote_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """The settings of a dashboard and its report workers: one Redis, one SQLite file."""
+    return {
+        **remote_env,
+        "REDIS_URL": redis_url,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'shared.sqlite3'}",
+        "ERT_REPORT_WORKERS": "true",
+    }
+
+
+def job_state(http: Any, job_id: str) -> dict[str, Any]:
+    answer = http.get(f"/api/jobs/{job_id}")
+    assert answer.status_code == 200, answer.json
+    return dict(answer.json)
+
+
+def wait_state(http: Any, job_id: str, condition: Any) -> dict[str, Any]:
+    deadline = time.monotonic() + PATIENCE
+    while not condition(job := job_state(http, job_id)):
+        assert time.monotonic() < deadline, job
+        time.sleep(0.2)
+    return job
+
+
+def test_a_cancel_asked_on_an_instance_reaches_the_worker(
+    make_app, start_worker, on_workers, ollama: FakeOllama
+) -> None:
+    ollama.responder = lambda body: (
+        default_responder(body)
+        if body.get("format")
+        else Reply(text="word " * 500, chunk_delay=0.1)
+    )
+    start_worker(**on_workers)
+    http = make_app(**on_workers).test_client()
+    job_id = http.post("/api/reports", json={"ticker": "AAPL"}).json["job_id"]
+    wait_state(http, job_id, lambda job: job["stage"] == "generating")
+
+    assert http.delete(f"/api/jobs/{job_id}").status_code == 202
+    job = wait_state(http, job_id, lambda job: job["state"] != "running")
+    assert job["state"] == "cancelled", job
+    assert http.delete(f"/api/jobs/{job_id}").status_code == 409  # it has ended
+
+
+def test_a_waiting_job_is_cancelled_at_once_and_a_worker_leaves_it_alone(
+    make_app, start_worker, on_workers
+) -> None:
+    http = make_app(**on_workers).test_client()
+    job_id = http.post("/api/reports", json={"ticker": "AAPL"}).json["job_id"]
+    job = job_state(http, job_id)
+    assert (job["state"], job["queue_position"]) == ("queued", 1)  # no worker runs yet
+
+    assert http.delete(f"/api/jobs/{job_id}").status_code == 202
+    cancelled = job_state(http, job_id)
+    assert cancelled["state"] == "cancelled"
+    assert cancelled["error"]["message"] == "Cancelled before it started"
+
+    start_worker(**on_workers)  # takes the job's message off the queue, and drops it
+    later = http.post("/api/reports", json={"ticker": "CRM"}).json["job_id"]
+    wait_state(http, later, lambda job: job["state"] == "completed")
+    assert job_state(http, job_id) == {**cancelled, "elapsed": job_state(http, job_id)["elapsed"]}
+
+
+def test_a_stopping_worker_hands_its_report_to_another(
+    make_app, start_worker, on_workers, ollama: FakeOllama
+) -> None:
+    """SIGTERM with no grace left: the report goes back on the queue at once, and the other
+    worker writes it again from the start."""
+    ollama.responder = lambda body: (
+        default_responder(body) if body.get("format") else Reply(text="word " * 60, chunk_delay=0.1)
+    )
+    env = {**on_workers, "ERT_SHUTDOWN_GRACE": "0"}
+    first = start_worker(**env)
+    http = make_app(**env).test_client()
+    job_id = http.post("/api/reports", json={"ticker": "AAPL"}).json["job_id"]
+    wait_state(http, job_id, lambda job: job["stage"] == "generating")
+    second = start_worker(**env)
+
+    first.process.send_signal(signal.SIGTERM)
+    assert first.process.wait(60) == 0
+    job = wait_state(http, job_id, lambda job: job["state"] not in ("queued", "running"))
+    assert job["state"] == "completed", job
+    assert holder(env["DATABASE_URL"], job_id) == second.instance
+    assert job_state(http, job_id)["error"] is None
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({}, "ERT_REPORT_WORKERS"),
+        ({"ERT_REPORT_WORKERS": "true"}, "ERT_REPORT_WORKERS needs REDIS_URL"),
+        ({"ERT_REPORT_WORKERS": "true", "REDIS_URL": "redis://127.0.0.1:9/0"}, "REDIS_URL: Redis"),
+    ],
+)
+def test_a_worker_that_cannot_start_says_which_setting(start_worker, env, named) -> None:
+    worker = start_worker(wait=False, **env)
+    assert worker.process.wait(60) == 2
+    said = worker.log.read_text()
+    assert named in said and "Traceback" not in said, said
