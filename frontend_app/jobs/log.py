@@ -292,7 +292,7 @@ class JobLog:
         """Jobs running and waiting, in every instance."""
         with self._sessions() as session:
             query = select(JobRow.state, func.count()).where(JobRow.state.in_(ACTIVE_STATES))
-            found = dict(session.execute(query.group_by(JobRow.state)).tuples().all())
+            found = {state: count for state, count in session.execute(query.group_by(JobRow.state))}
         return {"active": found.get("running", 0), "waiting": found.get("queued", 0)}
 
     def release(self) -> None:

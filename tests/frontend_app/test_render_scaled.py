@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 import yaml
 
 from frontend_app.settings import Settings
@@ -48,7 +49,12 @@ def test_several_dashboards_started_as_design_md_says(blueprint) -> None:
     (web,) = services(blueprint, "web")
     assert web["numInstances"] > 1
     assert web["startCommand"] == DESIGN_START and web["healthCheckPath"] == "/health"
-    assert services(blueprint, "worker") == []  # no service for a worker that is not built
+    (worker,) = services(blueprint, "worker")
+    assert worker["startCommand"] == "python -m frontend_app.worker"
+    assert worker["buildCommand"] == web["buildCommand"]
+    # Render's SIGKILL comes after the worker's grace for its running reports.
+    grace = float(env_vars(blueprint, worker)["ERT_SHUTDOWN_GRACE"]["value"])
+    assert worker["maxShutdownDelaySeconds"] >= grace + 10
 
 
 def test_the_dashboards_share_the_key_value_and_the_database(blueprint) -> None:
@@ -56,8 +62,9 @@ def test_the_dashboards_share_the_key_value_and_the_database(blueprint) -> None:
     assert key_value["ipAllowList"] == []  # Render's private network only
     assert key_value["maxmemoryPolicy"] == "volatile-lru"
     (database,) = blueprint["databases"]
-    for service in services(blueprint, "web"):
+    for service in services(blueprint, "web") + services(blueprint, "worker"):
         wired = env_vars(blueprint, service)
+        assert wired["ERT_REPORT_WORKERS"]["value"] == "true"  # alike everywhere
         assert wired["REDIS_URL"]["fromService"] == {
             "type": "keyvalue",
             "name": key_value["name"],
@@ -67,16 +74,17 @@ def test_the_dashboards_share_the_key_value_and_the_database(blueprint) -> None:
             "name": database["name"],
             "property": "connectionString",
         }
-        assert "ERT_LLM_BACKEND_URL" in wired  # each writes reports with the GPU tiers
+        assert "ERT_LLM_BACKEND_URL" in wired  # the GPU tiers' health, and the worker's writing
 
 
 def test_every_variable_is_read_by_the_settings_and_no_secret_is_in_the_file(blueprint) -> None:
-    for service in services(blueprint, "web"):
+    for service in services(blueprint, "web") + services(blueprint, "worker"):
         wired = env_vars(blueprint, service)
         assert set(wired) - RENDER_ONLY <= ENV_NAMES, set(wired) - RENDER_ONLY - ENV_NAMES
         for name in SECRETS & set(wired):
             assert wired[name] == {"key": name, "sync": False}
-        Settings.from_env({k: str(v["value"]) for k, v in wired.items() if "value" in v})
+        values = {k: str(v["value"]) for k, v in wired.items() if "value" in v}
+        Settings.from_env({**values, "REDIS_URL": "redis://key-value:6379"})
     (web,) = services(blueprint, "web")
     assert env_vars(blueprint, web)["SECRET_KEY"] == {"key": "SECRET_KEY", "generateValue": True}
 
@@ -91,3 +99,8 @@ def test_a_dashboard_with_the_blueprints_settings_shares_redis(
     health = app.test_client().get("/health").json
     assert health["backend"]["redis"] == "ok"
     assert 'data-transports="websocket"' in app.test_client().get("/").get_data(as_text=True)
+    # Its reports go on the report queue, for the worker service.
+    answer = app.test_client().post("/api/reports", json={"ticker": "AAPL"})
+    job = app.test_client().get(f"/api/jobs/{answer.json['job_id']}").json
+    assert (job["state"], job["queue_position"]) == ("queued", 1)
+    assert redis.Redis.from_url(redis_url).llen("dramatiq:reports") == 1
