@@ -9,7 +9,9 @@ read back, so a replay after a restart looks like one before it.
 
 Each process is an `instance`: it stamps the jobs it runs and refreshes their
 `heartbeat_at`. Unfinished jobs whose instance let them go (`release`, at shutdown) or
-stopped beating (killed) are taken over by the next process that looks (`adopt`).
+stopped beating (killed) are taken over by the next process that looks (`adopt`). With
+report workers, a job is let go as soon as it is queued (`let_go`), and the worker that
+takes its id off the queue claims that one job (`claim`).
 """
 
 from __future__ import annotations

@@ -96,7 +96,10 @@ class JobManager:
             emit=emit, start_task=start_task, sleep=sleep, token_interval=token_interval, log=log
         )
         self._log = log
-        self._queue = queue
+        if queue is not None and log is None:
+            raise ValueError("report workers need the job log: the queue carries job ids only")
+        # The report queue and the job log, when report workers write the reports.
+        self._workers = (queue, log) if queue is not None and log is not None else None
         self._restarted = restarted
         self._retention = retention
         self._sleep = sleep
@@ -134,21 +137,21 @@ class JobManager:
             if self._closing:
                 raise TryLater("restarting", "ERT is restarting", TYPICAL_REPORT_SECONDS)
             self._prune()
-            if self._queue is None and len(self._running) >= self._slots():
+            if self._workers is None and len(self._running) >= self._slots():
                 self._admit(spec, [job.spec.owner for job in self._waiting])
             if self._log is not None:
                 try:
-                    if self._queue is not None:  # the workers' queue, every instance's jobs
+                    if self._workers is not None:  # the workers' queue, every instance's jobs
                         self._admit(spec, [owner for _, owner in self._log.waiting()])
                     self._log.add(job)
                 except SQLAlchemyError as exc:
                     log.warning("No job could be written to the database (%s)", exc)
                     reason = "ERT cannot reach its database"
                     raise TryLater("database_unavailable", reason, TYPICAL_REPORT_SECONDS) from None
-            if self._queue is None:
+            if self._workers is None:
                 self._jobs[job.id] = job
-        if self._queue is not None and self._log is not None:
-            self._dispatch(job, self._queue, self._log)
+        if self._workers is not None:
+            self._dispatch(job, *self._workers)
         else:
             self._enqueue(job)
         return job
@@ -197,7 +200,7 @@ class JobManager:
                 if time.monotonic() >= next_upkeep:
                     next_upkeep = time.monotonic() + UPKEEP_INTERVAL
                     job_log.heartbeat()
-                    if not self._closing and self._queue is None:
+                    if not self._closing and self._workers is None:
                         self._take_over(job_log.adopt(LEASE_SECONDS))
                     job_log.prune(datetime.now(UTC) - timedelta(seconds=self._retention))
                 if failing:
@@ -214,12 +217,12 @@ class JobManager:
 
     def _look_for_cancels(self) -> None:
         """A report worker: cancel the running jobs someone asked to cancel on any instance."""
-        if self._queue is None:
+        if self._workers is None:
             return
         with self._lock:
             running = {job_id: self._jobs[job_id] for job_id in self._running}
         try:
-            asked = self._queue.cancels_asked(running)
+            asked = self._workers[0].cancels_asked(running)
         except redis.RedisError:
             return  # looked for again at the next flush
         for job_id in asked:
@@ -230,12 +233,12 @@ class JobManager:
         for job in jobs:
             with self._lock:
                 self._jobs[job.id] = job
-            if self._resume(job, "waiting for a free slot"):
+            if self._resume(job):
                 self._enqueue(job)
 
-    def _resume(self, job: Job, again: str) -> bool:
-        """Say that the job of a process that stopped carries on here (`again`: how, if it
-        had not started), or end it `interrupted` if it was cut off once already."""
+    def _resume(self, job: Job) -> bool:
+        """Say that the job of a process that stopped carries on here, or end it
+        `interrupted` if it was cut off once already."""
         job.last_seq += SEQ_JUMP_AFTER_RESTART
         reporter = JobReporter(self._events, job)
         if job.state == "running" and job.restarts >= MAX_RESTARTS:
@@ -248,6 +251,7 @@ class JobManager:
                 )
             )
             return False
+        again = "waiting for a free slot"
         if job.state == "running":
             job.restarts += 1
             again = "writing the report again from the start"
@@ -260,15 +264,16 @@ class JobManager:
         if nobody holds it (jobs/queue.py)."""
         if self._closing:
             return "requeue"
-        assert self._log is not None, "a report worker keeps a job log"
-        job = self._log.claim(job_id, LEASE_SECONDS)
+        assert self._workers is not None, "a report worker has the report queue"
+        job_log = self._workers[1]
+        job = job_log.claim(job_id, LEASE_SECONDS)
         if job is None:
-            state = self._log.state_of(job_id)
+            state = job_log.state_of(job_id)
             return "gone" if state is None or state in TERMINAL_STATES else "later"
         with self._lock:
             self._jobs[job.id] = job
             self._running.add(job.id)
-        if job.state == "running" and not self._resume(job, ""):
+        if job.state == "running" and not self._resume(job):
             with self._lock:
                 self._running.discard(job.id)
             return "ended"
@@ -311,8 +316,8 @@ class JobManager:
     def cancel(self, job_id: str) -> bool:
         """Ask a job to stop; False if there is no such job or it already ended."""
         job = self._jobs.get(job_id)
-        if job is None and self._queue is not None and self._log is not None:
-            return self._cancel_elsewhere(job_id, self._queue, self._log)
+        if job is None and self._workers is not None:
+            return self._cancel_elsewhere(job_id, *self._workers)
         if job is None or job.finished:
             return False
         job.cancel.set()
@@ -343,8 +348,8 @@ class JobManager:
         return True
 
     def queue_position(self, job: Job) -> int | None:
-        if self._queue is not None and self._log is not None:
-            waiting = [job_id for job_id, _ in self._log.waiting()]
+        if self._workers is not None:
+            waiting = [job_id for job_id, _ in self._workers[1].waiting()]
             return waiting.index(job.id) + 1 if job.id in waiting else None
         with self._lock:
             try:
@@ -373,8 +378,8 @@ class JobManager:
         return position / self._slots() * self._report_seconds
 
     def counts(self) -> dict[str, int]:
-        if self._queue is not None and self._log is not None:
-            return {**self._log.counts(), "limit": self.limit}  # the report workers'
+        if self._workers is not None:
+            return {**self._workers[1].counts(), "limit": self.limit}  # the report workers'
         with self._lock:
             return {
                 "active": len(self._running),

@@ -182,32 +182,41 @@ def holder(database_url: str, job_id: str) -> str | None:
         engine.dispose()
 
 
-def start_tier(ollama: FakeOllama, slots: int, log: Path) -> Tier:
-    """A GPU tier process (uvicorn, vast_ai), in front of the fake Ollama, that can be killed."""
-    env = {
-        **os.environ,
-        "ERT_API_KEY": API_KEY,
-        "ERT_ENGINE": "ollama",
-        "OLLAMA_HOST": ollama.url,
-        "ERT_MAX_CONCURRENCY": str(slots),
-        "ERT_GENERATION_TIMEOUT": "300",  # one slot writes six sections one by one
-    }
-    tier = start_gpu_tier(env, port=free_port(), log=log)
-    wait_healthy(tier, timeout=60)
-    return tier
+@pytest.fixture
+def start_tier(ollama: FakeOllama, tmp_path: Path) -> Iterator[Any]:
+    """`start_tier(slots)`: a GPU tier process (uvicorn, vast_ai) in front of the fake Ollama,
+    that can be killed; stopped after the test."""
+    started: list[Tier] = []
+
+    def start(slots: int) -> Tier:
+        env = {
+            **os.environ,
+            "ERT_API_KEY": API_KEY,
+            "ERT_ENGINE": "ollama",
+            "OLLAMA_HOST": ollama.url,
+            "ERT_MAX_CONCURRENCY": str(slots),
+            "ERT_GENERATION_TIMEOUT": "300",  # one slot writes six sections one by one
+        }
+        log = tmp_path / f"tier-{len(started)}.log"
+        started.append(start_gpu_tier(env, port=free_port(), log=log))
+        wait_healthy(started[-1], timeout=60)
+        return started[-1]
+
+    yield start
+    for tier in started:
+        tier.stop()
 
 
 @pytest.fixture
 def scaled(
-    start_gunicorn, start_worker, redis_url, postgres, ollama: FakeOllama, tmp_path: Path
-) -> Iterator[dict[str, Any]]:
+    start_gunicorn, start_worker, start_tier, redis_url, postgres, ollama: FakeOllama
+) -> dict[str, Any]:
     """Two GPU tiers (2 slots and 1), a PostgreSQL database, two dashboard instances and two
     report workers of one report each, all on one Redis. Each section streams 150 words
     over about 6 s, so a report can be acted on while it is written."""
     slow = Reply(text=" ".join(f"Word{n}" for n in range(150)), chunk_delay=0.04)
     ollama.responder = lambda body: default_responder(body) if body.get("format") else slow
-    big = start_tier(ollama, 2, tmp_path / "tier-big.log")
-    small = start_tier(ollama, 1, tmp_path / "tier-small.log")
+    big, small = start_tier(2), start_tier(1)
     database = new_database(postgres).replace("postgresql://", "postgresql+psycopg://")
     env = {
         **tiers_env(big.url, small.url),
@@ -218,9 +227,7 @@ def scaled(
     }
     instances = [start_gunicorn(**env), start_gunicorn(**env)]
     workers = [start_worker(**env), start_worker(**env)]
-    yield {"instances": instances, "workers": workers, "tiers": (big, small), "db": database}
-    for tier in (big, small):
-        tier.stop()
+    return {"instances": instances, "workers": workers, "tiers": (big, small), "db": database}
 
 
 def test_reports_written_by_workers_survive_a_moved_browser_a_dead_tier_and_a_dead_worker(
