@@ -21,7 +21,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     JSON,
@@ -99,6 +99,16 @@ _UPDATE_STATE = (
     .where(_JOBS.c.id == bindparam("job"))
     .values({name: bindparam(name) for name in _STATE_COLUMNS})
 )
+
+
+class Waiting(NamedTuple):
+    """A queued job, as `JobLog.waiting` lists them; `free`: nobody holds it (it waits on
+    the report queue)."""
+
+    id: str
+    owner: str | None
+    created_at: datetime
+    free: bool
 
 
 @dataclass
@@ -282,13 +292,39 @@ class JobLog:
         with self._sessions() as session:
             return session.scalar(select(JobRow.state).where(JobRow.id == job_id))
 
-    def waiting(self) -> list[tuple[str, str | None]]:
-        """The queued jobs of every instance, oldest first: (id, owner)."""
+    def waiting(self) -> list[Waiting]:
+        """The queued jobs of every instance, oldest first."""
         with self._sessions() as session:
-            query = select(JobRow.id, JobRow.owner).where(JobRow.state == "queued")
+            query = select(JobRow.id, JobRow.owner, JobRow.created_at, JobRow.instance)
+            found = session.execute(
+                query.where(JobRow.state == "queued").order_by(JobRow.created_at)
+            )
             return [
-                (row.id, row.owner) for row in session.execute(query.order_by(JobRow.created_at))
+                Waiting(row.id, row.owner, _utc(row.created_at) or _now(), row.instance is None)
+                for row in found
             ]
+
+    def send_to_waiting(
+        self, job_id: str, name: str, payload: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """Write one event of a queued job that nobody holds, numbered next; the payload as
+        written, to emit, or None if the job is held or ended by now. The number is taken in
+        the job's row in the same step as `claim` checks it, so the event comes before a
+        worker's claim, or not at all."""
+        with self._sessions.begin() as session:
+            seq = session.scalar(
+                update(JobRow)
+                .where(JobRow.id == job_id, JobRow.state == "queued", JobRow.instance.is_(None))
+                .values(last_seq=JobRow.last_seq + 1)
+                .returning(JobRow.last_seq)
+            )
+            if seq is None:
+                return None
+            payload = {"job_id": job_id, **payload, "seq": seq}
+            session.execute(
+                insert(_EVENTS), [{"job_id": job_id, "seq": seq, "name": name, "payload": payload}]
+            )
+        return payload
 
     def counts(self) -> dict[str, int]:
         """Jobs running and waiting, in every instance."""

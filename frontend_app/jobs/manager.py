@@ -24,8 +24,8 @@ again and again.
 With a ReportQueue (jobs/queue.py: report workers write the reports) the manager of a web
 instance runs nothing: `submit` writes the job and its place in the queue, lets it go and
 puts it on the queue, where the bounds count every instance's waiting jobs. A report
-worker's manager runs the jobs its threads take off the queue (`take`), and looks for the
-cancels asked on any instance. Nobody adopts jobs then: a dead worker's jobs come back
+worker's manager runs the jobs its threads take off the queue (`take`), tells the jobs still
+waiting their new place, and looks for the cancels asked on any instance. Nobody adopts jobs then: a dead worker's jobs come back
 through the queue, and the worker that takes one up again says so, as above.
 """
 
@@ -64,6 +64,7 @@ MAX_RESTARTS = 1
 # instance saw them; new events must not reuse their numbers. (A report sends a few
 # thousand events; a browser that sees the jump watches the job again from its log.)
 SEQ_JUMP_AFTER_RESTART = 100_000
+WAITING_FOR_WORKER = "Waiting for a report worker"
 # Seconds before a report worker looks again at a job that another process still holds.
 HELD_ELSEWHERE_DELAY = LEASE_SECONDS
 
@@ -96,6 +97,7 @@ class JobManager:
             emit=emit, start_task=start_task, sleep=sleep, token_interval=token_interval, log=log
         )
         self._log = log
+        self._emit = emit
         if queue is not None and log is None:
             raise ValueError("report workers need the job log: the queue carries job ids only")
         # The report queue and the job log, when report workers write the reports.
@@ -142,7 +144,7 @@ class JobManager:
             if self._log is not None:
                 try:
                     if self._workers is not None:  # the workers' queue, every instance's jobs
-                        self._admit(spec, [owner for _, owner in self._log.waiting()])
+                        self._admit(spec, [waiting.owner for waiting in self._log.waiting()])
                     self._log.add(job)
                 except SQLAlchemyError as exc:
                     log.warning("No job could be written to the database (%s)", exc)
@@ -158,8 +160,8 @@ class JobManager:
 
     def _dispatch(self, job: Job, queue: ReportQueue, job_log: JobLog) -> None:
         """Tell the job its place, write it, let it go and put it on the report queue."""
-        position = self.queue_position(job) or 1
-        self._announce_position(job, position, "Waiting for a report worker")
+        position = 1 + sum(each.free for each in job_log.waiting())  # behind those on the queue
+        self._announce_position(job, position, WAITING_FOR_WORKER)
         job_log.let_go(job)
         try:
             queue.send(job.id)
@@ -270,6 +272,7 @@ class JobManager:
         if job is None:
             state = job_log.state_of(job_id)
             return "gone" if state is None or state in TERMINAL_STATES else "later"
+        self._tell_places(job_log)
         with self._lock:
             self._jobs[job.id] = job
             self._running.add(job.id)
@@ -340,6 +343,7 @@ class JobManager:
         if job is not None:
             message = "Cancelled" if job.state == "running" else "Cancelled before it started"
             JobReporter(self._events, job).failed(ErtError("cancelled", message))
+            self._tell_places(job_log)
             return True
         state = job_log.state_of(job_id)
         if state is None or state in TERMINAL_STATES:
@@ -347,9 +351,28 @@ class JobManager:
         queue.ask_cancel(job_id)
         return True
 
+    def _tell_places(self, job_log: JobLog) -> None:
+        """The report queue moved: tell each job waiting on it its place (written straight to
+        the log: a queued job has no holder to number its events)."""
+        try:
+            waiting = [each for each in job_log.waiting() if each.free]
+            for position, each in enumerate(waiting, start=1):
+                payload = {
+                    "stage": "queued",
+                    "percent": 0.0,
+                    "message": _place(WAITING_FOR_WORKER, position),
+                    "queue_position": position,
+                    "elapsed": round((datetime.now(UTC) - each.created_at).total_seconds(), 2),
+                }
+                sent = job_log.send_to_waiting(each.id, "progress", payload)
+                if sent is not None:
+                    self._emit("progress", sent, to=each.id)
+        except SQLAlchemyError as exc:  # told again when the queue next moves
+            log.warning("The places in the report queue could not be told (%s)", exc)
+
     def queue_position(self, job: Job) -> int | None:
         if self._workers is not None:
-            waiting = [job_id for job_id, _ in self._workers[1].waiting()]
+            waiting = [waiting.id for waiting in self._workers[1].waiting() if waiting.free]
             return waiting.index(job.id) + 1 if job.id in waiting else None
         with self._lock:
             try:
@@ -428,16 +451,17 @@ class JobManager:
         self, job: Job, position: int, waiting: str = "Waiting for a free slot"
     ) -> None:
         JobReporter(self._events, job).progress(
-            "queued",
-            0,
-            f"{waiting}: position {position} in the queue",
-            queue_position=position,
+            "queued", 0, _place(waiting, position), queue_position=position
         )
 
     def _prune(self) -> None:
         finished = [j for j in self._jobs.values() if j.finished]
         for job in finished[: max(0, len(finished) - self._keep_finished)]:
             del self._jobs[job.id]
+
+
+def _place(waiting: str, position: int) -> str:
+    return f"{waiting}: position {position} in the queue"
 
 
 def _reports(count: int) -> str:

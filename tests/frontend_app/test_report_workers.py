@@ -398,3 +398,29 @@ def test_a_worker_that_cannot_start_says_which_setting(start_worker, env, named)
     assert worker.process.wait(60) == 2
     said = worker.log.read_text()
     assert named in said and "Traceback" not in said, said
+
+
+def test_the_jobs_waiting_for_a_worker_are_told_their_place_as_the_queue_moves(
+    make_app, start_worker, on_workers, ollama: FakeOllama
+) -> None:
+    ollama.responder = lambda body: (
+        default_responder(body) if body.get("format") else Reply(text="word " * 20, chunk_delay=0.1)
+    )
+    app = make_app(**on_workers, ERT_MAX_WAITING_PER_USER="3")
+    http = app.test_client()
+    ids = [
+        http.post("/api/reports", json={"ticker": t}).json["job_id"]
+        for t in ("AAPL", "CRM", "ABBV")
+    ]
+    assert [job_state(http, job_id)["queue_position"] for job_id in ids] == [1, 2, 3]
+
+    start_worker(**{**on_workers, "ERT_MAX_CONCURRENT_REPORTS": "1"})
+    wait_state(http, ids[2], lambda job: job["state"] == "completed")
+    places = [
+        event.payload.get("queue_position")
+        for event in app.extensions["ert"].jobs.get(ids[2]).replay()
+        if event.name == "progress" and event.payload["stage"] == "queued"
+    ]
+    assert places == [3, 2, 1], places  # told as each job before it started
+    seqs = [event.seq for event in app.extensions["ert"].jobs.get(ids[2]).replay()]
+    assert seqs == sorted(set(seqs))
