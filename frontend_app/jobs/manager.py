@@ -25,8 +25,9 @@ With a ReportQueue (jobs/queue.py: report workers write the reports) the manager
 instance runs nothing: `submit` writes the job and its place in the queue, lets it go and
 puts it on the queue, where the bounds count every instance's waiting jobs. A report
 worker's manager runs the jobs its threads take off the queue (`take`), tells the jobs still
-waiting their new place, and looks for the cancels asked on any instance. Nobody adopts jobs then: a dead worker's jobs come back
-through the queue, and the worker that takes one up again says so, as above.
+waiting their new place, and looks for the cancels asked on any instance. Nobody adopts
+jobs then: a dead worker's jobs come back through the queue, and the worker that takes one
+up again says so, as above.
 """
 
 from __future__ import annotations
