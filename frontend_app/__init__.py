@@ -14,7 +14,7 @@ from pathlib import Path
 from flask import Flask
 from flask_socketio import SocketIO
 
-from . import database, migrations, web
+from . import web
 from .green import green_library
 from .jobs import JobManager
 from .jobs.log import JobLog
@@ -60,17 +60,14 @@ def create_app(
     )
     app.wsgi_app = ErrorsToLog(app.wsgi_app)  # type: ignore[method-assign]
 
-    engine = database.connect(settings)
-    migrations.upgrade(engine)
     parts = build_parts(
         settings,
-        engine,
         shared,
         start_task=socketio.start_background_task,
         sleep=socketio.sleep,
         report_url=web.report_url(app),
     )
-    accounts = Accounts(engine)
+    accounts = Accounts(parts.engine)
     sign_in_required = signin.prepare(settings, accounts, serving=serving)
     # With report workers, this instance only puts the jobs on their queue.
     queue = ReportQueue(shared) if shared is not None and settings.ert_report_workers else None
@@ -83,7 +80,7 @@ def create_app(
         max_waiting=settings.ert_max_queue,
         max_waiting_per_owner=settings.ert_max_waiting_per_user,
         gpu_slots=(lambda: remote.slots) if (remote := parts.remote) is not None else lambda: None,
-        log=JobLog(engine),
+        log=JobLog(parts.engine),
         retention=settings.ert_job_retention_hours * 3600,
         queue=queue,
     )

@@ -1,6 +1,6 @@
 """The parts that write a report, built alike in a web instance (frontend_app.create_app)
-and in a report worker (frontend_app.worker): the report store, market data, the LLM
-chain and the report pipeline over them."""
+and in a report worker (frontend_app.worker): the database (brought up to date), the
+report store, market data, the LLM chain and the report pipeline over them."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 import redis
 from sqlalchemy import Engine
 
+from . import database, migrations
 from .jobs import ReportPipeline
 from .llm.chain import FallbackChain
 from .llm.factory import build_chain
@@ -22,6 +23,7 @@ from .settings import Settings
 
 @dataclass(frozen=True)
 class ReportParts:
+    engine: Engine
     store: ReportStore
     market: MarketDataService
     chain: FallbackChain
@@ -32,13 +34,14 @@ class ReportParts:
 
 def build_parts(
     settings: Settings,
-    engine: Engine,
     shared: redis.Redis | None,
     *,
     start_task: Callable[..., Any],
     sleep: Callable[[float], Any],
     report_url: Callable[[str], str],
 ) -> ReportParts:
+    engine = database.connect(settings)
+    migrations.upgrade(engine)
     store = ReportStore(engine)
     chain, remote = build_chain(settings, start_task=start_task, sleep=sleep)
     market = MarketDataService(source=settings.ert_data_source, shared=shared)
@@ -49,4 +52,4 @@ def build_parts(
         report_url=report_url,
         valuation=settings.valuation,
     )
-    return ReportParts(store, market, chain, remote, pipeline)
+    return ReportParts(engine, store, market, chain, remote, pipeline)

@@ -24,7 +24,7 @@ from typing import Any
 import dramatiq
 from flask import Flask
 
-from . import database, migrations, web
+from . import web
 from .jobs import JobManager
 from .jobs.log import JobLog
 from .jobs.manager import HELD_ELSEWHERE_DELAY
@@ -58,11 +58,8 @@ class ReportWorker:
         # Stamped on the jobs it runs (the database's `jobs.instance`).
         self.instance = f"worker-{uuid.uuid4().hex[:12]}"
         shared = connect(settings.redis_url)
-        engine = database.connect(settings)
-        migrations.upgrade(engine)
         parts = build_parts(
             settings,
-            engine,
             shared,
             start_task=_start_thread,
             sleep=time.sleep,
@@ -78,7 +75,7 @@ class ReportWorker:
             sleep=time.sleep,
             run=parts.pipeline.run,
             limit=threads,
-            log=JobLog(engine, instance=self.instance),
+            log=JobLog(parts.engine, instance=self.instance),
             retention=settings.ert_job_retention_hours * 3600,
             queue=self.queue,
             restarted="Restarted after its report worker stopped",
