@@ -136,6 +136,7 @@ class JobManager:
     def submit(self, spec: JobSpec) -> Job:
         """The job, running or waiting; TryLater (and nothing queued) past the bounds."""
         job = Job(spec=spec)
+        ahead = 0  # jobs waiting on the report queue before this one
         with self._lock:
             if self._closing:
                 raise TryLater("restarting", "ERT is restarting", TYPICAL_REPORT_SECONDS)
@@ -145,7 +146,9 @@ class JobManager:
             if self._log is not None:
                 try:
                     if self._workers is not None:  # the workers' queue, every instance's jobs
-                        self._admit(spec, [waiting.owner for waiting in self._log.waiting()])
+                        waiting = self._log.waiting()
+                        self._admit(spec, [each.owner for each in waiting])
+                        ahead = sum(each.free for each in waiting)
                     self._log.add(job)
                 except SQLAlchemyError as exc:
                     log.warning("No job could be written to the database (%s)", exc)
@@ -154,14 +157,13 @@ class JobManager:
             if self._workers is None:
                 self._jobs[job.id] = job
         if self._workers is not None:
-            self._dispatch(job, *self._workers)
+            self._dispatch(job, ahead + 1, *self._workers)
         else:
             self._enqueue(job)
         return job
 
-    def _dispatch(self, job: Job, queue: ReportQueue, job_log: JobLog) -> None:
+    def _dispatch(self, job: Job, position: int, queue: ReportQueue, job_log: JobLog) -> None:
         """Tell the job its place, write it, let it go and put it on the report queue."""
-        position = 1 + sum(each.free for each in job_log.waiting())  # behind those on the queue
         self._announce_position(job, position, WAITING_FOR_WORKER)
         job_log.let_go(job)
         try:
