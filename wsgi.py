@@ -13,6 +13,7 @@ import logging  # noqa: E402
 
 from frontend_app import create_app  # noqa: E402
 from frontend_app.logs import configure_logging  # noqa: E402
+from frontend_app.parts import freeze_startup_objects  # noqa: E402
 from frontend_app.settings import ConfigError  # noqa: E402
 
 # gunicorn's exit status for "App failed to load": it stops instead of starting a new worker.
@@ -24,3 +25,4 @@ try:
 except ConfigError as exc:  # a setting to fix: its one line, not a stack trace
     logging.getLogger("frontend_app").critical("ERT cannot start: %s", exc)
     raise SystemExit(APP_LOAD_ERROR) from None
+freeze_startup_objects()

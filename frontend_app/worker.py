@@ -30,7 +30,7 @@ from .jobs.log import JobLog
 from .jobs.manager import HELD_ELSEWHERE_DELAY
 from .jobs.queue import ACTOR, QUEUE, ReportQueue
 from .logs import configure_logging
-from .parts import build_parts
+from .parts import build_parts, freeze_startup_objects
 from .settings import ConfigError, Settings
 from .shared_redis import MessageQueue, connect
 from .web import pages
@@ -125,6 +125,7 @@ def main() -> int:
     except ConfigError as exc:
         log.critical("ERT's report worker cannot start: %s", exc)
         return CONFIG_ERROR
+    freeze_startup_objects()
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.set())
