@@ -188,7 +188,7 @@ def engine_lines(gpu_env: Mapping[str, str]) -> list[str]:
         return [f"the text is written by the Ollama at {host} with {model}"]
     return [
         "the text is written by the bundled Gemma 3 270M on this CPU (no Ollama answered at "
-        "OLLAMA_HOST): a tiny model, 1 to 2 minutes a report on two cores",
+        "OLLAMA_HOST): a tiny model, about 40 s a report on two cores",
         "for a real model, start Ollama (https://ollama.com), `ollama pull llama3.1:8b`, then "
         "`OLLAMA_MODEL=llama3.1:8b make run`; or rent a GPU tier (vast_ai/README.md)",
     ]
