@@ -304,6 +304,12 @@ class JobLog:
                 for row in found
             ]
 
+    def unfinished(self) -> list[str]:
+        """The ids of every instance's unfinished jobs, oldest first."""
+        with self._sessions() as session:
+            query = select(JobRow.id).where(JobRow.state.in_(ACTIVE_STATES))
+            return list(session.scalars(query.order_by(JobRow.created_at)))
+
     def send_to_waiting(
         self, job_id: str, name: str, payload: dict[str, Any]
     ) -> dict[str, Any] | None:

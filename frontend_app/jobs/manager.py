@@ -27,7 +27,8 @@ puts it on the queue, where the bounds count every instance's waiting jobs. A re
 worker's manager runs the jobs its threads take off the queue (`take`), tells the jobs still
 waiting their new place, and looks for the cancels asked on any instance. Nobody adopts
 jobs then: a dead worker's jobs come back through the queue, and the worker that takes one
-up again says so, as above.
+up again says so, as above. A Redis that lost its data has lost the queue: the first
+process to see it puts every unfinished job on it again (queue.py).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ import redis
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import ErtError, TryLater
+from ..shared_redis import Unavailable
 from .job import TERMINAL_STATES, Emit, Job, JobEvents, JobReporter, JobSpec, Sleep, StartTask
 from .log import JobLog
 from .queue import ReportQueue
@@ -207,6 +209,7 @@ class JobManager:
                     job_log.heartbeat()
                     if not self._closing and self._workers is None:
                         self._take_over(job_log.adopt(LEASE_SECONDS))
+                    self._queue_again_if_lost()
                     job_log.prune(datetime.now(UTC) - timedelta(seconds=self._retention))
                 if failing:
                     log.warning("The job log is written again")
@@ -219,6 +222,28 @@ class JobManager:
                 failing = True
             self._look_for_cancels()
             self._sleep(FLUSH_INTERVAL)
+
+    def _queue_again_if_lost(self) -> None:
+        """With report workers: if Redis lost the queue (restarted without its data), put
+        every unfinished job on it again (raises SQLAlchemyError)."""
+        if self._workers is None:
+            return
+        queue, job_log = self._workers
+        try:
+            if not queue.lost_its_jobs():
+                return
+            unfinished = job_log.unfinished()
+            for job_id in unfinished:
+                queue.send(job_id)
+            queue.made_whole()
+        except (redis.RedisError, Unavailable):
+            return  # looked at again at the next upkeep
+        if unfinished:
+            log.warning(
+                "Redis had lost the report queue (restarted without its data?): "
+                "%d unfinished report jobs are on it again",
+                len(unfinished),
+            )
 
     def _look_for_cancels(self) -> None:
         """A report worker: cancel the running jobs someone asked to cancel on any instance."""

@@ -15,6 +15,11 @@ an unacknowledged job back only after a visibility timeout of an hour by default
 leaves a dead worker's job to code of one's own.)
 
 A cancel asked on any instance is a Redis key that the worker running the job looks for.
+
+A Redis restarted without its data (or a new one) has lost the queued messages: a key set
+once the queue holds every unfinished job (WHOLE_KEY) is then missing, and the instance
+that sees it puts the unfinished jobs of the database on the queue again. A job sent twice
+is still written once: a worker runs a job only if it claims it in the database.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ MAINTENANCE_SHARE = 0.1
 CANCEL_KEY = "ert:cancel:"
 # Seconds a cancel waits for the worker running the job to see it.
 CANCEL_TTL = 3600
+WHOLE_KEY = "ert:queue:whole"
 
 
 class ReportQueue:
@@ -62,6 +68,15 @@ class ReportQueue:
             self.broker.enqueue(message, delay=None if delay is None else int(delay * 1000))
         except redis.RedisError:
             raise Unavailable() from None
+
+    def lost_its_jobs(self) -> bool:
+        """Redis has not held the queue whole since it last lost its data (raises
+        redis.RedisError)."""
+        return not self._redis.exists(WHOLE_KEY)
+
+    def made_whole(self) -> None:
+        """Every unfinished job is on the queue again (raises redis.RedisError)."""
+        self._redis.set(WHOLE_KEY, 1)
 
     def ask_cancel(self, job_id: str) -> None:
         try:

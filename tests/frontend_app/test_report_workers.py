@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
+import redis
 import socketio
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
@@ -383,6 +384,23 @@ def test_a_stopping_worker_hands_its_report_to_another(
     assert job["state"] == "completed", job
     assert holder(env["DATABASE_URL"], job_id) == second.instance
     assert job_state(http, job_id)["error"] is None
+
+
+def test_jobs_waiting_when_redis_lost_its_data_are_put_on_the_queue_again(
+    make_app, start_worker, on_workers, redis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    http = make_app(**on_workers).test_client()
+    job_id = http.post("/api/reports", json={"ticker": "AAPL"}).json["job_id"]
+    assert job_state(http, job_id)["state"] == "queued"  # no worker runs yet
+    # What a Redis restarted without persistence holds: nothing, the job's message neither.
+    redis.Redis.from_url(redis_url).flushall()
+
+    worker = start_worker(**on_workers)
+    job = wait_state(http, job_id, lambda job: job["state"] not in ("queued", "running"))
+    assert job["state"] == "completed", job
+    # Put back by the web instance or by the worker, whichever looked first.
+    said = caplog.text + worker.log.read_text()
+    assert "1 unfinished report jobs are on it again" in said, said
 
 
 @pytest.mark.parametrize(
