@@ -37,3 +37,13 @@ class TryLater(ErtError):
 
     def fields(self) -> dict[str, Any]:
         return {**super().fields(), "retry_after": self.retry_after}
+
+
+class DatabaseUnavailable(TryLater):
+    """The database does not answer (down, restarting, out of connections): nothing can be
+    read or kept for now."""
+
+    status = 503
+
+    def __init__(self) -> None:
+        super().__init__("database_unavailable", "ERT cannot reach its database", 60)

@@ -44,7 +44,7 @@ from typing import Literal
 import redis
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..errors import ErtError, TryLater
+from ..errors import DatabaseUnavailable, ErtError, TryLater
 from ..shared_redis import Unavailable
 from .job import TERMINAL_STATES, Emit, Job, JobEvents, JobReporter, JobSpec, Sleep, StartTask
 from .log import JobLog
@@ -154,8 +154,7 @@ class JobManager:
                     self._log.add(job)
                 except SQLAlchemyError as exc:
                     log.warning("No job could be written to the database (%s)", exc)
-                    reason = "ERT cannot reach its database"
-                    raise TryLater("database_unavailable", reason, TYPICAL_REPORT_SECONDS) from None
+                    raise DatabaseUnavailable() from None
             if self._workers is None:
                 self._jobs[job.id] = job
         if self._workers is not None:
@@ -342,7 +341,10 @@ class JobManager:
                 job.released = True
             job.cancel.set()
         if self._log is not None:
-            self._log.release()
+            try:
+                self._log.release()
+            except SQLAlchemyError as exc:  # they are taken over once their lease runs out
+                log.warning("The unfinished jobs could not be let go (%s)", type(exc).__name__)
 
     def cancel(self, job_id: str) -> bool:
         """Ask a job to stop; False if there is no such job or it already ended."""
