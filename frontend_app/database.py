@@ -4,18 +4,35 @@ schema is made and changed only by the migrations (frontend_app/migrations)."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import DeclarativeBase
 
+from .errors import DatabaseUnavailable
 from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+# What SQLAlchemy raises when the database does not answer (stopped, restarting, out of
+# connections), as opposed to a fault in a query.
+DOWN: tuple[type[Exception], ...] = (OperationalError, InterfaceError, PoolTimeout)
 
 
 class Base(DeclarativeBase):
     pass
+
+
+def unavailable(exc: Exception) -> DatabaseUnavailable:
+    """What a person is told when the database does not answer (`exc`, one of DOWN); logged
+    in one line, without a trace: the database is down, not the code."""
+    log.warning("The database does not answer (%s)", type(exc).__name__)
+    return DatabaseUnavailable()
 
 
 def instance_path() -> Path:

@@ -14,6 +14,7 @@ from typing import Any
 
 from vast_ai.schemas import ReportRequest
 
+from .. import database
 from ..analysis import ValuationSettings, build_report_data
 from ..errors import ErtError
 from ..llm.base import GenerationCancelled
@@ -66,6 +67,8 @@ class ReportPipeline:
             reporter.completed(stored.id, self.report_url(stored.id))
         except ErtError as exc:
             reporter.failed(exc)
+        except database.DOWN as exc:
+            reporter.failed(database.unavailable(exc))
         except Exception:
             log.exception("report job %s failed", reporter.job.id)
             reporter.failed(

@@ -8,22 +8,12 @@ from typing import Any
 
 from flask import Flask, jsonify, make_response, render_template, request
 from flask.typing import ResponseReturnValue
-from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from ..errors import DatabaseUnavailable, ErtError, TryLater
+from .. import database
+from ..errors import ErtError, TryLater
 
 log = logging.getLogger(__name__)
-
-# What SQLAlchemy raises when the database does not answer (as opposed to a bug in a query).
-DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeout)
-
-
-def database_down(exc: Exception) -> DatabaseUnavailable:
-    """Logged in one line (no trace: the database is down, not the code)."""
-    log.warning("The database does not answer (%s)", type(exc).__name__)
-    return DatabaseUnavailable()
 
 
 def error_body(error: ErtError) -> dict[str, Any]:
@@ -44,11 +34,11 @@ def register(app: Flask) -> None:
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
 
-    @app.errorhandler(OperationalError)
-    @app.errorhandler(InterfaceError)
-    @app.errorhandler(PoolTimeout)
     def on_database_down(exc: Exception) -> ResponseReturnValue:
-        return on_try_later(database_down(exc))
+        return on_try_later(database.unavailable(exc))
+
+    for down in database.DOWN:
+        app.register_error_handler(down, on_database_down)
 
     @app.errorhandler(HTTPException)
     def on_http_error(exc: HTTPException) -> ResponseReturnValue:

@@ -12,10 +12,11 @@ from typing import Any
 from flask import request
 from flask_socketio import SocketIO, join_room
 
+from .. import database
 from ..errors import ErtError
 from ..jobs import Job
 from .dashboard import Dashboard
-from .errors import DATABASE_DOWN, database_down, error_body
+from .errors import error_body
 from .inputs import parse_generate_payload
 from .signin import asker, signed_in
 
@@ -72,8 +73,8 @@ def register(socketio: SocketIO, dashboard: Dashboard) -> None:
 
     @socketio.on_error_default
     def on_error(exc: Exception) -> dict[str, Any]:
-        if isinstance(exc, DATABASE_DOWN):
-            return error_body(database_down(exc))
+        if isinstance(exc, database.DOWN):
+            return error_body(database.unavailable(exc))
         log.exception("Socket.IO handler failed")
         return error_body(ErtError("internal_error", "Something went wrong; try again"))
 
