@@ -44,7 +44,8 @@ from typing import Literal
 import redis
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..errors import DatabaseUnavailable, ErtError, TryLater
+from .. import database
+from ..errors import ErtError, TryLater
 from ..shared_redis import Unavailable
 from .job import TERMINAL_STATES, Emit, Job, JobEvents, JobReporter, JobSpec, Sleep, StartTask
 from .log import JobLog
@@ -153,8 +154,7 @@ class JobManager:
                         ahead = sum(each.free for each in waiting)
                     self._log.add(job)
                 except SQLAlchemyError as exc:
-                    log.warning("No job could be written to the database (%s)", exc)
-                    raise DatabaseUnavailable() from None
+                    raise database.unavailable(exc) from None
             if self._workers is None:
                 self._jobs[job.id] = job
         if self._workers is not None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 import pytest
@@ -22,15 +22,12 @@ SAID = "ERT cannot reach its database: try again in 1 minute"
 @contextmanager
 def database_server() -> Iterator[str]:
     """A PostgreSQL server of the test's own (stopped when the block ends): a database's URL."""
-    try:
-        server = postgres_server()
-        url = server.__enter__()
-    except Unavailable as exc:
-        pytest.skip(f"PostgreSQL tests skipped: {exc}")
-    try:
+    with ExitStack() as stack:
+        try:
+            url = stack.enter_context(postgres_server())
+        except Unavailable as exc:
+            pytest.skip(f"PostgreSQL tests skipped: {exc}")
         yield new_database(url).replace("postgresql://", "postgresql+psycopg://")
-    finally:
-        server.__exit__(None, None, None)
 
 
 @pytest.fixture
